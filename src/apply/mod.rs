@@ -1,0 +1,389 @@
+//! The apply stage: the one place that edits source text.
+//!
+//! Given a document's span tree and the planned meaning of that document,
+//! it finds the smallest set of text splices that make the text mean the
+//! plan: changed scalars are replaced in place (keeping their quoting), new
+//! keys and items are inserted after their last sibling in the sibling's
+//! layout (block or flow, indentation, line ending). Every byte outside the
+//! splices stays as it was. Edits it cannot make safely (through an alias or
+//! a `<<` merge, removals, block scalars) are refused with a reason, never
+//! approximated; the `verify` stage then checks the result.
+
+pub mod layout;
+pub mod render;
+
+use crate::yaml::scalar::key_string;
+use crate::yaml::{Document, Layout, Node, NodeKind, ParseError, ScalarStyle, Semantic, Span};
+use layout::{DocLayout, column};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// Replace `span` of the source with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
+}
+
+/// Why the plan could not be written into the text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error(
+        "{pointer}: the value comes from an alias (*anchor); changing it would change every other use of the anchor"
+    )]
+    ThroughAlias { pointer: String },
+    #[error("{pointer}: the value comes from a `<<` merge; changing it would change the merged mapping")]
+    ThroughMerge { pointer: String },
+    #[error("{pointer}: {what}")]
+    Unsupported { pointer: String, what: String },
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// The edits that turn `doc` (in `text`) into `planned`.
+pub fn plan_edits(
+    text: &str,
+    doc: &Document,
+    planned: &Value,
+    max_alias_nodes: usize,
+) -> Result<Vec<Edit>, ApplyError> {
+    let mut referenced = HashSet::new();
+    doc.root.walk(&mut |n| {
+        if let NodeKind::Alias(id) = n.kind {
+            referenced.insert(id);
+        }
+    });
+    let mut ed = Editor {
+        text,
+        sem: Semantic::new(&doc.root, text, max_alias_nodes),
+        lay: DocLayout::of(doc, text),
+        referenced,
+        edits: Vec::new(),
+    };
+    ed.node(&doc.root, planned, &mut String::new(), Ctx { owner_col: None, in_flow: false, shared: false })?;
+    Ok(ed.edits)
+}
+
+/// Apply non-overlapping edits to `text`. Edits at the same offset keep the
+/// order they were made in (inner insertions before outer ones).
+pub fn splice(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut at = 0;
+    for e in sorted {
+        // Overlaps cannot come out of `plan_edits`; the verify stage would
+        // catch them anyway, so never panic here.
+        let start = e.span.start.max(at);
+        out.push_str(&text[at..start]);
+        out.push_str(&e.text);
+        at = e.span.end.max(start);
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Where a node sits.
+#[derive(Clone, Copy)]
+struct Ctx {
+    /// Column of the key (or dash) that owns this value, in block context.
+    owner_col: Option<usize>,
+    in_flow: bool,
+    /// Inside an anchored node that an alias elsewhere refers to.
+    shared: bool,
+}
+
+struct Editor<'t> {
+    text: &'t str,
+    sem: Semantic<'t>,
+    lay: DocLayout,
+    referenced: HashSet<usize>,
+    edits: Vec<Edit>,
+}
+
+impl<'t> Editor<'t> {
+    fn node(&mut self, node: &'t Node, planned: &Value, ptr: &mut String, ctx: Ctx) -> Result<(), ApplyError> {
+        let ctx = Ctx { shared: ctx.shared || node.anchor.is_some_and(|a| self.referenced.contains(&a)), ..ctx };
+        match &node.kind {
+            NodeKind::Alias(_) => {
+                if self.sem.value(node)? != *planned {
+                    return Err(ApplyError::ThroughAlias { pointer: ptr.clone() });
+                }
+                Ok(())
+            }
+            NodeKind::Scalar { style, .. } => self.scalar(node, *style, planned, ptr, ctx),
+            NodeKind::Mapping { layout, entries } => {
+                let Value::Object(want) = planned else {
+                    return self.unsupported(ptr, "a mapping would have to become something else");
+                };
+                self.mapping(node, *layout, entries, want, ptr, ctx)
+            }
+            NodeKind::Sequence { layout, items } => {
+                let Value::Array(want) = planned else {
+                    return self.unsupported(ptr, "a sequence would have to become something else");
+                };
+                self.sequence(node, *layout, items, want, ptr, ctx)
+            }
+        }
+    }
+
+    fn push(&mut self, ctx: Ctx, ptr: &str, span: Span, text: String) -> Result<(), ApplyError> {
+        if ctx.shared {
+            return Err(ApplyError::ThroughAlias { pointer: ptr.to_string() });
+        }
+        self.edits.push(Edit { span, text });
+        Ok(())
+    }
+
+    fn unsupported(&self, ptr: &str, what: &str) -> Result<(), ApplyError> {
+        Err(ApplyError::Unsupported { pointer: ptr.to_string(), what: what.to_string() })
+    }
+
+    fn scalar(
+        &mut self,
+        node: &'t Node,
+        style: ScalarStyle,
+        planned: &Value,
+        ptr: &str,
+        ctx: Ctx,
+    ) -> Result<(), ApplyError> {
+        if self.sem.value(node)? == *planned {
+            return Ok(());
+        }
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            return self.unsupported(ptr, "cannot rewrite a block scalar (| or >)");
+        }
+        let empty = node.span.start == node.span.end;
+        match planned {
+            Value::Object(_) | Value::Array(_) if node.is_null_scalar() => self.fill_null(node, planned, ptr, ctx),
+            Value::Object(_) | Value::Array(_) => self.unsupported(ptr, "a scalar would have to become a collection"),
+            _ => {
+                let rendered = render::replacement_scalar(planned, style);
+                let text = if empty { format!(" {rendered}") } else { rendered };
+                self.push(ctx, ptr, node.span, text)
+            }
+        }
+    }
+
+    /// `key:`, `key: ~` or `key: {}` / `key: []` that must hold a collection.
+    fn fill_null(&mut self, node: &'t Node, planned: &Value, ptr: &str, ctx: Ctx) -> Result<(), ApplyError> {
+        let (Some(owner), false) = (ctx.owner_col, ctx.in_flow) else {
+            let text = render::flow(planned);
+            let text = if node.span.start == node.span.end { format!(" {text}") } else { text };
+            return self.push(ctx, ptr, node.span, text);
+        };
+        // Start the replacement right after the `:` so no trailing space is left.
+        let start = self.text[..node.span.start].trim_end_matches([' ', '\t']).len();
+        if self.text[..start].ends_with('-') {
+            return self.unsupported(ptr, "cannot fill an empty sequence item");
+        }
+        let mut out = String::from(self.lay.newline);
+        match planned {
+            Value::Object(m) => {
+                let items: Vec<_> = m.iter().collect();
+                render::block_entries(&mut out, &items, owner + self.lay.step, &self.lay);
+            }
+            Value::Array(a) => render::block_items(&mut out, a, owner + self.lay.seq_offset, &self.lay),
+            _ => {}
+        }
+        // The line's own ending (and any comment) follows the replacement.
+        let trimmed = out.strip_suffix(self.lay.newline).unwrap_or(&out).to_string();
+        self.push(ctx, ptr, Span::new(start, node.span.end), trimmed)
+    }
+
+    fn mapping(
+        &mut self,
+        node: &'t Node,
+        layout: Layout,
+        entries: &'t [crate::yaml::Entry],
+        want: &Map<String, Value>,
+        ptr: &mut String,
+        ctx: Ctx,
+    ) -> Result<(), ApplyError> {
+        let in_flow = ctx.in_flow || layout == Layout::Flow;
+        let mut direct = HashSet::new();
+        let mut merged = Map::new();
+        for e in entries {
+            if e.key.is_merge_key() {
+                if let Value::Object(m) = self.sem.value(&e.value)? {
+                    for (k, v) in m {
+                        merged.entry(k).or_insert(v);
+                    }
+                } else if let Value::Array(list) = self.sem.value(&e.value)? {
+                    for m in list.into_iter().filter_map(|v| if let Value::Object(m) = v { Some(m) } else { None }) {
+                        for (k, v) in m {
+                            merged.entry(k).or_insert(v);
+                        }
+                    }
+                }
+                continue;
+            }
+            let key = key_string(&self.sem.value(&e.key)?);
+            let len = ptr.len();
+            push_token(ptr, &key);
+            let Some(v) = want.get(&key) else {
+                return self.unsupported(ptr, "removing a key is not supported");
+            };
+            let owner_col = (!in_flow).then(|| column(self.text, e.key.span.start));
+            self.node(&e.value, v, ptr, Ctx { owner_col, in_flow, ..ctx })?;
+            direct.insert(key);
+            ptr.truncate(len);
+        }
+        let mut new = Vec::new();
+        for (k, v) in want {
+            if direct.contains(k) {
+                continue;
+            }
+            match merged.get(k) {
+                Some(m) if m == v => {}
+                Some(_) => return Err(ApplyError::ThroughMerge { pointer: format!("{ptr}/{}", escape(k)) }),
+                None => new.push((k, v)),
+            }
+        }
+        if let Some(k) = merged.keys().find(|k| !direct.contains(*k) && !want.contains_key(*k)) {
+            return self.unsupported(&format!("{ptr}/{}", escape(k)), "removing a merged key is not supported");
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        match (layout, entries.last()) {
+            (Layout::Block, Some(last)) => {
+                let col = column(self.text, entries[0].key.span.start);
+                let (at, lead) = self.after_line(&last.value);
+                let mut out = lead;
+                render::block_entries(&mut out, &new, col, &self.lay);
+                self.push(ctx, ptr, Span::new(at, at), out)
+            }
+            (Layout::Flow, Some(last)) => {
+                let parts: Vec<String> = new
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", render::flow(&Value::String((*k).clone())), render::flow(v)))
+                    .collect();
+                self.flow_append(node, last.key.span.start, last.value.span.end, &parts, ptr, ctx)
+            }
+            (_, None) => {
+                let planned = Value::Object(new.into_iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+                self.fill_null(node, &planned, ptr, ctx)
+            }
+        }
+    }
+
+    fn sequence(
+        &mut self,
+        node: &'t Node,
+        layout: Layout,
+        items: &'t [Node],
+        want: &[Value],
+        ptr: &mut String,
+        ctx: Ctx,
+    ) -> Result<(), ApplyError> {
+        if want.len() < items.len() {
+            return self.unsupported(ptr, "removing a list item is not supported");
+        }
+        let in_flow = ctx.in_flow || layout == Layout::Flow;
+        let dash_col = column(self.text, node.span.start);
+        for (i, (item, v)) in items.iter().zip(want).enumerate() {
+            let len = ptr.len();
+            push_token(ptr, &i.to_string());
+            let owner_col = (!in_flow).then_some(dash_col);
+            self.node(item, v, ptr, Ctx { owner_col, in_flow, ..ctx })?;
+            ptr.truncate(len);
+        }
+        let extra = &want[items.len()..];
+        if extra.is_empty() {
+            return Ok(());
+        }
+        match (layout, items.last()) {
+            (Layout::Block, Some(last)) => {
+                let (at, lead) = self.after_line(last);
+                let mut out = lead;
+                render::block_items(&mut out, extra, dash_col, &self.lay);
+                self.push(ctx, ptr, Span::new(at, at), out)
+            }
+            (Layout::Flow, Some(last)) => {
+                let parts: Vec<String> = extra.iter().map(render::flow).collect();
+                self.flow_append(node, last.span.start, last.span.end, &parts, ptr, ctx)
+            }
+            (_, None) => self.fill_null(node, &Value::Array(extra.to_vec()), ptr, ctx),
+        }
+    }
+
+    /// Append `parts` to a non-empty flow collection whose last element
+    /// starts at `last_start` and ends at `last_end`.
+    fn flow_append(
+        &mut self,
+        node: &Node,
+        last_start: usize,
+        last_end: usize,
+        parts: &[String],
+        ptr: &str,
+        ctx: Ctx,
+    ) -> Result<(), ApplyError> {
+        let multiline = self.text[node.span.start..last_start].contains('\n');
+        let indent = " ".repeat(column(self.text, last_start));
+        let nl = self.lay.newline;
+        let after = skip_space_and_comments(self.text, last_end, node.span.end);
+        if self.text[after..].starts_with(',') {
+            // Trailing-comma style (KYAML): each new element gets its own comma.
+            let text: String =
+                parts.iter().map(|p| if multiline { format!("{nl}{indent}{p},") } else { format!(" {p},") }).collect();
+            return self.push(ctx, ptr, Span::new(after + 1, after + 1), text);
+        }
+        let text: String =
+            parts.iter().map(|p| if multiline { format!(",{nl}{indent}{p}") } else { format!(", {p}") }).collect();
+        self.push(ctx, ptr, Span::new(last_end, last_end), text)
+    }
+
+    /// Where a new line may start after `node`, and what must come before it
+    /// (a line break when the node ends the file without one).
+    fn after_line(&self, node: &Node) -> (usize, String) {
+        let text = self.text;
+        let mut end = node.span.end;
+        if let NodeKind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, value, .. } = &node.kind {
+            // A block scalar's span runs over its trailing blank lines. Unless
+            // they are content (`|+`), new lines go right after its last
+            // non-blank line, keeping blank lines as separators.
+            if !value.ends_with("\n\n") {
+                end = text[..end].trim_end_matches([' ', '\t', '\r', '\n']).len();
+            } else if text[..end].ends_with('\n') {
+                return (end, String::new());
+            }
+        }
+        match text[end..].find('\n') {
+            Some(i) => (end + i + 1, String::new()),
+            None => (text.len(), self.lay.newline.to_string()),
+        }
+    }
+}
+
+/// The first offset at or after `from` (and before `limit`) that is not
+/// white space or part of a comment.
+fn skip_space_and_comments(text: &str, from: usize, limit: usize) -> usize {
+    let b = text.as_bytes();
+    let mut i = from;
+    while i < limit {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while i < limit && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    i
+}
+
+/// Append one RFC 6901 reference token to a JSON pointer.
+pub fn push_token(ptr: &mut String, token: &str) {
+    ptr.push('/');
+    ptr.push_str(&escape(token));
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,110 @@
+//! The meaning of a document: its tree as a JSON value, the way kubectl
+//! sees it (aliases expanded, `<<` merges applied, YAML 1.1 scalars).
+//!
+//! Rules read this tree and never the text. Alias expansion is budgeted so
+//! that a "billion laughs" document fails fast instead of eating memory.
+
+use super::ParseError;
+use super::scalar::{key_string, scalar_value};
+use super::tree::{Node, NodeKind};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Converts nodes of one document, remembering its anchors.
+pub struct Semantic<'d> {
+    anchors: HashMap<usize, &'d Node>,
+    /// Nodes still allowed to be produced by expanding aliases.
+    alias_budget: usize,
+    text: &'d str,
+}
+
+impl<'d> Semantic<'d> {
+    /// Prepare to read the document rooted at `root` (its anchors are
+    /// collected up front so that any node can be converted on its own).
+    pub fn new(root: &'d Node, text: &'d str, max_alias_nodes: usize) -> Self {
+        let mut anchors = HashMap::new();
+        root.walk(&mut |n| {
+            if let Some(id) = n.anchor {
+                anchors.insert(id, n);
+            }
+        });
+        Semantic { anchors, alias_budget: max_alias_nodes, text }
+    }
+
+    /// The node an alias refers to.
+    pub fn target(&self, id: usize) -> Option<&'d Node> {
+        self.anchors.get(&id).copied()
+    }
+
+    pub fn value(&mut self, node: &'d Node) -> Result<Value, ParseError> {
+        self.convert(node, false)
+    }
+
+    fn convert(&mut self, node: &'d Node, via_alias: bool) -> Result<Value, ParseError> {
+        if via_alias {
+            if self.alias_budget == 0 {
+                let (line, col) = super::line_col(self.text, node.span.start);
+                return Err(ParseError::at(
+                    line,
+                    col,
+                    "aliases expand to more nodes than the limit allows (--max-alias-nodes); is this an alias bomb?",
+                ));
+            }
+            self.alias_budget -= 1;
+        }
+        Ok(match &node.kind {
+            NodeKind::Scalar { value, style, tag } => scalar_value(value, *style, tag.as_deref()),
+            NodeKind::Sequence { items, .. } => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.convert(item, via_alias)?);
+                }
+                Value::Array(out)
+            }
+            NodeKind::Mapping { entries, .. } => {
+                let mut map = Map::new();
+                let mut merged: Vec<Map<String, Value>> = Vec::new();
+                for e in entries {
+                    if e.key.is_merge_key() {
+                        merged.extend(self.merge_sources(&e.value, via_alias)?);
+                        continue;
+                    }
+                    let key = key_string(&self.convert(&e.key, via_alias)?);
+                    let value = self.convert(&e.value, via_alias)?;
+                    map.insert(key, value);
+                }
+                // Explicit keys win over merged ones; earlier merge sources
+                // win over later ones.
+                for source in merged {
+                    for (k, v) in source {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+                Value::Object(map)
+            }
+            NodeKind::Alias(id) => {
+                let target = self.anchors.get(id).copied().ok_or_else(|| {
+                    let (line, col) = super::line_col(self.text, node.span.start);
+                    ParseError::at(line, col, "alias refers to an unknown anchor")
+                })?;
+                self.convert(target, true)?
+            }
+        })
+    }
+
+    /// The mappings a `<<` value merges in: one mapping, or a sequence of them.
+    fn merge_sources(&mut self, value: &'d Node, via_alias: bool) -> Result<Vec<Map<String, Value>>, ParseError> {
+        let v = self.convert(value, via_alias)?;
+        let err = || {
+            let (line, col) = super::line_col(self.text, value.span.start);
+            ParseError::at(line, col, "a `<<` merge value must be a mapping or a list of mappings")
+        };
+        match v {
+            Value::Object(m) => Ok(vec![m]),
+            Value::Array(items) => {
+                items.into_iter().map(|i| if let Value::Object(m) = i { Ok(m) } else { Err(err()) }).collect()
+            }
+            _ => Err(err()),
+        }
+    }
+}
