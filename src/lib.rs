@@ -2,8 +2,19 @@
 //! breaking the workloads, editing the source text losslessly.
 //!
 //! The pipeline, one module per stage (see ARCHITECTURE.md):
-//! `read` → `yaml` (strict parse) → `plan` (rules) → `apply` (text edits)
-//! → `verify` (re-parse) → `write`.
+//! [`read`] → [`yaml`] (strict parse) → [`plan`] (rules) → [`apply`] (text
+//! edits) → [`verify`] (re-parse) → write (in the binary's `output`).
 
-pub mod yaml;
 pub mod apply;
+pub mod check;
+pub mod config;
+pub mod pipeline;
+pub mod plan;
+pub mod profile;
+pub mod pss;
+pub mod quantity;
+pub mod read;
+pub mod rules;
+pub mod verify;
+pub mod workload;
+pub mod yaml;

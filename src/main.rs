@@ -1,1 +1,133 @@
-fn main() {}
+//! The `harden` command: `main` → `run` → exit code. Exit codes:
+//! 0 success, 1 `check` found violations, 2 bad input or usage (nothing on
+//! stdout), 3 internal error. A closed stdout (`| head`) exits 0.
+
+mod cli;
+mod output;
+mod settings;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use harden::pipeline::{self, Options};
+use harden::plan::PlanOptions;
+use harden::read::read_inputs;
+use output::Output;
+use std::process::ExitCode;
+
+/// A failure, by the exit code it maps to.
+enum Failure {
+    /// Bad input or usage: exit 2.
+    Input(String),
+    /// A harden bug: exit 3.
+    Internal(String),
+    /// stdout closed by the reader: exit 0.
+    BrokenPipe,
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe { Failure::BrokenPipe } else { Failure::Input(e.to_string()) }
+    }
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        output::error(&format!("internal error, please report: {info}\n(run with RUST_BACKTRACE=1 for a backtrace)"));
+    }));
+    let cli = Cli::parse();
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(Failure::BrokenPipe)) => ExitCode::SUCCESS,
+        Ok(Err(Failure::Input(msg))) => {
+            output::error(&msg);
+            ExitCode::from(2)
+        }
+        Ok(Err(Failure::Internal(msg))) => {
+            output::error(&msg);
+            ExitCode::from(3)
+        }
+        Err(_) => ExitCode::from(3),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Some(Command::Check(args)) => check(args),
+        None => harden(cli.harden),
+    }
+}
+
+fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
+    let s = settings::hardening(&args).map_err(Failure::Input)?;
+    note_clamped(&s.common);
+    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
+    let opts = Options {
+        plan: PlanOptions {
+            profile: &s.profile,
+            kinds: &s.kinds,
+            version: s.common.version,
+            partial: s.partial,
+            exceptions: &s.exceptions,
+        },
+        limits: s.common.limits.clone(),
+    };
+    // Harden everything before writing anything: bad input anywhere means
+    // nothing on stdout.
+    let mut outcomes = Vec::with_capacity(sources.len());
+    for src in &sources {
+        outcomes.push(pipeline::harden_source(src, &opts).map_err(|e| match e {
+            pipeline::Error::Parse { .. } => Failure::Input(e.to_string()),
+            pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
+        })?);
+    }
+    let mut out = Output::new(args.common.quiet);
+    let (mut docs, mut hardened, mut changes, mut blockers) = (0, 0, 0, 0);
+    for (src, outcome) in sources.iter().zip(&outcomes) {
+        for d in &outcome.docs {
+            docs += 1;
+            if let Some(why) = &d.refused {
+                output::warn(&format!("{}:{}: document left unchanged: {why}", src.name, d.line));
+            }
+            for r in &d.plan.resources {
+                out.resource_warnings(r, s.partial);
+                changes += r.changes.len();
+                blockers += r.blockers.len();
+                hardened += usize::from(!r.changes.is_empty());
+            }
+        }
+        out.stream(outcome)?;
+    }
+    out.flush()?;
+    out.summary(&format!("{docs} documents, {hardened} workloads hardened, {changes} changes, {blockers} blockers"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
+    let common = settings::common(&args.common, None).map_err(Failure::Input)?;
+    note_clamped(&common);
+    let level = match args.level {
+        cli::LevelArg::Baseline => harden::pss::Level::Baseline,
+        cli::LevelArg::Restricted => harden::pss::Level::Restricted,
+    };
+    let kinds = harden::workload::built_in_kinds();
+    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut violations = Vec::new();
+    for src in &sources {
+        let found = harden::check::check_source(src, &kinds, level, common.version, &common.limits)
+            .map_err(|e| Failure::Input(format!("{}:{e}", src.name)))?;
+        violations.extend(found);
+    }
+    let mut out = Output::new(args.common.quiet);
+    for v in &violations {
+        out.line(&format!("{}: {}", v.id, harden::pss::summarize(&v.results)))?;
+    }
+    out.flush()?;
+    out.summary(&format!("{} resources violate {level} at {}", violations.len(), common.version));
+    Ok(if violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn note_clamped(common: &settings::Common) {
+    if let Some(asked) = &common.clamped_from {
+        output::warn(&format!("PSS version {asked} is newer than harden knows; using {}", common.version));
+    }
+}

@@ -1,0 +1,57 @@
+//! `harden check`: evaluate every pod spec in a stream against Pod Security
+//! exactly as the admission controller would, changing nothing.
+
+use crate::pss::{self, CheckResult, Level, Version};
+use crate::read::Source;
+use crate::workload::{KindRow, ResourceId, pod_sites};
+use crate::yaml::{Limits, ParseError, Semantic, parse_stream};
+use serde_json::Value;
+
+/// One resource that Pod Security would reject.
+#[derive(Debug)]
+pub struct Violation {
+    pub source: String,
+    pub line: usize,
+    pub id: ResourceId,
+    pub results: Vec<CheckResult>,
+}
+
+/// Every violating resource of `src`, in order.
+pub fn check_source(
+    src: &Source,
+    kinds: &[KindRow],
+    level: Level,
+    version: Version,
+    limits: &Limits,
+) -> Result<Vec<Violation>, ParseError> {
+    let text = src.text.as_str();
+    let mut out = Vec::new();
+    for doc in parse_stream(text, limits)? {
+        let value = Semantic::new(&doc.root, text, limits.max_alias_nodes).value(&doc.root)?;
+        let line = crate::yaml::line_col(text, doc.start).0;
+        for (base, id) in resources(&value) {
+            let mut results = Vec::new();
+            for site in pod_sites(&value, &base, &id, kinds) {
+                let Some(spec) = value.pointer(&site.spec) else { continue };
+                results.extend(pss::check_pod(value.pointer(&site.metadata), spec, level, version));
+            }
+            if !results.is_empty() {
+                out.push(Violation { source: src.name.clone(), line, id, results });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The resources of a document: itself, or a List's items.
+fn resources(doc: &Value) -> Vec<(String, ResourceId)> {
+    let Some(id) = ResourceId::of(doc) else { return Vec::new() };
+    match doc.get("items").and_then(Value::as_array) {
+        Some(items) if id.kind.ends_with("List") => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| ResourceId::of(item).map(|id| (format!("/items/{i}"), id)))
+            .collect(),
+        _ => vec![(String::new(), id)],
+    }
+}

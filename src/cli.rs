@@ -1,0 +1,95 @@
+//! What the user typed: the clap definition, nothing resolved yet (see
+//! `settings` for that).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  kubectl kustomize overlays/prod | harden | kubectl apply -f -
+  harden deploy/ other.yaml - < extra.yaml       files, directories, stdin
+  harden --profile dotnet app.yaml               .NET images: UID 1654
+  harden --partial system.yaml                   fix what can be fixed even in pods with blockers
+  harden check --level restricted deploy/        report what Pod Security would reject
+
+Exit status:
+  0  success (check: every pod passes)
+  1  check: some pod violates the level
+  2  bad input or usage (nothing is written to stdout)
+  3  internal error (please report)";
+
+/// Harden Kubernetes manifests to Pod Security \"restricted\" without breaking them.
+///
+/// Reads manifests (files, directories, or standard input), makes every
+/// workload's pod spec pass Pod Security, and writes the stream back with
+/// only the changed bytes changed: comments, order, quoting and layout stay.
+#[derive(Debug, Parser)]
+#[command(name = "harden", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub harden: HardenArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate every pod spec with the Pod Security checks; change nothing.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HardenArgs {
+    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    pub paths: Vec<PathBuf>,
+    /// A built-in profile (restricted, baseline, dotnet) or a profile file.
+    #[arg(short, long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
+    /// A HardenConfig file: profile, PSS version, exceptions.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Apply the other fixes to pods that have blockers (blockers stay).
+    #[arg(long)]
+    pub partial: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    pub paths: Vec<PathBuf>,
+    /// The Pod Security level to check against.
+    #[arg(long, value_enum, default_value = "restricted")]
+    pub level: LevelArg,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Pod Security version whose rules apply: latest, v1.N, 1.N.P (default: $KUBE_VERSION, else latest).
+    #[arg(long, value_name = "VERSION", env = "KUBE_VERSION")]
+    pub pss_version: Option<String>,
+    /// No summary line on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Deepest nesting of YAML collections accepted.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub max_depth: usize,
+    /// Largest single document accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_document_bytes: usize,
+    /// Largest single scalar accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub max_scalar_bytes: usize,
+    /// Most nodes that alias expansion may produce in one document.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_alias_nodes: usize,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum LevelArg {
+    Baseline,
+    Restricted,
+}

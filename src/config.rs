@@ -1,0 +1,65 @@
+//! `HardenConfig`: the settings file (`--config FILE`), also accepted as a
+//! KRM function's `functionConfig`. Validated up front with full-sentence
+//! errors; flags given on the command line win over it.
+//!
+//! ```yaml
+//! apiVersion: harden.dev/v1alpha1
+//! kind: HardenConfig
+//! profile: restricted          # or baseline, dotnet, or a profile file
+//! pssVersion: v1.30            # or latest
+//! partial: false               # apply the other fixes to pods with blockers
+//! exceptions:
+//!   - {kind: Deployment, namespace: mesh, images: ["docker.io/istio/proxyv2:*"]}
+//!   - {name: legacy-app, rules: [read-only-root-filesystem]}
+//! ```
+
+use crate::plan::exceptions::Exception;
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HardenConfig {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    pub profile: Option<String>,
+    pub pss_version: Option<String>,
+    pub partial: Option<bool>,
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+}
+
+impl HardenConfig {
+    pub fn from_text(text: &str, origin: &str) -> Result<HardenConfig, String> {
+        let value = crate::yaml::parse_values(text)
+            .map_err(|e| format!("The config file {origin} is not valid YAML: {origin}:{e}."))?
+            .into_iter()
+            .next()
+            .unwrap_or(serde_json::Value::Null);
+        let config: HardenConfig =
+            serde_json::from_value(value).map_err(|e| format!("The config file {origin} is not valid: {e}."))?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    pub fn validate(&self, origin: &str) -> Result<(), String> {
+        if let Some(kind) = &self.kind
+            && kind != "HardenConfig"
+        {
+            return Err(format!("The config file {origin} has kind {kind:?}; expected HardenConfig."));
+        }
+        for e in &self.exceptions {
+            if let Some(bad) = e.rules.iter().find(|r| !crate::rules::is_rule(r)) {
+                let known: Vec<_> = crate::rules::RULES.iter().map(|r| r.id).collect();
+                return Err(format!(
+                    "The config file {origin} names rule {bad:?} in an exception, but there is no such rule; rules are {}.",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! The stages in order, for one source: parse → plan → apply → verify.
+//! This module only composes; each stage lives in its own module.
+
+use crate::apply::{self, Edit};
+use crate::plan::pod::apply_one;
+use crate::plan::{DocPlan, PlanOptions, plan_document};
+use crate::read::Source;
+use crate::verify::{VerifyError, verify_document};
+use crate::yaml::{Limits, ParseError, Semantic, parse_stream};
+use serde_json::Value;
+
+/// Everything the stages need, resolved.
+pub struct Options<'a> {
+    pub plan: PlanOptions<'a>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: exit 2.
+    #[error("{name}:{error}")]
+    Parse { name: String, error: ParseError },
+    /// A harden bug caught by verification: exit 3.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// One document's outcome.
+#[derive(Debug)]
+pub struct DocOutcome {
+    /// Byte range of the document's region in the input.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where the document starts.
+    pub line: usize,
+    pub plan: DocPlan,
+    /// The document's meaning before and after (equal when unchanged).
+    pub before: Value,
+    pub after: Value,
+    /// Why planned changes could not be written, if they could not.
+    pub refused: Option<String>,
+    /// The document's own edits.
+    pub edits: Vec<Edit>,
+}
+
+impl DocOutcome {
+    pub fn changed(&self) -> bool {
+        !self.edits.is_empty()
+    }
+}
+
+/// One source's outcome: its hardened text and what happened per document.
+#[derive(Debug)]
+pub struct SourceOutcome {
+    pub output: String,
+    pub docs: Vec<DocOutcome>,
+}
+
+/// Harden one source. Fails on malformed input (nothing of it is written)
+/// and on a verification mismatch.
+pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Error> {
+    let text = src.text.as_str();
+    let parse_err = |error| Error::Parse { name: src.name.clone(), error };
+    let docs = parse_stream(text, &opts.limits).map_err(parse_err)?;
+    let mut outcomes = Vec::with_capacity(docs.len());
+    let mut all_edits = Vec::new();
+    for (index, doc) in docs.iter().enumerate() {
+        let before = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(parse_err)?;
+        let mut plan = plan_document(&before, &opts.plan);
+        let mut after = before.clone();
+        for c in plan.changes() {
+            apply_one(&mut after, c.op, &c.pointer, c.value.clone());
+        }
+        let mut refused = None;
+        let mut edits = Vec::new();
+        if after != before {
+            match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
+                Ok(e) => edits = e,
+                Err(e) => {
+                    // The document stays as it is; its changes become a warning.
+                    refused = Some(e.to_string());
+                    for r in &mut plan.resources {
+                        r.withheld += r.changes.len();
+                        r.changes.clear();
+                    }
+                    after = before.clone();
+                }
+            }
+        }
+        if !edits.is_empty() {
+            let region = shifted(&edits, doc.start, doc.end);
+            let edited = apply::splice(&text[doc.start..doc.end], &region);
+            verify_document(&src.name, index + 1, &edited, &after, &opts.limits)?;
+        }
+        all_edits.extend(edits.iter().cloned());
+        let line = crate::yaml::line_col(text, doc.start).0;
+        outcomes.push(DocOutcome { start: doc.start, end: doc.end, line, plan, before, after, refused, edits });
+    }
+    Ok(SourceOutcome { output: apply::splice(text, &all_edits), docs: outcomes })
+}
+
+/// The edits of one document, relative to its region.
+fn shifted(edits: &[Edit], start: usize, end: usize) -> Vec<Edit> {
+    edits
+        .iter()
+        .map(|e| Edit {
+            span: crate::yaml::Span::new(e.span.start.clamp(start, end) - start, e.span.end.clamp(start, end) - start),
+            text: e.text.clone(),
+        })
+        .collect()
+}

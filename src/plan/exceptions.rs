@@ -1,0 +1,109 @@
+//! Opt-outs: what the owner of a resource said harden must leave alone.
+//!
+//! In the manifest: `harden.dev/skip: "true"`, `harden.dev/skip-containers:
+//! "a,b"`, `harden.dev/skip-rules: "rule-id,..."`. In a config file:
+//! exceptions matched by resource and by image as well as by container name
+//! (container names can be spoofed; images are what a reviewer approves).
+//! Resources marked `config.kubernetes.io/local-config` are not deployed and
+//! are never hardened.
+
+use crate::profile::glob_match;
+use crate::workload::ResourceId;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashSet;
+
+pub const SKIP: &str = "harden.dev/skip";
+pub const SKIP_CONTAINERS: &str = "harden.dev/skip-containers";
+pub const SKIP_RULES: &str = "harden.dev/skip-rules";
+pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+/// One exception from a config file. Every field given must match; an
+/// exception without `containers` or `images` covers the whole resource.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// Image patterns (`*` wildcards) of the containers to exempt.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Container names to exempt.
+    #[serde(default)]
+    pub containers: Vec<String>,
+    /// Rule ids not to apply; empty: none of them.
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+/// The exemptions in force for one resource.
+#[derive(Debug, Default)]
+pub struct Exemptions {
+    /// Set when the whole resource is left alone, with the reason.
+    pub whole_resource: Option<String>,
+    pub rules: HashSet<String>,
+    names: HashSet<String>,
+    images: Vec<String>,
+}
+
+impl Exemptions {
+    pub fn of(resource: &Value, id: &ResourceId, exceptions: &[Exception]) -> Exemptions {
+        let annotations = resource.pointer("/metadata/annotations");
+        let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
+        let mut ex = Exemptions::default();
+        if ann(SKIP) == Some("true") {
+            ex.whole_resource = Some(format!("annotation {SKIP}: \"true\""));
+            return ex;
+        }
+        if annotations.and_then(|a| a.get(LOCAL_CONFIG)).is_some_and(|v| v.as_str() != Some("false")) {
+            ex.whole_resource = Some(format!("annotation {LOCAL_CONFIG} (not deployed)"));
+            return ex;
+        }
+        ex.names.extend(list(ann(SKIP_CONTAINERS)));
+        ex.rules.extend(list(ann(SKIP_RULES)));
+        for e in exceptions.iter().filter(|e| e.matches(id)) {
+            if e.containers.is_empty() && e.images.is_empty() {
+                if e.rules.is_empty() {
+                    ex.whole_resource = Some("an exception in the config file".to_string());
+                    return ex;
+                }
+                ex.rules.extend(e.rules.iter().cloned());
+            } else {
+                ex.names.extend(e.containers.iter().cloned());
+                ex.images.extend(e.images.iter().cloned());
+            }
+        }
+        ex
+    }
+
+    /// Names of the exempt containers of a pod spec (by name or image).
+    pub fn containers(&self, spec: &Value) -> HashSet<String> {
+        let mut out: HashSet<String> = self.names.clone();
+        for list in crate::plan::pod::CONTAINER_LISTS {
+            for c in spec.get(list).and_then(Value::as_array).into_iter().flatten() {
+                let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                if self.images.iter().any(|p| glob_match(p, image))
+                    && let Some(name) = c.get("name").and_then(Value::as_str)
+                {
+                    out.insert(name.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Exception {
+    fn matches(&self, id: &ResourceId) -> bool {
+        let field =
+            |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| Some(w) == have.as_ref());
+        self.kind.as_ref().is_none_or(|k| *k == id.kind)
+            && field(&self.namespace, &id.namespace)
+            && field(&self.name, &id.name)
+    }
+}
+
+fn list(s: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    s.into_iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}

@@ -1,0 +1,143 @@
+//! The plan stage: for each document, find its resources (a `List`'s items
+//! too) and their pod specs, run the rules, then check the planned pods
+//! with the Pod Security verifier. What the verifier still rejects is a
+//! blocker; a pod with blockers keeps its original text unless `--partial`.
+
+pub mod change;
+pub mod exceptions;
+pub mod pod;
+
+use crate::profile::Profile;
+use crate::pss::{self, Version};
+use crate::rules::RULES;
+use crate::workload::{KindRow, PodSite, ResourceId, pod_sites};
+use change::{Blocker, Change, Note};
+use exceptions::{Exception, Exemptions};
+use pod::{Pod, PodPlan};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// What a plan is made with: the resolved settings, not what the user typed.
+pub struct PlanOptions<'a> {
+    pub profile: &'a Profile,
+    pub kinds: &'a [KindRow],
+    pub version: Version,
+    /// Apply the other fixes to pods that have blockers.
+    pub partial: bool,
+    pub exceptions: &'a [Exception],
+}
+
+/// The plan for one resource of a document.
+#[derive(Clone, Debug, Default)]
+pub struct ResourcePlan {
+    pub id: ResourceId,
+    /// JSON pointer to the resource in its document ("" or `/items/N`).
+    pub base: String,
+    /// How many pod specs it has (0: not a workload).
+    pub pods: usize,
+    pub changes: Vec<Change>,
+    pub notes: Vec<Note>,
+    pub blockers: Vec<Blocker>,
+    /// Fixes not applied because of blockers.
+    pub withheld: usize,
+    /// Why the resource was left alone as a whole, if it was.
+    pub skipped: Option<String>,
+}
+
+/// The plan for one document.
+#[derive(Clone, Debug, Default)]
+pub struct DocPlan {
+    pub resources: Vec<ResourcePlan>,
+}
+
+impl DocPlan {
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        self.resources.iter().flat_map(|r| r.changes.iter())
+    }
+}
+
+/// Plan one document, given its meaning.
+pub fn plan_document(doc: &Value, opts: &PlanOptions) -> DocPlan {
+    let Some(id) = ResourceId::of(doc) else { return DocPlan::default() };
+    let mut resources = Vec::new();
+    if id.kind == "List" || id.kind.ends_with("List") && doc.get("items").is_some_and(Value::is_array) {
+        let n = doc.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+        for i in 0..n {
+            let base = format!("/items/{i}");
+            if let Some(item_id) = doc.pointer(&base).and_then(ResourceId::of) {
+                resources.push(plan_resource(doc, base, item_id, opts));
+            }
+        }
+    } else {
+        resources.push(plan_resource(doc, String::new(), id, opts));
+    }
+    DocPlan { resources }
+}
+
+fn plan_resource(doc: &Value, base: String, id: ResourceId, opts: &PlanOptions) -> ResourcePlan {
+    let sites = pod_sites(doc, &base, &id, opts.kinds);
+    let mut plan = ResourcePlan { id, base, pods: sites.len(), ..Default::default() };
+    if sites.is_empty() {
+        return plan;
+    }
+    let resource = doc.pointer(&plan.base).unwrap_or(&Value::Null);
+    let exemptions = Exemptions::of(resource, &plan.id, opts.exceptions);
+    if let Some(why) = exemptions.whole_resource {
+        plan.skipped = Some(why);
+        return plan;
+    }
+    for site in &sites {
+        plan_pod(doc, site, &exemptions, opts, &mut plan);
+    }
+    plan
+}
+
+fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, out: &mut ResourcePlan) {
+    let Some(spec) = doc.pointer(&site.spec) else { return };
+    let metadata = doc.pointer(&site.metadata);
+    let exempt = ex.containers(spec);
+    let pod = Pod { spec, metadata, site, profile: opts.profile, exempt: &exempt };
+    let mut pp = PodPlan::new(&pod);
+    let windows = pod.is_windows();
+    for rule in RULES {
+        if ex.rules.contains(rule.id) || (windows && !rule.windows) {
+            continue;
+        }
+        pp.set_rule(rule.id);
+        (rule.plan)(&pod, &mut pp);
+    }
+    let mut blockers = std::mem::take(&mut pp.blockers);
+    blockers.extend(remaining_violations(metadata, &pp.planned, &exempt, opts));
+    if !blockers.is_empty() && !opts.partial {
+        out.withheld += pp.changes.len();
+        pp.changes.clear();
+    }
+    out.changes.append(&mut pp.changes);
+    out.notes.append(&mut pp.notes);
+    out.blockers.extend(blockers);
+}
+
+/// What Pod Security still rejects in the planned pod, except findings on
+/// exempt containers (their owners chose that).
+fn remaining_violations(
+    metadata: Option<&Value>,
+    planned: &Value,
+    exempt: &HashSet<String>,
+    opts: &PlanOptions,
+) -> Vec<Blocker> {
+    let mut out = Vec::new();
+    for result in pss::check_pod(metadata, planned, opts.profile.level, opts.version) {
+        let control = format!("PSS {}", result.check);
+        if result.findings.is_empty() {
+            out.push(Blocker { container: None, what: result.reason.clone(), control });
+            continue;
+        }
+        for f in &result.findings {
+            if f.container.as_ref().is_some_and(|c| exempt.contains(c)) {
+                continue;
+            }
+            out.push(Blocker { container: f.container.clone(), what: f.what.clone(), control: control.clone() });
+        }
+    }
+    out
+}

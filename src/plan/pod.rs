@@ -1,0 +1,215 @@
+//! The view of one pod that rules work on, and the sink they write to.
+
+use super::change::{Blocker, Change, Control, Note, Op};
+use crate::profile::Profile;
+use crate::workload::PodSite;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+/// The three container lists, in the order Pod Security visits them.
+pub const CONTAINER_LISTS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+
+/// One pod spec, as the rules see it.
+pub struct Pod<'a> {
+    pub spec: &'a Value,
+    pub metadata: Option<&'a Value>,
+    pub site: &'a PodSite,
+    pub profile: &'a Profile,
+    /// Containers exempted by annotation or config (by name).
+    pub exempt: &'a HashSet<String>,
+}
+
+/// One container of the pod.
+pub struct Container<'a> {
+    pub list: &'static str,
+    pub index: usize,
+    pub value: &'a Value,
+}
+
+impl<'a> Container<'a> {
+    pub fn name(&self) -> String {
+        self.value
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{}[{}]", self.list, self.index), str::to_string)
+    }
+    pub fn image(&self) -> &'a str {
+        self.value.get("image").and_then(Value::as_str).unwrap_or("")
+    }
+    /// Pointer to this container, relative to the pod spec.
+    pub fn pointer(&self) -> String {
+        format!("/{}/{}", self.list, self.index)
+    }
+    pub fn get(&self, rel: &str) -> Option<&'a Value> {
+        self.value.pointer(rel)
+    }
+}
+
+impl<'a> Pod<'a> {
+    pub fn get(&self, rel: &str) -> Option<&'a Value> {
+        self.spec.pointer(rel)
+    }
+
+    /// The pod's containers of every list, exempt ones left out.
+    pub fn containers(&self) -> Vec<Container<'a>> {
+        let mut out = Vec::new();
+        for list in CONTAINER_LISTS {
+            if let Some(Value::Array(items)) = self.spec.get(list) {
+                for (index, value) in items.iter().enumerate() {
+                    let c = Container { list, index, value };
+                    if !self.exempt.contains(&c.name()) {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Windows pods get only the fields that exist on Windows.
+    pub fn is_windows(&self) -> bool {
+        is_windows(self.spec)
+    }
+
+    /// Whether pod-wide settings must go on each container instead: the kind
+    /// rejects pod-level securityContext (Knative), or some container is
+    /// exempt and must not inherit them.
+    pub fn container_level(&self) -> bool {
+        !self.site.pod_security_context || self.has_exempt_containers()
+    }
+
+    pub fn has_exempt_containers(&self) -> bool {
+        CONTAINER_LISTS.iter().any(|list| {
+            self.spec.get(*list).and_then(Value::as_array).is_some_and(|items| {
+                items
+                    .iter()
+                    .enumerate()
+                    .any(|(index, value)| self.exempt.contains(&Container { list, index, value }.name()))
+            })
+        })
+    }
+}
+
+/// `spec.os.name: windows`, or a Windows node selector.
+pub fn is_windows(spec: &Value) -> bool {
+    spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") || windows_selector(spec)
+}
+
+pub fn windows_selector(spec: &Value) -> bool {
+    ["kubernetes.io/os", "beta.kubernetes.io/os"]
+        .iter()
+        .any(|k| spec.get("nodeSelector").and_then(|s| s.get(*k)).and_then(Value::as_str) == Some("windows"))
+}
+
+/// Where rules put what they decide, relative to the pod spec.
+pub struct PodPlan<'a> {
+    pod: &'a Pod<'a>,
+    pub changes: Vec<Change>,
+    pub notes: Vec<Note>,
+    pub blockers: Vec<Blocker>,
+    /// The pod spec with this plan's changes so far, so that later rules see
+    /// earlier ones (one rule adds a volume, the next must not add it again).
+    pub planned: Value,
+    rule: &'static str,
+}
+
+impl<'a> PodPlan<'a> {
+    pub fn new(pod: &'a Pod<'a>) -> Self {
+        PodPlan {
+            pod,
+            changes: Vec::new(),
+            notes: Vec::new(),
+            blockers: Vec::new(),
+            planned: pod.spec.clone(),
+            rule: "",
+        }
+    }
+
+    pub fn set_rule(&mut self, rule: &'static str) {
+        self.rule = rule;
+    }
+
+    /// Set a pod-spec field (pointer relative to the pod spec).
+    pub fn set(&mut self, rel: &str, value: Value, control: Control, reason: impl Into<String>) {
+        self.push(Op::Set, rel, value, control, reason.into(), None);
+    }
+
+    /// Set a field of container `c` (pointer relative to the container).
+    pub fn set_in(&mut self, c: &Container, rel: &str, value: Value, control: Control, reason: impl Into<String>) {
+        self.push(Op::Set, &format!("{}{rel}", c.pointer()), value, control, reason.into(), Some(c.name()));
+    }
+
+    /// Append to a list of the pod spec.
+    pub fn append(
+        &mut self,
+        rel: &str,
+        value: Value,
+        control: Control,
+        reason: impl Into<String>,
+        container: Option<String>,
+    ) {
+        self.push(Op::Append, rel, value, control, reason.into(), container);
+    }
+
+    pub fn note(&mut self, rel: &str, container: Option<String>, message: impl Into<String>) {
+        let pointer = format!("{}{rel}", self.pod.site.spec);
+        self.notes.push(Note { pointer, rule: self.rule, container, message: message.into() });
+    }
+
+    pub fn block(&mut self, container: Option<String>, what: impl Into<String>, control: impl Into<String>) {
+        self.blockers.push(Blocker { container, what: what.into(), control: control.into() });
+    }
+
+    fn push(&mut self, op: Op, rel: &str, value: Value, control: Control, reason: String, container: Option<String>) {
+        let before = self.planned.pointer(rel).cloned();
+        if op == Op::Set && before.as_ref() == Some(&value) {
+            return;
+        }
+        apply_one(&mut self.planned, op, rel, value.clone());
+        self.changes.push(Change {
+            op,
+            pointer: format!("{}{rel}", self.pod.site.spec),
+            value,
+            before: if op == Op::Set { before } else { None },
+            rule: self.rule,
+            control,
+            reason,
+            container,
+        });
+    }
+}
+
+/// Apply one operation to a JSON tree, creating missing parent mappings.
+pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
+    let tokens: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let mut cur = root;
+    for (i, tok) in tokens.iter().enumerate() {
+        let last = i + 1 == tokens.len();
+        if cur.is_null() {
+            *cur = json!({});
+        }
+        let next = match cur {
+            Value::Object(m) => {
+                if last && op == Op::Set {
+                    m.insert(tok.clone(), value);
+                    return;
+                }
+                m.entry(tok.clone()).or_insert(if last { json!([]) } else { Value::Null })
+            }
+            Value::Array(a) => match tok.parse::<usize>() {
+                Ok(idx) if idx < a.len() => &mut a[idx],
+                _ => return,
+            },
+            _ => return,
+        };
+        cur = next;
+    }
+    if op == Op::Append {
+        if cur.is_null() {
+            *cur = json!([]);
+        }
+        if let Value::Array(a) = cur {
+            a.push(value);
+        }
+    }
+}

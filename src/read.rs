@@ -1,0 +1,88 @@
+//! The read stage: files, directories (every `*.yaml`/`*.yml` below them,
+//! in sorted order) and standard input (`-`, or no path at all) become
+//! [`Source`]s: a name for messages and the text, checked to be UTF-8.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One input, whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// As shown in messages: the path as given (or found), or `<stdin>`.
+    pub name: String,
+    /// The file it came from (None for stdin).
+    pub path: Option<PathBuf>,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{name}: {source}")]
+    Io { name: String, source: std::io::Error },
+    #[error("{name}:{line}:{col}: the input is not valid UTF-8")]
+    Utf8 { name: String, line: usize, col: usize },
+    #[error("{name}: no such file or directory")]
+    Missing { name: String },
+}
+
+/// Read every input named by `paths` (stdin when empty), in order.
+pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Source>, ReadError> {
+    if paths.is_empty() {
+        return Ok(vec![read_stdin(stdin)?]);
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(read_stdin(stdin)?);
+        } else if p.is_dir() {
+            let mut files = Vec::new();
+            walk(p, &mut files)?;
+            files.sort();
+            for f in files {
+                out.push(read_file(&f)?);
+            }
+        } else if p.exists() {
+            out.push(read_file(p)?);
+        } else {
+            return Err(ReadError::Missing { name: p.display().to_string() });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    let io = |source| ReadError::Io { name: dir.display().to_string(), source };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<Source, ReadError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { name: name.clone(), source })?;
+    Ok(Source { text: decode(&name, bytes)?, name, path: Some(path.to_path_buf()) })
+}
+
+fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
+    let name = "<stdin>".to_string();
+    let mut bytes = Vec::new();
+    stdin.read_to_end(&mut bytes).map_err(|source| ReadError::Io { name: name.clone(), source })?;
+    Ok(Source { text: decode(&name, bytes)?, name, path: None })
+}
+
+/// UTF-8 or an error that says where it stops being UTF-8.
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let good = std::str::from_utf8(&bytes[..valid]).unwrap_or("");
+        let (line, col) = crate::yaml::line_col(good, valid);
+        ReadError::Utf8 { name: name.to_string(), line, col }
+    })
+}

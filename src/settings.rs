@@ -1,0 +1,61 @@
+//! The resolved settings: what the user typed (`cli`), merged with the
+//! config file and validated, ready for the stages. Every error here is a
+//! full sentence and exits 2 before any manifest is read.
+
+use crate::cli::{CommonArgs, HardenArgs};
+use harden::config::HardenConfig;
+use harden::plan::exceptions::Exception;
+use harden::profile::Profile;
+use harden::pss::Version;
+use harden::workload::{KindRow, built_in_kinds};
+use harden::yaml::Limits;
+
+pub struct Common {
+    pub version: Version,
+    /// Set when the requested version was newer than harden knows.
+    pub clamped_from: Option<String>,
+    pub limits: Limits,
+}
+
+pub struct Hardening {
+    pub profile: Profile,
+    pub kinds: Vec<KindRow>,
+    pub partial: bool,
+    pub exceptions: Vec<Exception>,
+    pub common: Common,
+}
+
+pub fn common(args: &CommonArgs, config_version: Option<&str>) -> Result<Common, String> {
+    let requested = args.pss_version.as_deref().or(config_version).unwrap_or("latest");
+    let (version, clamped) = Version::parse(requested).map_err(|e| format!("--pss-version: {e}"))?;
+    let limits = Limits {
+        max_depth: args.max_depth,
+        max_scalar_bytes: args.max_scalar_bytes,
+        max_document_bytes: args.max_document_bytes,
+        max_alias_nodes: args.max_alias_nodes,
+    };
+    Ok(Common { version, clamped_from: clamped.then(|| requested.to_string()), limits })
+}
+
+pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
+    let config = match &args.config {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("The config file {name} cannot be read: {e}."))?;
+            HardenConfig::from_text(&text, &name)?
+        }
+        None => HardenConfig::default(),
+    };
+    let profile_name = args.profile.as_deref().or(config.profile.as_deref()).unwrap_or("restricted");
+    let profile = Profile::load(profile_name)?;
+    let mut kinds = built_in_kinds();
+    kinds.extend(profile.workloads.iter().cloned());
+    Ok(Hardening {
+        kinds,
+        partial: args.partial || config.partial.unwrap_or(false),
+        exceptions: config.exceptions,
+        common: common(&args.common, config.pss_version.as_deref())?,
+        profile,
+    })
+}
