@@ -44,6 +44,9 @@ impl Output {
 
     /// Blockers, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
+        if let Some(why) = &r.skipped {
+            note(&format!("{}: left unchanged: {why}", r.id));
+        }
         let fate = if partial { "kept" } else { "left unchanged" };
         for b in &r.blockers {
             match &b.container {
@@ -72,6 +75,11 @@ fn starts_with_marker(text: &str) -> bool {
         .map(str::trim_start)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .is_some_and(|l| l.starts_with("---") || l.starts_with('%'))
+}
+
+/// Information that needs no action.
+pub fn note(msg: &str) {
+    eprintln_safe(&format!("note: {msg}"));
 }
 
 pub fn warn(msg: &str) {

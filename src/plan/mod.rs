@@ -86,10 +86,26 @@ fn plan_resource(doc: &Value, base: String, id: ResourceId, opts: &PlanOptions) 
         plan.skipped = Some(why);
         return plan;
     }
+    if let Some(why) = sites.iter().find_map(|s| doc.pointer(&s.spec).and_then(incomplete)) {
+        plan.skipped = Some(why);
+        return plan;
+    }
     for site in &sites {
         plan_pod(doc, site, &exemptions, opts, &mut plan);
     }
     plan
+}
+
+/// A pod spec with a container that has no image is a fragment (a
+/// strategic-merge patch, a kustomize base piece), not a pod: hardening it
+/// would add fields to a patch whose target harden cannot see.
+fn incomplete(spec: &Value) -> Option<String> {
+    pod::CONTAINER_LISTS.iter().find_map(|list| {
+        spec.get(*list)?.as_array()?.iter().find(|c| c.get("image").is_none()).map(|c| {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+            format!("container \"{name}\" has no image: this looks like a patch, not a complete workload")
+        })
+    })
 }
 
 fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, out: &mut ResourcePlan) {
