@@ -73,13 +73,10 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     };
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let mut outcomes = Vec::with_capacity(sources.len());
-    for src in &sources {
-        outcomes.push(pipeline::harden_source(src, &opts).map_err(|e| match e {
-            pipeline::Error::Parse { .. } => Failure::Input(e.to_string()),
-            pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
-        })?);
-    }
+    let outcomes = pipeline::harden_stream(&sources, &opts).map_err(|e| match e {
+        pipeline::Error::Parse { .. } => Failure::Input(e.to_string()),
+        pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
+    })?;
     let mut out = Output::new(args.common.quiet);
     let (mut docs, mut hardened, mut changes, mut blockers) = (0, 0, 0, 0);
     for (src, outcome) in sources.iter().zip(&outcomes) {

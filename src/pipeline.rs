@@ -6,7 +6,7 @@ use crate::plan::pod::apply_one;
 use crate::plan::{DocPlan, PlanOptions, plan_document};
 use crate::read::Source;
 use crate::verify::{VerifyError, verify_document};
-use crate::yaml::{Limits, ParseError, Semantic, parse_stream};
+use crate::yaml::{Document, Limits, ParseError, Semantic, parse_stream};
 use serde_json::Value;
 
 /// Everything the stages need, resolved.
@@ -56,24 +56,46 @@ pub struct SourceOutcome {
     pub docs: Vec<DocOutcome>,
 }
 
-/// Harden one source. Fails on malformed input (nothing of it is written)
-/// and on a verification mismatch.
+/// Harden a whole stream: every source is parsed and read first (the
+/// port rule needs to see Services and NetworkPolicies in other documents
+/// and files), then each document is planned, edited and verified. Fails on
+/// malformed input anywhere (nothing is written) and on a verification
+/// mismatch.
+pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOutcome>, Error> {
+    let mut parsed = Vec::with_capacity(sources.len());
+    for src in sources {
+        let parse_err = |error| Error::Parse { name: src.name.clone(), error };
+        let docs = parse_stream(&src.text, &opts.limits).map_err(parse_err)?;
+        let mut values = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            values.push(
+                Semantic::new(&doc.root, &src.text, opts.limits.max_alias_nodes).value(&doc.root).map_err(parse_err)?,
+            );
+        }
+        parsed.push((docs, values));
+    }
+    sources.iter().zip(&parsed).map(|(src, (docs, values))| harden_parsed(src, docs, values, opts)).collect()
+}
+
+/// Harden one source on its own (no cross-file references).
 pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Error> {
+    let mut out = harden_stream(std::slice::from_ref(src), opts)?;
+    Ok(out.remove(0))
+}
+
+fn harden_parsed(src: &Source, docs: &[Document], values: &[Value], opts: &Options) -> Result<SourceOutcome, Error> {
     let text = src.text.as_str();
-    let parse_err = |error| Error::Parse { name: src.name.clone(), error };
-    let docs = parse_stream(text, &opts.limits).map_err(parse_err)?;
     let mut outcomes = Vec::with_capacity(docs.len());
     let mut all_edits = Vec::new();
-    for (index, doc) in docs.iter().enumerate() {
-        let before = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(parse_err)?;
-        let mut plan = plan_document(&before, &opts.plan);
+    for (index, (doc, before)) in docs.iter().zip(values).enumerate() {
+        let mut plan = plan_document(before, &opts.plan);
         let mut after = before.clone();
         for c in plan.changes() {
             apply_one(&mut after, c.op, &c.pointer, c.value.clone());
         }
         let mut refused = None;
         let mut edits = Vec::new();
-        if after != before {
+        if after != *before {
             match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
                 Ok(e) => edits = e,
                 Err(e) => {
@@ -94,7 +116,16 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
         }
         all_edits.extend(edits.iter().cloned());
         let line = crate::yaml::line_col(text, doc.start).0;
-        outcomes.push(DocOutcome { start: doc.start, end: doc.end, line, plan, before, after, refused, edits });
+        outcomes.push(DocOutcome {
+            start: doc.start,
+            end: doc.end,
+            line,
+            plan,
+            before: before.clone(),
+            after,
+            refused,
+            edits,
+        });
     }
     Ok(SourceOutcome { output: apply::splice(text, &all_edits), docs: outcomes })
 }
