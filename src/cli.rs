@@ -51,6 +51,9 @@ pub struct HardenArgs {
     /// Apply the other fixes to pods that have blockers (blockers stay).
     #[arg(long)]
     pub partial: bool,
+    /// Privileged ports (80/443) of non-root pods: move them with every reference, allow the bind with a sysctl, keep them, or auto (move where the app can be told).
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub ports: Option<harden::ports::Strategy>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

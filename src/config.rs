@@ -28,6 +28,8 @@ pub struct HardenConfig {
     pub profile: Option<String>,
     pub pss_version: Option<String>,
     pub partial: Option<bool>,
+    /// Privileged-port strategy: auto, move, sysctl or keep.
+    pub ports: Option<crate::ports::Strategy>,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
 }

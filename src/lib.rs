@@ -10,6 +10,7 @@ pub mod check;
 pub mod config;
 pub mod pipeline;
 pub mod plan;
+pub mod ports;
 pub mod profile;
 pub mod pss;
 pub mod quantity;

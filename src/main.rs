@@ -68,6 +68,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             version: s.common.version,
             partial: s.partial,
             exceptions: &s.exceptions,
+            ports: s.ports,
         },
         limits: s.common.limits.clone(),
     };
@@ -89,7 +90,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 out.resource_warnings(r, s.partial);
                 changes += r.changes.len();
                 blockers += r.blockers.len();
-                hardened += usize::from(!r.changes.is_empty());
+                hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
             }
         }
         out.stream(outcome)?;

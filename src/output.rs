@@ -44,6 +44,12 @@ impl Output {
 
     /// Blockers, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
+        for n in r.notes.iter().filter(|n| n.warning) {
+            match &n.container {
+                Some(c) => warn(&format!("{}: container \"{c}\": {}", r.id, n.message)),
+                None => warn(&format!("{}: {}", r.id, n.message)),
+            }
+        }
         if let Some(why) = &r.skipped {
             note(&format!("{}: left unchanged: {why}", r.id));
         }

@@ -4,6 +4,7 @@
 use crate::apply::{self, Edit};
 use crate::plan::pod::apply_one;
 use crate::plan::{DocPlan, PlanOptions, plan_document};
+use crate::ports::index::Slot;
 use crate::read::Source;
 use crate::verify::{VerifyError, verify_document};
 use crate::yaml::{Document, Limits, ParseError, Semantic, parse_stream};
@@ -74,7 +75,27 @@ pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOut
         }
         parsed.push((docs, values));
     }
-    sources.iter().zip(&parsed).map(|(src, (docs, values))| harden_parsed(src, docs, values, opts)).collect()
+    let mut plans: Vec<Vec<DocPlan>> =
+        parsed.iter().map(|(_, values)| values.iter().map(|v| plan_document(v, &opts.plan)).collect()).collect();
+    plan_ports(&parsed, &mut plans, &opts.plan);
+    sources
+        .iter()
+        .zip(&parsed)
+        .zip(plans)
+        .map(|((src, (docs, values)), plans)| harden_parsed(src, docs, values, plans, opts))
+        .collect()
+}
+
+/// The stream-wide pass: privileged ports and everything pointing at them.
+fn plan_ports(parsed: &[(Vec<Document>, Vec<Value>)], plans: &mut [Vec<DocPlan>], opts: &PlanOptions) {
+    let Some(settings) = &opts.profile.ports else { return };
+    let strategy = opts.ports.unwrap_or(settings.strategy);
+    let mut slots: Vec<Slot> = parsed
+        .iter()
+        .zip(plans.iter_mut())
+        .flat_map(|((_, values), plans)| values.iter().zip(plans.iter_mut()).map(|(value, plan)| Slot { value, plan }))
+        .collect();
+    crate::ports::plan_stream(&mut slots, settings, strategy, opts.kinds, opts.partial);
 }
 
 /// Harden one source on its own (no cross-file references).
@@ -83,12 +104,17 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
     Ok(out.remove(0))
 }
 
-fn harden_parsed(src: &Source, docs: &[Document], values: &[Value], opts: &Options) -> Result<SourceOutcome, Error> {
+fn harden_parsed(
+    src: &Source,
+    docs: &[Document],
+    values: &[Value],
+    plans: Vec<DocPlan>,
+    opts: &Options,
+) -> Result<SourceOutcome, Error> {
     let text = src.text.as_str();
     let mut outcomes = Vec::with_capacity(docs.len());
     let mut all_edits = Vec::new();
-    for (index, (doc, before)) in docs.iter().zip(values).enumerate() {
-        let mut plan = plan_document(before, &opts.plan);
+    for (index, ((doc, before), mut plan)) in docs.iter().zip(values).zip(plans).enumerate() {
         let mut after = before.clone();
         for c in plan.changes() {
             apply_one(&mut after, c.op, &c.pointer, c.value.clone());

@@ -29,6 +29,9 @@ pub struct Profile {
     pub resources: Option<ResourceSettings>,
     #[serde(default)]
     pub image_users: Vec<ImageUser>,
+    /// How privileged ports (80, 443) are handled for non-root pods.
+    #[serde(default)]
+    pub ports: Option<crate::ports::PortSettings>,
     /// Extra workload kinds, added to the built-in table.
     #[serde(default)]
     pub workloads: Vec<KindRow>,

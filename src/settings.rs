@@ -22,6 +22,8 @@ pub struct Hardening {
     pub kinds: Vec<KindRow>,
     pub partial: bool,
     pub exceptions: Vec<Exception>,
+    /// `--ports` or the config's `ports`; None: the profile's strategy.
+    pub ports: Option<harden::ports::Strategy>,
     pub common: Common,
 }
 
@@ -54,6 +56,7 @@ pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
     Ok(Hardening {
         kinds,
         partial: args.partial || config.partial.unwrap_or(false),
+        ports: args.ports.or(config.ports),
         exceptions: config.exceptions,
         common: common(&args.common, config.pss_version.as_deref())?,
         profile,

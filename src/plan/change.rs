@@ -60,6 +60,8 @@ pub struct Note {
     pub rule: &'static str,
     pub container: Option<String>,
     pub message: String,
+    /// Needs the user's attention (shown on stderr), not just information.
+    pub warning: bool,
 }
 
 /// A setting that the target level can never admit and that harden will not

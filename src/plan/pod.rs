@@ -153,7 +153,7 @@ impl<'a> PodPlan<'a> {
 
     pub fn note(&mut self, rel: &str, container: Option<String>, message: impl Into<String>) {
         let pointer = format!("{}{rel}", self.pod.site.spec);
-        self.notes.push(Note { pointer, rule: self.rule, container, message: message.into() });
+        self.notes.push(Note { pointer, rule: self.rule, container, message: message.into(), warning: false });
     }
 
     pub fn block(&mut self, container: Option<String>, what: impl Into<String>, control: impl Into<String>) {
@@ -180,6 +180,8 @@ impl<'a> PodPlan<'a> {
 }
 
 /// Apply one operation to a JSON tree, creating missing parent mappings.
+/// (Rules only point into list items that exist; a pointer that does not
+/// resolve is dropped, and `verify` would catch any resulting mismatch.)
 pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
     let tokens: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
     let mut cur = root;
@@ -197,6 +199,10 @@ pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
                 m.entry(tok.clone()).or_insert(if last { json!([]) } else { Value::Null })
             }
             Value::Array(a) => match tok.parse::<usize>() {
+                Ok(idx) if idx < a.len() && last && op == Op::Set => {
+                    a[idx] = value;
+                    return;
+                }
                 Ok(idx) if idx < a.len() => &mut a[idx],
                 _ => return,
             },
@@ -211,5 +217,20 @@ pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
         if let Value::Array(a) = cur {
             a.push(value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_one_sets_creates_and_appends() {
+        let mut v = json!({"a": {"list": [1, 2]}});
+        apply_one(&mut v, Op::Set, "/a/list/1", json!(3));
+        apply_one(&mut v, Op::Set, "/a/b~1c/d", json!(true));
+        apply_one(&mut v, Op::Append, "/a/list", json!(4));
+        apply_one(&mut v, Op::Append, "/a/new", json!("x"));
+        assert_eq!(v, json!({"a": {"list": [1, 3, 4], "b/c": {"d": true}, "new": ["x"]}}));
     }
 }

@@ -56,7 +56,8 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
                 Control::Pss("runAsUser"),
                 uid_reason(Some(0)).1,
             ),
-            None if uid_for(c) != chosen => out.set_in(
+            // Only where harden picked the pod's UID: an explicit pod UID is the owner's choice.
+            None if pod_uid.is_none_or(|u| u == 0) && uid_for(c) != chosen => out.set_in(
                 c,
                 "/securityContext/runAsUser",
                 json!(uid_for(c)),

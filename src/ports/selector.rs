@@ -1,0 +1,82 @@
+//! Label selectors, as Services (a plain map) and NetworkPolicies /
+//! monitors (`matchLabels` + `matchExpressions`) write them.
+
+use serde_json::{Map, Value};
+
+/// A Service selector: every pair present in `labels`. An empty or missing
+/// selector selects nothing harden can see (endpoints are managed by hand).
+pub fn service_selects(selector: Option<&Value>, labels: &Map<String, Value>) -> bool {
+    match selector.and_then(Value::as_object) {
+        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
+        _ => false,
+    }
+}
+
+/// A `metav1.LabelSelector`: an empty selector selects everything.
+pub fn label_selector_selects(selector: Option<&Value>, labels: &Map<String, Value>) -> bool {
+    let Some(sel) = selector.and_then(Value::as_object) else { return false };
+    let labels_match = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let exprs_match = sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .is_none_or(|exprs| exprs.iter().all(|e| expression(e, labels)));
+    labels_match && exprs_match
+}
+
+fn expression(e: &Value, labels: &Map<String, Value>) -> bool {
+    let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+    let values: Vec<&str> = e
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let have = labels.get(key).and_then(Value::as_str);
+    match e.get("operator").and_then(Value::as_str) {
+        Some("In") => have.is_some_and(|h| values.contains(&h)),
+        Some("NotIn") => have.is_none_or(|h| !values.contains(&h)),
+        Some("Exists") => have.is_some(),
+        Some("DoesNotExist") => have.is_none(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn labels(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn services_need_every_pair() {
+        let l = labels(json!({"app": "web", "tier": "fe"}));
+        assert!(service_selects(Some(&json!({"app": "web"})), &l));
+        assert!(!service_selects(Some(&json!({"app": "web", "tier": "be"})), &l));
+        assert!(!service_selects(Some(&json!({})), &l));
+        assert!(!service_selects(None, &l));
+    }
+
+    #[test]
+    fn label_selectors_follow_the_api() {
+        let l = labels(json!({"app": "web"}));
+        assert!(label_selector_selects(Some(&json!({})), &l));
+        assert!(label_selector_selects(
+            Some(&json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]})),
+            &l
+        ));
+        assert!(!label_selector_selects(
+            Some(&json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]})),
+            &l
+        ));
+        assert!(label_selector_selects(
+            Some(&json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})),
+            &l
+        ));
+        assert!(!label_selector_selects(None, &l));
+    }
+}

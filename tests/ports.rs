@@ -1,0 +1,361 @@
+//! Privileged ports: one scenario per rule of the Ports issue. Every input
+//! pod is already hardened in all other respects, so the only edits are the
+//! port decisions; each test states those edits exactly, as (old text, new
+//! text) pairs applied to the input.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn harden(args: &[&str], input: &str) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(args)
+        .arg("-q")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("harden runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let out = child.wait_with_output().expect("harden finishes");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// `input` with each `(old, new)` replaced; each `old` must occur exactly once.
+fn edited(input: &str, edits: &[(&str, &str)]) -> String {
+    let mut out = input.to_string();
+    for (old, new) in edits {
+        assert_eq!(out.matches(old).count(), 1, "test bug: {old:?} must occur exactly once");
+        out = out.replacen(old, new, 1);
+    }
+    out
+}
+
+/// Run harden and compare with the expected edits of the input.
+fn expect(args: &[&str], input: &str, edits: &[(&str, &str)]) -> String {
+    let (stdout, stderr, code) = harden(args, input);
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert_eq!(stdout, edited(input, edits), "stderr: {stderr}");
+    stderr
+}
+
+/// A hardened Deployment `web` (labels app=web) with one container.
+fn deployment(name: &str, image: &str, extra_container: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata:
+      labels: {{app: web}}
+      annotations: {{prometheus.io/port: \"80\"}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {{runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+      - name: app
+        image: {image}
+        securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}, readOnlyRootFilesystem: true}}
+        resources: {{requests: {{cpu: 100m, memory: 128Mi}}, limits: {{memory: 512Mi}}}}
+        volumeMounts: [{{name: tmp, mountPath: /tmp}}]
+{extra_container}        ports:
+        - name: http
+          containerPort: 80
+      volumes: [{{name: tmp, emptyDir: {{}}}}]
+"
+    )
+}
+
+const SERVICE: &str = "---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports:
+  - name: numeric
+    port: 80
+    targetPort: 80
+  - name: implicit
+    port: 80
+  - name: named
+    port: 8000
+    targetPort: http
+";
+
+const PROBES: &str = "        livenessProbe:
+          httpGet: {path: /healthz, port: 80}
+        readinessProbe:
+          tcpSocket: {port: http}
+        lifecycle:
+          preStop:
+            httpGet: {path: /drain, port: 80}
+";
+
+#[test]
+fn auto_moves_an_aspnet_app_with_every_reference() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", PROBES) + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            ("httpGet: {path: /healthz, port: 80}", "httpGet: {path: /healthz, port: 8080}"),
+            ("httpGet: {path: /drain, port: 80}", "httpGet: {path: /drain, port: 8080}"),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+            ),
+            ("    port: 80\n    targetPort: 80\n", "    port: 80\n    targetPort: 8080\n"),
+            ("  - name: implicit\n    port: 80\n", "  - name: implicit\n    port: 80\n    targetPort: 8080\n"),
+        ],
+    );
+}
+
+#[test]
+fn aspnet_urls_move_only_their_listening_entries() {
+    let env =
+        "        env:\n        - name: ASPNETCORE_URLS\n          value: \"http://+:80;http://backend.shop:80\"\n";
+    let input = deployment("web", "registry.example.com/shop/api:1", env);
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            ("value: \"http://+:80;http://backend.shop:80\"", "value: \"http://+:8080;http://backend.shop:80\""),
+            ("containerPort: 80\n", "containerPort: 8080\n"),
+        ],
+    );
+}
+
+#[test]
+fn auto_rewrites_port_flags_and_port_variables() {
+    let extra = "        args: [\"--port=80\", \"-p\", \"80\"]\n        env:\n        - {name: PORT, value: \"80\"}\n";
+    let input = deployment("web", "registry.example.com/shop/server:1", extra);
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            ("args: [\"--port=80\", \"-p\", \"80\"]", "args: [\"--port=8080\", \"-p\", \"8080\"]"),
+            ("{name: PORT, value: \"80\"}", "{name: PORT, value: \"8080\"}"),
+            ("containerPort: 80\n", "containerPort: 8080\n"),
+        ],
+    );
+}
+
+const SYSCTL: &str = ", sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: \"0\"}]}";
+
+#[test]
+fn auto_allows_the_bind_where_the_app_cannot_be_told() {
+    let input = deployment("web", "nginx:1.27", PROBES) + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[("seccompProfile: {type: RuntimeDefault}}", &format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}"))],
+    );
+}
+
+#[test]
+fn move_warns_about_images_that_ignore_the_manifest() {
+    let input = deployment("web", "nginx:1.27", "");
+    let stderr = expect(
+        &["--ports", "move"],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            ("containerPort: 80\n", "containerPort: 8080\n"),
+        ],
+    );
+    assert!(stderr.contains("image nginx:1.27 listens on 80 whatever the manifest says"), "{stderr}");
+}
+
+#[test]
+fn sysctl_mode_keeps_ports_even_when_harden_could_move_them() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE;
+    expect(
+        &["--ports", "sysctl"],
+        &input,
+        &[("seccompProfile: {type: RuntimeDefault}}", &format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}"))],
+    );
+}
+
+#[test]
+fn keep_mode_changes_nothing() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE;
+    expect(&["--ports", "keep"], &input, &[]);
+}
+
+#[test]
+fn a_container_with_net_bind_service_keeps_its_port() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        .replace("capabilities: {drop: [ALL]}", "capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}");
+    expect(&[], &input, &[]);
+}
+
+#[test]
+fn a_pod_behind_a_headless_service_gets_the_sysctl() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web-headless, namespace: shop}\nspec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}\n";
+    expect(
+        &[],
+        &input,
+        &[("seccompProfile: {type: RuntimeDefault}}", &format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}"))],
+    );
+}
+
+#[test]
+fn a_service_shared_with_pods_that_keep_the_port_moves_nobody() {
+    // The Windows pod behind the same Service keeps port 80 (Windows has no
+    // privileged ports), so moving the Linux pod would split the Service.
+    let windows = "---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-win, namespace: shop, labels: {app: web}}
+spec:
+  os: {name: windows}
+  automountServiceAccountToken: false
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - name: app
+    image: mcr.microsoft.com/dotnet/samples:aspnetapp-nanoserver
+    resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 512Mi}}
+    ports: [{containerPort: 80}]
+";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + windows + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[("seccompProfile: {type: RuntimeDefault}}", &format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}"))],
+    );
+}
+
+#[test]
+fn network_policies_follow_the_pods_they_select() {
+    let policies = "---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - ports: [{protocol: TCP, port: 80}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: client-out, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: client}}
+  egress:
+  - to: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: TCP, port: 80}]
+  - to: [{podSelector: {matchLabels: {app: web}}}, {ipBlock: {cidr: 10.0.0.0/8}}]
+    ports: [{protocol: TCP, port: 80}]
+  - to: [{podSelector: {matchLabels: {app: other}}}]
+    ports: [{protocol: TCP, port: 80}]
+";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + policies;
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+            ),
+            (
+                "  ingress:\n  - ports: [{protocol: TCP, port: 80}]",
+                "  ingress:\n  - ports: [{protocol: TCP, port: 8080}]",
+            ),
+            (
+                "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 80}]",
+                "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 8080}]",
+            ),
+            (
+                "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}]",
+                "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}, {protocol: TCP, port: 8080}]",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_taken_new_port_moves_to_the_next_free_one_everywhere() {
+    let metrics = "        - name: metrics\n          containerPort: 8080\n";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        .replace("        ports:\n", &format!("        ports:\n{metrics}"))
+        + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8081\""),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8081\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8081\n",
+            ),
+            ("    port: 80\n    targetPort: 80\n", "    port: 80\n    targetPort: 8081\n"),
+            ("  - name: implicit\n    port: 80\n", "  - name: implicit\n    port: 80\n    targetPort: 8081\n"),
+        ],
+    );
+}
+
+#[test]
+fn host_ports_are_blockers_and_keep_everything() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        .replace("containerPort: 80\n", "containerPort: 80\n          hostPort: 80\n")
+        + SERVICE;
+    let (stdout, stderr, code) = harden(&[], &input);
+    assert_eq!((code, stdout.as_str()), (0, input.as_str()));
+    assert!(stderr.contains("violates PSS hostPorts; left unchanged"), "{stderr}");
+}
+
+#[test]
+fn services_in_other_namespaces_are_not_touched() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        + &SERVICE.replace("namespace: shop", "namespace: other");
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn pod_monitors_scrape_the_moved_port() {
+    let monitor = "---\napiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  podMetricsEndpoints: [{targetPort: 80}, {port: http}]\n";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + monitor;
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+            ),
+            ("[{targetPort: 80}, {port: http}]", "[{targetPort: 8080}, {port: http}]"),
+        ],
+    );
+}
+
+#[test]
+fn ingress_backends_keep_addressing_the_service_port() {
+    let ingress = "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + ingress;
+    let (stdout, _, _) = harden(&[], &input);
+    assert!(stdout.ends_with(ingress), "the Ingress must be byte-identical:\n{stdout}");
+    assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+}
