@@ -26,9 +26,10 @@ pub fn check_source(
 ) -> Result<Vec<Violation>, ParseError> {
     let text = src.text.as_str();
     let mut out = Vec::new();
+    let lines = crate::yaml::LineIndex::new(text);
     for doc in parse_stream(text, limits)? {
         let value = Semantic::new(&doc.root, text, limits.max_alias_nodes).value(&doc.root)?;
-        let line = crate::yaml::line_col(text, doc.start).0;
+        let line = lines.line(doc.start);
         for (base, id) in resources(&value) {
             let mut results = Vec::new();
             for site in pod_sites(&value, &base, &id, kinds) {

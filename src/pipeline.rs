@@ -114,6 +114,7 @@ fn harden_parsed(
     let text = src.text.as_str();
     let mut outcomes = Vec::with_capacity(docs.len());
     let mut all_edits = Vec::new();
+    let lines = crate::yaml::LineIndex::new(text);
     for (index, ((doc, before), mut plan)) in docs.iter().zip(values).zip(plans).enumerate() {
         let mut after = before.clone();
         for c in plan.changes() {
@@ -141,7 +142,7 @@ fn harden_parsed(
             verify_document(&src.name, index + 1, &edited, &after, &opts.limits)?;
         }
         all_edits.extend(edits.iter().cloned());
-        let line = crate::yaml::line_col(text, doc.start).0;
+        let line = lines.line(doc.start);
         outcomes.push(DocOutcome {
             start: doc.start,
             end: doc.end,

@@ -60,6 +60,24 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Line numbers for many offsets of one text: the newline offsets, found
+/// once, then a binary search per lookup (a prefix scan per document would
+/// make a stream of many documents quadratic).
+pub struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        LineIndex { newlines: text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect() }
+    }
+
+    /// 1-based line of byte offset `at`.
+    pub fn line(&self, at: usize) -> usize {
+        self.newlines.partition_point(|&n| n < at) + 1
+    }
+}
+
 /// Parse a stream and return each document's meaning: the convenience entry
 /// point for tests and tools that only read.
 pub fn parse_values(text: &str) -> Result<Vec<Value>, ParseError> {
@@ -106,6 +124,15 @@ mod tests {
         }
         let e = parse_values(&text).expect_err("bomb");
         assert!(e.message.contains("alias bomb"), "{e}");
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let text = "a\nbc\n\nd";
+        let idx = LineIndex::new(text);
+        for at in 0..=text.len() {
+            assert_eq!(idx.line(at), line_col(text, at).0, "{at}");
+        }
     }
 
     #[test]
