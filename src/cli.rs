@@ -11,10 +11,13 @@ Examples:
   harden --profile dotnet app.yaml               .NET images: UID 1654
   harden --partial system.yaml                   fix what can be fixed even in pods with blockers
   harden check --level restricted deploy/        report what Pod Security would reject
+  harden --diff deploy/ > hardened.yaml          review the changes on stderr, YAML on stdout
+  harden --check --diff deploy/                  CI gate: show what would change, exit 1 if anything would
+  harden --check -o report --format sarif deploy/ > harden.sarif    gate and report for code scanning
 
 Exit status:
-  0  success (check: every pod passes)
-  1  check: some pod violates the level
+  0  success (check, --check: nothing would change and no violation remains)
+  1  check: some pod violates the level; --check: harden would change something or a violation remains
   2  bad input or usage (nothing is written to stdout)
   3  internal error (please report)";
 
@@ -54,6 +57,8 @@ pub struct HardenArgs {
     /// Privileged ports (80/443) of non-root pods: move them with every reference, allow the bind with a sysctl, keep them, or auto (move where the app can be told).
     #[arg(long, value_enum, value_name = "STRATEGY")]
     pub ports: Option<harden::ports::Strategy>,
+    #[command(flatten)]
+    pub review: ReviewArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -95,4 +100,49 @@ pub struct CommonArgs {
 pub enum LevelArg {
     Baseline,
     Restricted,
+}
+
+/// Review and CI: what to write instead of (or besides) the YAML, and the gate.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Write no YAML; exit 1 if harden would change anything or a violation remains, 0 if not (combines with --diff and -o).
+    #[arg(long)]
+    pub check: bool,
+    /// Also write a unified diff of every change to stderr; stdout stays pure YAML.
+    #[arg(long)]
+    pub diff: bool,
+    /// What stdout gets: yaml (default), diff, patch (RFC 6902 JSON Patch per resource) or report.
+    #[arg(short, long, value_enum, value_name = "KIND")]
+    pub output: Option<OutputKind>,
+    /// Report format (implies -o report): text (default), json or sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+    /// Colour the diff: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+    /// The directory, from the repository root, that origin paths in the stream are relative to (kustomize origin annotations, kpt paths, Helm `# Source:`), for report locations.
+    #[arg(long, value_name = "DIR")]
+    pub origin_root: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputKind {
+    Yaml,
+    Diff,
+    Patch,
+    Report,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }

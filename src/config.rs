@@ -30,6 +30,9 @@ pub struct HardenConfig {
     pub partial: Option<bool>,
     /// Privileged-port strategy: auto, move, sysctl or keep.
     pub ports: Option<crate::ports::Strategy>,
+    /// As a KRM function (`harden::krm`): report blockers as errors and
+    /// exit 1. The command line ignores it.
+    pub fail_on_blockers: Option<bool>,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
 }

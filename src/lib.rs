@@ -8,6 +8,8 @@
 pub mod apply;
 pub mod check;
 pub mod config;
+pub mod in_place;
+pub mod krm;
 pub mod pipeline;
 pub mod plan;
 pub mod ports;
@@ -18,4 +20,5 @@ pub mod read;
 pub mod rules;
 pub mod verify;
 pub mod workload;
+pub mod write;
 pub mod yaml;

@@ -1,6 +1,7 @@
 //! The `harden` command: `main` → `run` → exit code. Exit codes:
-//! 0 success, 1 `check` found violations, 2 bad input or usage (nothing on
-//! stdout), 3 internal error. A closed stdout (`| head`) exits 0.
+//! 0 success, 1 `check` found violations or `--check` found something to
+//! change or a violation, 2 bad input or usage (nothing on stdout), 3
+//! internal error. A closed stdout (`| head`) exits 0.
 
 mod cli;
 mod output;
@@ -59,6 +60,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     let s = settings::hardening(&args).map_err(Failure::Input)?;
+    let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
     let opts = Options {
@@ -72,6 +74,19 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         },
         limits: s.common.limits.clone(),
     };
+    // A KRM function call (kpt, kustomize): one ResourceList on stdin.
+    if let [src] = sources.as_slice()
+        && src.path.is_none()
+        && let Some(run) = harden::krm::run(src, &opts).map_err(|e| {
+            if e.is_internal() { Failure::Internal(e.to_string()) } else { Failure::Input(e.to_string()) }
+        })?
+    {
+        let mut out = Output::new(args.common.quiet);
+        out.stream(&run.outcome)?;
+        out.flush()?;
+        out.summary(&run.summary);
+        return Ok(ExitCode::from(run.exit_code));
+    }
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
     let outcomes = pipeline::harden_stream(&sources, &opts).map_err(|e| match e {
@@ -93,11 +108,23 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
             }
         }
-        out.stream(outcome)?;
+        if review.yaml() {
+            out.stream(outcome)?;
+        }
     }
+    let run = harden::write::Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level: s.profile.level,
+        version: s.common.version,
+        partial: s.partial,
+        limits: s.common.limits.clone(),
+        origin_root: args.review.origin_root.clone(),
+    };
+    review.write(&mut out, &run)?;
     out.flush()?;
     out.summary(&format!("{docs} documents, {hardened} workloads hardened, {changes} changes, {blockers} blockers"));
-    Ok(ExitCode::SUCCESS)
+    Ok(review.exit_code(&outcomes))
 }
 
 fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {

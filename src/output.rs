@@ -2,9 +2,13 @@
 //! the summary on stderr. Write errors come back to `main`, which treats a
 //! closed pipe (`| head`) as success.
 
+use crate::cli::{ColorWhen, OutputKind, ReportFormat, ReviewArgs};
 use harden::pipeline::SourceOutcome;
 use harden::plan::ResourcePlan;
-use std::io::{self, Write};
+use harden::write::{self, Run};
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
 
 pub struct Output {
     stdout: io::BufWriter<io::Stdout>,
@@ -32,6 +36,11 @@ impl Output {
         }
         self.need_separator = self.need_separator || !outcome.docs.is_empty();
         Ok(())
+    }
+
+    /// Text that carries its own line breaks (a diff, a report).
+    pub fn text(&mut self, s: &str) -> io::Result<()> {
+        self.stdout.write_all(s.as_bytes())
     }
 
     pub fn line(&mut self, s: &str) -> io::Result<()> {
@@ -75,6 +84,88 @@ impl Output {
     }
 }
 
+/// The review and CI flags, resolved: what stdout gets, whether a diff goes
+/// to stderr, and what `--check` makes of the outcome.
+pub struct Review {
+    check: bool,
+    diff: bool,
+    stdout: Option<OutputKind>,
+    format: ReportFormat,
+    color: ColorWhen,
+}
+
+impl Review {
+    /// Usage errors (exit 2) before any input is read.
+    pub fn new(args: &ReviewArgs) -> Result<Review, String> {
+        let stdout = match (args.output, args.format) {
+            (Some(kind), Some(_)) if kind != OutputKind::Report => {
+                return Err("--format applies to reports only; use it with -o report (or alone).".into());
+            }
+            (None, Some(_)) => Some(OutputKind::Report),
+            (kind, _) => kind,
+        };
+        Ok(Review {
+            check: args.check,
+            diff: args.diff,
+            stdout,
+            format: args.format.unwrap_or(ReportFormat::Text),
+            color: args.color,
+        })
+    }
+
+    /// Whether stdout gets the YAML stream: by default, unless `--check`
+    /// (which writes YAML only when `-o yaml` asks for it).
+    pub fn yaml(&self) -> bool {
+        match self.stdout {
+            None => !self.check,
+            Some(kind) => kind == OutputKind::Yaml,
+        }
+    }
+
+    /// The diff on stderr and whatever `-o` asks for on stdout.
+    pub fn write(&self, out: &mut Output, run: &Run) -> io::Result<()> {
+        if self.diff {
+            let diff = write::diff::render(run, colour(self.color, io::stderr().is_terminal()));
+            // Like every message, never fail over a closed stderr.
+            let _ = io::stderr().lock().write_all(diff.as_bytes());
+        }
+        match self.stdout {
+            None | Some(OutputKind::Yaml) => Ok(()),
+            Some(OutputKind::Diff) => {
+                out.text(&write::diff::render(run, colour(self.color, io::stdout().is_terminal())))
+            }
+            Some(OutputKind::Patch) => out.text(&write::patch::render(run)),
+            Some(OutputKind::Report) => {
+                let report = write::report::build(run);
+                out.text(&match self.format {
+                    ReportFormat::Text => write::report::text(&report),
+                    ReportFormat::Json => write::report::json(&report),
+                    ReportFormat::Sarif => write::sarif::render(&report),
+                })
+            }
+        }
+    }
+
+    /// 0, or with `--check` 1 when harden would change anything or a violation remains.
+    pub fn exit_code(&self, outcomes: &[SourceOutcome]) -> ExitCode {
+        if self.check && write::needs_attention(outcomes) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    }
+}
+
+/// `--color`: auto means a terminal, and no `NO_COLOR` (no-color.org: set
+/// and not empty) and no `TERM=dumb`; an explicit flag beats the variable.
+fn colour(when: ColorWhen, terminal: bool) -> bool {
+    colour_with(when, terminal, std::env::var_os("NO_COLOR"), std::env::var_os("TERM"))
+}
+
+fn colour_with(when: ColorWhen, terminal: bool, no_color: Option<OsString>, term: Option<OsString>) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb"),
+    }
+}
+
 /// Whether the first line with content is a `---` marker or a directive.
 fn starts_with_marker(text: &str) -> bool {
     text.lines()
@@ -99,4 +190,21 @@ pub fn error(msg: &str) {
 /// stderr may be closed too; never panic over a message.
 fn eprintln_safe(s: &str) {
     let _ = writeln!(io::stderr().lock(), "{s}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_flag_then_no_color_then_the_terminal() {
+        let os = |s: &str| Some(OsString::from(s));
+        assert!(colour_with(ColorWhen::Auto, true, None, os("xterm")));
+        assert!(!colour_with(ColorWhen::Auto, false, None, None), "not a terminal");
+        assert!(!colour_with(ColorWhen::Auto, true, os("1"), None), "NO_COLOR set");
+        assert!(colour_with(ColorWhen::Auto, true, os(""), None), "NO_COLOR empty counts as unset");
+        assert!(!colour_with(ColorWhen::Auto, true, None, os("dumb")));
+        assert!(colour_with(ColorWhen::Always, false, os("1"), None), "the flag beats NO_COLOR");
+        assert!(!colour_with(ColorWhen::Never, true, None, None));
+    }
 }

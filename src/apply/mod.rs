@@ -59,6 +59,7 @@ pub fn plan_edits(
         lay: DocLayout::of(doc, text),
         referenced,
         edits: Vec::new(),
+        eof_broken: std::cell::Cell::new(false),
     };
     ed.node(&doc.root, planned, &mut String::new(), Ctx { owner_col: None, in_flow: false, shared: false })?;
     Ok(ed.edits)
@@ -99,6 +100,8 @@ struct Editor<'t> {
     lay: DocLayout,
     referenced: HashSet<usize>,
     edits: Vec<Edit>,
+    /// Whether an insertion already added the missing final line break.
+    eof_broken: std::cell::Cell<bool>,
 }
 
 impl<'t> Editor<'t> {
@@ -249,7 +252,9 @@ impl<'t> Editor<'t> {
         match (layout, entries.last()) {
             (Layout::Block, Some(last)) => {
                 let col = column(self.text, entries[0].key.span.start);
-                let (at, lead) = self.after_line(&last.value);
+                let (at, lead) = self
+                    .after_line(&last.value)
+                    .map_err(|what| ApplyError::Unsupported { pointer: ptr.clone(), what })?;
                 let mut out = lead;
                 render::block_entries(&mut out, &new, col, &self.lay);
                 self.push(ctx, ptr, Span::new(at, at), out)
@@ -295,7 +300,8 @@ impl<'t> Editor<'t> {
         }
         match (layout, items.last()) {
             (Layout::Block, Some(last)) => {
-                let (at, lead) = self.after_line(last);
+                let (at, lead) =
+                    self.after_line(last).map_err(|what| ApplyError::Unsupported { pointer: ptr.clone(), what })?;
                 let mut out = lead;
                 render::block_items(&mut out, extra, dash_col, &self.lay);
                 self.push(ctx, ptr, Span::new(at, at), out)
@@ -336,9 +342,19 @@ impl<'t> Editor<'t> {
 
     /// Where a new line may start after `node`, and what must come before it
     /// (a line break when the node ends the file without one).
-    fn after_line(&self, node: &Node) -> (usize, String) {
+    fn after_line(&self, node: &Node) -> Result<(usize, String), String> {
         let text = self.text;
         let mut end = node.span.end;
+        let leaf = last_leaf(node);
+        if matches!(leaf.kind, NodeKind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, .. })
+            && leaf.span.end == text.len()
+            && !text.ends_with('\n')
+            && !block_header(text, leaf).contains('-')
+        {
+            return Err(
+                "a block scalar ends the file without a line break; a line after it would add one to its value".into(),
+            );
+        }
         if let NodeKind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, value, .. } = &node.kind {
             // A block scalar's span runs over its trailing blank lines. Unless
             // they are content (`|+`), new lines go right after its last
@@ -346,14 +362,38 @@ impl<'t> Editor<'t> {
             if !value.ends_with("\n\n") {
                 end = text[..end].trim_end_matches([' ', '\t', '\r', '\n']).len();
             } else if text[..end].ends_with('\n') {
-                return (end, String::new());
+                return Ok((end, String::new()));
             }
         }
         match text[end..].find('\n') {
-            Some(i) => (end + i + 1, String::new()),
-            None => (text.len(), self.lay.newline.to_string()),
+            Some(i) => Ok((end + i + 1, String::new())),
+            // The text ends without a line break: the first insertion there
+            // adds one, later ones at the same place must not add another.
+            None => {
+                let lead = if self.eof_broken.replace(true) { String::new() } else { self.lay.newline.to_string() };
+                Ok((text.len(), lead))
+            }
         }
     }
+}
+
+/// The node that ends `node`'s text: its last entry's value or last item,
+/// all the way down.
+fn last_leaf(node: &Node) -> &Node {
+    match &node.kind {
+        NodeKind::Mapping { layout: Layout::Block, entries } => entries.last().map_or(node, |e| last_leaf(&e.value)),
+        NodeKind::Sequence { layout: Layout::Block, items } => items.last().map_or(node, last_leaf),
+        _ => node,
+    }
+}
+
+/// A block scalar's header (`|`, `>-`, `|2+`, …): the indicator before its
+/// content, on the line before it.
+fn block_header<'a>(text: &'a str, node: &Node) -> &'a str {
+    let before = text[..node.span.start].trim_end_matches([' ', '\t']).trim_end_matches(['\n', '\r']);
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let line = line.split(" #").next().unwrap_or(line).trim_end();
+    line.rfind(['|', '>']).map_or("", |i| &line[i..])
 }
 
 /// The first offset at or after `from` (and before `limit`) that is not

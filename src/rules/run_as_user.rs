@@ -86,33 +86,39 @@ fn uid_reason(before: Option<u64>) -> (Control, &'static str) {
     }
 }
 
-/// runAsGroup and fsGroup at pod level, where missing or 0.
+/// runAsGroup and fsGroup at pod level, where missing. An explicit 0 is
+/// kept and reported: Pod Security allows the root group, and images whose
+/// files are group-owned by 0 (OpenShift style) need it.
 fn set_pod_groups(pod: &Pod, out: &mut PodPlan, gid: u64) {
     let p = &pod.profile.pod;
-    if p.run_as_group && pod.get("/securityContext/runAsGroup").and_then(Value::as_u64).is_none_or(|g| g == 0) {
-        out.set(
-            "/securityContext/runAsGroup",
-            json!(gid),
-            Control::HardenDefault,
-            "a non-root primary group, matching the UID",
-        );
-    }
-    if p.fs_group && pod.get("/securityContext/fsGroup").and_then(Value::as_u64).is_none_or(|g| g == 0) {
-        out.set(
-            "/securityContext/fsGroup",
-            json!(gid),
-            Control::HardenDefault,
-            "mounted volumes become writable by the non-root user",
-        );
-        if let Some(policy) = &p.fs_group_change_policy
-            && pod.get("/securityContext/fsGroupChangePolicy").is_none()
-        {
-            out.set(
-                "/securityContext/fsGroupChangePolicy",
-                json!(policy),
-                Control::HardenDefault,
-                "change volume ownership only when it does not match, not recursively on every start",
-            );
+    let fields = [
+        (p.run_as_group, "runAsGroup", "a non-root primary group, matching the UID"),
+        (p.fs_group, "fsGroup", "mounted volumes become writable by the non-root user"),
+    ];
+    for (wanted, field, reason) in fields {
+        let ptr = format!("/securityContext/{field}");
+        match pod.get(&ptr).and_then(Value::as_u64) {
+            _ if !wanted => {}
+            Some(0) => out.note(
+                &ptr,
+                None,
+                format!("{field}=0 (the root group) is set explicitly; kept, since Pod Security allows it"),
+            ),
+            Some(_) => {}
+            None => {
+                out.set(&ptr, json!(gid), Control::HardenDefault, reason);
+                if field == "fsGroup"
+                    && let Some(policy) = &p.fs_group_change_policy
+                    && pod.get("/securityContext/fsGroupChangePolicy").is_none()
+                {
+                    out.set(
+                        "/securityContext/fsGroupChangePolicy",
+                        json!(policy),
+                        Control::HardenDefault,
+                        "change volume ownership only when it does not match, not recursively on every start",
+                    );
+                }
+            }
         }
     }
 }
@@ -125,7 +131,7 @@ fn set_container_ids(out: &mut PodPlan, c: &Container, uid: u64) {
         out.set_in(c, "/securityContext/runAsUser", json!(uid), control, reason);
     }
     let gid = c.get("/securityContext/runAsUser").and_then(Value::as_u64).filter(|u| *u != 0).unwrap_or(uid);
-    if c.get("/securityContext/runAsGroup").and_then(Value::as_u64).is_none_or(|g| g == 0) {
+    if c.get("/securityContext/runAsGroup").is_none() {
         out.set_in(
             c,
             "/securityContext/runAsGroup",

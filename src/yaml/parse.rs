@@ -9,7 +9,7 @@
 use super::scalar::key_identity;
 use super::tree::{Document, Entry, Layout, Node, NodeKind, ScalarStyle, Span};
 use super::{Limits, ParseError};
-use granit_parser::{Event, Parser, ScalarStyle as GStyle, StructureStyle};
+use granit_parser::{ErrorKind, Event, Parser, ScalarStyle as GStyle, StructureStyle};
 use std::collections::HashSet;
 
 /// Parse every document of `text`. Fails on the first error: a stream with a
@@ -21,10 +21,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseE
     };
     let mut builder = Builder { text, limits, stack: Vec::new(), docs: Vec::new(), doc: None };
     for event in Parser::new_from_str_with_options(text, options) {
-        let (event, span) = event.map_err(|e| {
-            let m = e.marker();
-            ParseError::at(m.line(), m.col() + 1, e.info())
-        })?;
+        let (event, span) = event.map_err(|e| scan_error(text, &e))?;
         let span = span
             .byte_range()
             .map(|r| Span::new(r.start, r.end))
@@ -32,6 +29,47 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseE
         builder.event(event, span)?;
     }
     Ok(builder.finish())
+}
+
+/// A scanner error in harden's terms: the position a person would point at.
+fn scan_error(text: &str, e: &granit_parser::ScanError) -> ParseError {
+    let m = e.marker();
+    let at = m.byte_offset().unwrap_or(0).min(text.len());
+    match e.kind() {
+        // Reported just past the tab; point at the tab itself.
+        ErrorKind::TabInBlockIndentation if at > 0 && text.as_bytes()[at - 1] == b'\t' => {
+            let (line, col) = super::line_col(text, at - 1);
+            ParseError::at(line, col, "a tab in indentation (YAML indents with spaces only)")
+        }
+        // A quoted scalar that runs on to a less indented line is almost
+        // always a missing closing quote: point at the opening quote.
+        ErrorKind::InvalidQuotedScalarIndent | ErrorKind::UnclosedQuotedScalar => match opening_quote(text, at) {
+            Some(q) => {
+                let (line, col) = super::line_col(text, q);
+                ParseError::at(line, col, "unclosed quote")
+            }
+            None => ParseError::at(m.line(), m.col() + 1, e.info()),
+        },
+        _ => ParseError::at(m.line(), m.col() + 1, e.info()),
+    }
+}
+
+/// The quote that opens the quoted scalar an error at `at` is inside: the
+/// last unbalanced `"` or `'` on the line before the error (or on its own).
+fn opening_quote(text: &str, at: usize) -> Option<usize> {
+    let before = &text[..at];
+    let line_end = before.trim_end_matches(['\n', '\r']).len();
+    let start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..line_end];
+    let mut open: Option<(usize, char)> = None;
+    for (i, c) in line.char_indices() {
+        match (open, c) {
+            (None, '"' | '\'') if i == 0 || line[..i].ends_with([' ', ':', '[', '{', ',', '-']) => open = Some((i, c)),
+            (Some((_, q)), c) if c == q => open = None,
+            _ => {}
+        }
+    }
+    open.map(|(i, _)| start + i)
 }
 
 /// An open collection while its children are being read.
@@ -106,11 +144,18 @@ impl Builder<'_> {
                 } else {
                     span
                 };
-                let node = Node {
-                    kind: NodeKind::Scalar { value: value.into_owned(), style, tag },
-                    span,
-                    anchor: anchor_id(anchor),
-                };
+                let mut value = value.into_owned();
+                // A block scalar that ends the input without a line break has
+                // none in its value (YAML 1.2 8.1.1.2; libyaml, and so kubectl,
+                // agree); the scanner adds one.
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && span.end == self.text.len()
+                    && !self.text.ends_with('\n')
+                    && value.ends_with('\n')
+                {
+                    value.pop();
+                }
+                let node = Node { kind: NodeKind::Scalar { value, style, tag }, span, anchor: anchor_id(anchor) };
                 self.push_node(node)?;
             }
             Event::Alias(id) => self.push_node(Node { kind: NodeKind::Alias(id), span, anchor: None })?,

@@ -15,6 +15,8 @@ pub struct Semantic<'d> {
     anchors: HashMap<usize, &'d Node>,
     /// Nodes still allowed to be produced by expanding aliases.
     alias_budget: usize,
+    /// The alias being expanded, for pointing at it when the budget runs out.
+    alias_at: usize,
     text: &'d str,
 }
 
@@ -28,7 +30,7 @@ impl<'d> Semantic<'d> {
                 anchors.insert(id, n);
             }
         });
-        Semantic { anchors, alias_budget: max_alias_nodes, text }
+        Semantic { anchors, alias_budget: max_alias_nodes, alias_at: 0, text }
     }
 
     /// The node an alias refers to.
@@ -43,7 +45,7 @@ impl<'d> Semantic<'d> {
     fn convert(&mut self, node: &'d Node, via_alias: bool) -> Result<Value, ParseError> {
         if via_alias {
             if self.alias_budget == 0 {
-                let (line, col) = super::line_col(self.text, node.span.start);
+                let (line, col) = super::line_col(self.text, self.alias_at);
                 return Err(ParseError::at(
                     line,
                     col,
@@ -87,6 +89,9 @@ impl<'d> Semantic<'d> {
                     let (line, col) = super::line_col(self.text, node.span.start);
                     ParseError::at(line, col, "alias refers to an unknown anchor")
                 })?;
+                if !via_alias {
+                    self.alias_at = node.span.start;
+                }
                 self.convert(target, true)?
             }
         })

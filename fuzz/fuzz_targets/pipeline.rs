@@ -1,0 +1,34 @@
+//! The whole pipeline (read → parse → plan → apply → verify) on arbitrary
+//! bytes. Bad input must be an error, never a panic; a verification failure
+//! (the edited text does not mean the plan) is a harden bug and crashes the
+//! fuzzer; a successful run must be idempotent.
+#![no_main]
+
+use harden::pipeline::{Error, Options, harden_stream};
+use harden::plan::PlanOptions;
+use harden::profile::Profile;
+use harden::pss::Version;
+use harden::read::{Source, decode};
+use harden::workload::built_in_kinds;
+use harden::yaml::Limits;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = decode("fuzz", data.to_vec()) else { return };
+    let profile = Profile::load("restricted").expect("built-in profile");
+    let kinds = built_in_kinds();
+    let opts = Options {
+        plan: PlanOptions { profile: &profile, kinds: &kinds, version: Version::LATEST, partial: false, exceptions: &[], ports: None },
+        limits: Limits { max_alias_nodes: 10_000, ..Limits::default() },
+    };
+    let run = |text: String| harden_stream(&[Source { name: "fuzz".into(), path: None, text }], &opts);
+    match run(text) {
+        Ok(mut out) => {
+            let first = out.remove(0).output;
+            let second = run(first.clone()).expect("hardened output must harden again").remove(0).output;
+            assert_eq!(first, second, "a second run changed the output");
+        }
+        Err(Error::Parse { .. }) => {}
+        Err(e @ Error::Verify(_)) => panic!("{e}"),
+    }
+});

@@ -1,0 +1,494 @@
+//! `-o report`: one finding per change and per remaining violation (plus
+//! notes, withheld fixes, skipped resources and Namespaces whose Pod
+//! Security labels are below the hardened level), each with its resource,
+//! file:line, JSON pointer, before → after, rule, the Pod Security control
+//! (or "harden default": PSS does not require it) and a reason. [`build`]
+//! makes the findings once; [`text`], [`json`] and `sarif` only format them.
+
+use super::help;
+use super::locate::Located;
+use super::source_map::{self, OriginFiles};
+use super::{Run, resource_ref};
+use crate::pipeline::DocOutcome;
+use crate::plan::ResourcePlan;
+use crate::plan::change::{Control, Op};
+use crate::pss::Level;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A field harden changes.
+    Change,
+    /// Something Pod Security still rejects after hardening (a blocker).
+    Violation,
+    /// Fixes not applied to a resource because of its violations.
+    Withheld,
+    /// Something harden noticed and left alone.
+    Note,
+    /// A resource or document harden left alone as a whole.
+    Skipped,
+    /// A Namespace labelled below the hardened level.
+    Namespace,
+}
+
+/// A place in a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    /// How the file was found, for origins: kustomize, kpt or helm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub kind: Kind,
+    /// `{apiVersion, kind, namespace, name}`.
+    pub resource: Value,
+    /// `Kind/namespace/name`, as messages name it.
+    #[serde(skip)]
+    pub resource_name: String,
+    /// Where in the input stream.
+    #[serde(flatten)]
+    pub at: Location,
+    /// Where the resource came from, when the stream says (kustomize, kpt, Helm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Location>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// `set` or `append`, for changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<&'static str>,
+    /// The value replaced; absent when the field was unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// How many fixes were withheld, for `withheld`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// The harden rule id (for violations: `pss/<check>`).
+    pub rule: String,
+    /// `PSS <check>` or `harden default`, for changes and violations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// The Pod Security check id, when the control is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pss_check: Option<String>,
+    /// One sentence.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub documents: usize,
+    pub resources_changed: usize,
+    pub changes: usize,
+    /// Changes that a Pod Security control requires.
+    pub pss_changes: usize,
+    /// Changes that are harden defaults, not Pod Security requirements.
+    pub harden_default_changes: usize,
+    pub violations: usize,
+    pub withheld: usize,
+    pub namespaces_below_level: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub level: Level,
+    pub pss_version: String,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+const HARDEN_DEFAULT: &str = "harden default";
+
+/// The findings of a run, in stream order.
+pub fn build(run: &Run) -> Report {
+    let mut findings = Vec::new();
+    let mut summary = Summary::default();
+    let mut origins = OriginFiles::default();
+    for (src, outcome) in run.sources.iter().zip(run.outcomes) {
+        let located = Located::new(&src.text, &run.limits);
+        for (index, doc) in outcome.docs.iter().enumerate() {
+            summary.documents += 1;
+            let mut ctx = DocCtx { run, located: &located, name: &src.name, index, doc, origins: &mut origins };
+            if let Some(why) = &doc.refused {
+                findings.push(ctx.refused(why));
+            }
+            for r in &doc.plan.resources {
+                summary.resources_changed += usize::from(!r.changes.is_empty());
+                ctx.resource(r, &mut findings);
+            }
+        }
+    }
+    for f in &findings {
+        match f.kind {
+            Kind::Change if f.pss_check.is_some() => summary.pss_changes += 1,
+            Kind::Change => summary.harden_default_changes += 1,
+            Kind::Violation => summary.violations += 1,
+            Kind::Withheld => summary.withheld += f.count.unwrap_or(0),
+            Kind::Namespace => summary.namespaces_below_level += 1,
+            Kind::Note | Kind::Skipped => {}
+        }
+    }
+    summary.changes = summary.pss_changes + summary.harden_default_changes;
+    Report { level: run.level, pss_version: run.version.to_string(), summary, findings }
+}
+
+/// One document being reported.
+struct DocCtx<'a, 'r> {
+    run: &'a Run<'r>,
+    located: &'a Located<'a>,
+    name: &'a str,
+    index: usize,
+    doc: &'a DocOutcome,
+    origins: &'a mut OriginFiles,
+}
+
+impl DocCtx<'_, '_> {
+    fn resource(&mut self, r: &ResourcePlan, out: &mut Vec<Finding>) {
+        let resource = self.doc.before.pointer(&r.base).unwrap_or(&Value::Null);
+        let origin = self.origin_of(resource);
+        let mk = |this: &mut Self, kind: Kind, pointer: Option<String>, rule: String, control: Option<String>| {
+            let ptr = pointer.clone().unwrap_or_else(|| r.base.clone());
+            let at = this.at(&ptr);
+            let origin = origin.as_ref().map(|o| Location {
+                line: this.origins.line(
+                    &o.path,
+                    &r.id.kind,
+                    r.id.name.as_deref(),
+                    &ptr[r.base.len().min(ptr.len())..],
+                    &this.run.limits,
+                ),
+                file: o.path.clone(),
+                via: Some(o.via),
+            });
+            let pss_check = control.as_deref().and_then(help::pss_check).map(str::to_string);
+            Finding {
+                kind,
+                resource: resource_ref(&r.id),
+                resource_name: r.id.to_string(),
+                at,
+                origin,
+                pointer,
+                container: None,
+                op: None,
+                before: None,
+                after: None,
+                count: None,
+                rule,
+                control,
+                pss_check,
+                message: String::new(),
+            }
+        };
+        if let Some(why) = &r.skipped {
+            let mut f = mk(self, Kind::Skipped, None, "skipped".into(), None);
+            f.message = sentence(&format!("left unchanged: {why}"));
+            out.push(f);
+        }
+        for c in &r.changes {
+            let control = match c.control {
+                Control::Pss(check) => format!("PSS {check}"),
+                Control::HardenDefault => HARDEN_DEFAULT.into(),
+            };
+            let mut f = mk(self, Kind::Change, Some(c.pointer.clone()), c.rule.into(), Some(control));
+            f.container = c.container.clone();
+            f.op = Some(match c.op {
+                Op::Set => "set",
+                Op::Append => "append",
+            });
+            f.before = c.before.clone();
+            f.after = Some(c.value.clone());
+            f.message = sentence(&c.reason);
+            out.push(f);
+        }
+        for n in &r.notes {
+            let mut f = mk(self, Kind::Note, Some(n.pointer.clone()), n.rule.into(), None);
+            f.container = n.container.clone();
+            f.message = sentence(&n.message);
+            out.push(f);
+        }
+        let fate = if self.run.partial { "kept" } else { "left unchanged" };
+        for b in &r.blockers {
+            let scope = b.container.as_deref().and_then(|c| container_pointer(resource, c)).unwrap_or_default();
+            let field = resource.pointer(&scope).and_then(|v| field_pointer(v, &b.what));
+            let pointer = (!scope.is_empty() || field.is_some())
+                .then(|| format!("{}{scope}{}", r.base, field.unwrap_or_default()));
+            let check = help::pss_check(&b.control).unwrap_or("unknown").to_string();
+            let mut f = mk(self, Kind::Violation, pointer, format!("pss/{check}"), Some(b.control.clone()));
+            f.container = b.container.clone();
+            f.message = sentence(&format!("{} violates {}; {fate}", b.what, b.control));
+            out.push(f);
+        }
+        if r.withheld > 0 && !r.blockers.is_empty() {
+            let mut f = mk(self, Kind::Withheld, None, "withheld".into(), None);
+            f.count = Some(r.withheld);
+            f.message = format!(
+                "{} fixes withheld because of the violations of this resource (--partial applies them).",
+                r.withheld
+            );
+            out.push(f);
+        }
+        if r.id.kind == "Namespace" {
+            for (mode, value) in below_level(resource, self.run.level) {
+                let mut f = mk(
+                    self,
+                    Kind::Namespace,
+                    Some(format!("{}/metadata/labels/pod-security.kubernetes.io~1{mode}", r.base)),
+                    "namespace-pod-security".into(),
+                    None,
+                );
+                let effect = match mode {
+                    "enforce" => "admits",
+                    "audit" => "does not audit",
+                    _ => "does not warn about",
+                };
+                f.message = format!(
+                    "pod-security.kubernetes.io/{mode}={value} is below {level}, the level harden hardened to: the namespace {effect} pods that are not {level}.",
+                    level = self.run.level
+                );
+                out.push(f);
+            }
+        }
+    }
+
+    fn refused(&mut self, why: &str) -> Finding {
+        let resource = self.doc.plan.resources.first();
+        Finding {
+            kind: Kind::Skipped,
+            resource: resource.map_or(Value::Null, |r| resource_ref(&r.id)),
+            resource_name: resource.map_or_else(|| "document".into(), |r| r.id.to_string()),
+            at: self.at(""),
+            origin: None,
+            pointer: None,
+            container: None,
+            op: None,
+            before: None,
+            after: None,
+            count: None,
+            rule: "edit-refused".into(),
+            control: None,
+            pss_check: None,
+            message: sentence(&format!("document left unchanged: {why}")),
+        }
+    }
+
+    fn at(&self, pointer: &str) -> Location {
+        let line = self.located.line(self.index, pointer).unwrap_or(self.doc.line);
+        Location { file: self.name.to_string(), line, via: None }
+    }
+
+    fn origin_of(&self, resource: &Value) -> Option<source_map::Origin> {
+        let docs = &self.located.docs;
+        let leading = match docs.get(self.index) {
+            Some(d) => {
+                let from = if self.index == 0 { 0 } else { docs[self.index - 1].end };
+                self.located.text.get(from..d.root.span.start).unwrap_or("")
+            }
+            None => "",
+        };
+        source_map::origin(resource, leading, self.run.origin_root.as_deref())
+    }
+}
+
+/// The pointer (relative to the resource) of the container named `name`,
+/// found in any container list below the resource.
+fn container_pointer(v: &Value, name: &str) -> Option<String> {
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, child)| {
+            if let (true, Some(items)) = (is_container_list(k), child.as_array()) {
+                if let Some(i) = items.iter().position(|c| c.get("name").and_then(Value::as_str) == Some(name)) {
+                    return Some(format!("/{k}/{i}"));
+                }
+            }
+            container_pointer(child, name).map(|p| format!("/{k}{p}"))
+        }),
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, child)| container_pointer(child, name).map(|p| format!("/{i}{p}")))
+        }
+        _ => None,
+    }
+}
+
+/// The pointer (relative to `v`) of the field a finding names, such as
+/// `privileged=true` or `capabilities.add "SYS_ADMIN"`: its leading dotted
+/// path, found anywhere below `v`. `None` when it names no field
+/// (`allowPrivilegeEscalation unset`, `sysctl "x"`).
+fn field_pointer(v: &Value, what: &str) -> Option<String> {
+    let path = what.split(['=', ' ']).next().filter(|p| !p.is_empty())?;
+    let keys: Vec<&str> = path.split('.').collect();
+    find_path(v, &keys)
+}
+
+fn find_path(v: &Value, keys: &[&str]) -> Option<String> {
+    let direct = keys
+        .iter()
+        .try_fold((v, String::new()), |(cur, ptr), k| cur.get(*k).map(|next| (next, format!("{ptr}/{}", escape(k)))));
+    if let Some((_, ptr)) = direct {
+        return Some(ptr);
+    }
+    match v {
+        Value::Object(m) => {
+            m.iter().find_map(|(k, child)| find_path(child, keys).map(|p| format!("/{}{p}", escape(k))))
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, c)| find_path(c, keys).map(|p| format!("/{i}{p}")))
+        }
+        _ => None,
+    }
+}
+
+/// One JSON-pointer token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn is_container_list(key: &str) -> bool {
+    matches!(key, "initContainers" | "containers" | "ephemeralContainers")
+}
+
+/// The `pod-security.kubernetes.io/{enforce,audit,warn}` labels of a
+/// Namespace whose level is below `level`.
+fn below_level(ns: &Value, level: Level) -> Vec<(&'static str, String)> {
+    let rank = |s: &str| match s {
+        "privileged" => Some(0),
+        "baseline" => Some(1),
+        "restricted" => Some(2),
+        _ => None,
+    };
+    let want = rank(level.as_str()).unwrap_or(2);
+    let labels = ns.pointer("/metadata/labels");
+    ["enforce", "audit", "warn"]
+        .into_iter()
+        .filter_map(|mode| {
+            let v = labels?.get(format!("pod-security.kubernetes.io/{mode}"))?.as_str()?;
+            (rank(v)? < want).then(|| (mode, v.to_string()))
+        })
+        .collect()
+}
+
+/// A message as one sentence, ending with a full stop. Not capitalised:
+/// many begin with a field name (`hostNetwork=true violates ...`).
+fn sentence(s: &str) -> String {
+    let mut out = s.trim().to_string();
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The report as text: `file:line: resource: what` lines, each followed by
+/// its rule, control and reason, then a summary.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let container = f.container.as_ref().map(|c| format!("container \"{c}\": ")).unwrap_or_default();
+        let what = match f.kind {
+            Kind::Change => format!(
+                "{}: {}",
+                f.pointer.as_deref().unwrap_or(""),
+                match (f.op, &f.before, &f.after) {
+                    (Some("append"), _, Some(a)) => format!("append {}", compact(a)),
+                    (_, Some(b), Some(a)) => format!("{} → {}", compact(b), compact(a)),
+                    (_, None, Some(a)) => format!("unset → {}", compact(a)),
+                    _ => String::new(),
+                }
+            ),
+            Kind::Violation => "violation".into(),
+            Kind::Withheld => "fixes withheld".into(),
+            Kind::Note => "note".into(),
+            Kind::Skipped => "skipped".into(),
+            Kind::Namespace => "info".into(),
+        };
+        let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
+        let why = match f.kind {
+            Kind::Change => format!("{} ({}): {}", f.rule, f.control.as_deref().unwrap_or(HARDEN_DEFAULT), f.message),
+            _ => f.message.clone(),
+        };
+        let _ = writeln!(out, "    {why}");
+        if let Some(o) = &f.origin {
+            let _ = writeln!(out, "    from {}:{} ({})", o.file, o.line, o.via.unwrap_or(""));
+        }
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} in {} ({} required by Pod Security {} at {}, {}); {} remain, {} withheld; {} below {}.",
+        count(s.changes, "change"),
+        count(s.resources_changed, "resource"),
+        s.pss_changes,
+        report.level,
+        report.pss_version,
+        count(s.harden_default_changes, "harden default"),
+        count(s.violations, "violation"),
+        count(s.withheld, "fix"),
+        count(s.namespaces_below_level, "namespace"),
+        report.level
+    );
+    out
+}
+
+/// `1 change`, `2 changes`, `2 fixes`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('x')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// The report as pretty-printed JSON.
+pub fn json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+/// A value as compact JSON (strings quoted, so `"1000"` and `1000` differ).
+fn compact(v: &Value) -> String {
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn container_pointers_and_sentences() {
+        let v = json!({"spec": {"template": {"spec": {"initContainers": [{"name": "i"}], "containers": [{"name": "a"}, {"name": "b"}]}}}});
+        assert_eq!(container_pointer(&v, "b").as_deref(), Some("/spec/template/spec/containers/1"));
+        assert_eq!(container_pointer(&v, "i").as_deref(), Some("/spec/template/spec/initContainers/0"));
+        assert_eq!(container_pointer(&v, "z"), None);
+        assert_eq!(sentence("hostNetwork=true violates x"), "hostNetwork=true violates x.");
+        let c = json!({"securityContext": {"privileged": true, "capabilities": {"add": ["X"]}}});
+        assert_eq!(field_pointer(&c, "privileged=true").as_deref(), Some("/securityContext/privileged"));
+        assert_eq!(field_pointer(&c, "capabilities.add \"X\"").as_deref(), Some("/securityContext/capabilities/add"));
+        assert_eq!(field_pointer(&c, "allowPrivilegeEscalation unset"), None);
+        assert_eq!(sentence("Done."), "Done.");
+    }
+
+    #[test]
+    fn namespace_levels() {
+        let ns = json!({"metadata": {"labels": {
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "baseline"}}});
+        assert_eq!(
+            below_level(&ns, Level::Restricted),
+            vec![("enforce", "privileged".to_string()), ("audit", "baseline".to_string())]
+        );
+        assert_eq!(below_level(&ns, Level::Baseline), vec![("enforce", "privileged".to_string())]);
+    }
+}

@@ -1,0 +1,727 @@
+//! The integrations, run for real where the host tool is installed (kpt,
+//! kubectl with its kustomize; each test prints why it skips where one is
+//! missing), and checked by contract where it is not (Helm, Docker):
+//!
+//! * kpt: `kpt fn eval DIR --exec`, `kpt fn eval - --exec`, `kpt fn render
+//!   --allow-exec` on copies of `examples/kpt` (and of the kustomize base
+//!   with the kustomize overlay's function config);
+//! * kustomize: `examples/kustomize/overlays/legacy-plugin` through `kubectl
+//!   kustomize --enable-alpha-plugins`, `overlays/krm-exec` through a
+//!   kustomize that has `--enable-exec`;
+//! * Argo CD: the CMP's generate command with Argo's environment;
+//! * Helm 3 and 4: both post-renderer input shapes through the binary;
+//! * CI: the workflow's and the pre-commit hook's commands, the Dockerfile.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_harden");
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `name` on PATH, or None with the reason printed (the test then skips).
+fn tool(name: &str) -> Option<PathBuf> {
+    let found = which(name);
+    if found.is_none() {
+        eprintln!("skipping: `{name}` is not installed (not on PATH)");
+    }
+    found
+}
+
+/// `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file() && is_executable(p)))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+/// PATH with the directory of the harden binary first (so `harden` resolves to it).
+fn path_with_harden(extra: &[&Path]) -> std::ffi::OsString {
+    let bin_dir = Path::new(BIN).parent().expect("the binary has a directory").to_path_buf();
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
+    dirs.push(bin_dir);
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).expect("PATH entries have no separator")
+}
+
+fn run(cmd: &mut Command, stdin: Option<&str>) -> Output {
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?} starts: {e}"));
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin is piped").write_all(text.as_bytes()).expect("stdin takes the input");
+    }
+    child.wait_with_output().expect("the command finishes")
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what} failed ({}):\n{stderr}", out.status);
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+fn harden(args: &[&str], stdin: Option<&str>) -> Output {
+    run(Command::new(BIN).args(args), stdin)
+}
+
+/// `harden check` on a stream: every pod passes restricted.
+fn assert_passes_check(stream: &str, what: &str) {
+    let out = harden(&["check", "-"], Some(stream));
+    assert!(
+        out.status.success(),
+        "{what}: harden check fails:\n{}{}\n{stream}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the example") {
+        let path = entry.expect("entry").path();
+        let dest = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest).expect("copy a file (and its mode)");
+        }
+    }
+}
+
+/// Every file below `dir`, by relative path, with its text.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).expect("read") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("below root").display().to_string();
+                out.insert(rel, std::fs::read_to_string(&path).expect("UTF-8 file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn yaml(text: &str) -> Vec<Value> {
+    harden::yaml::parse_values(text).expect("valid YAML")
+}
+
+fn one_yaml_file(path: &Path) -> Value {
+    yaml(&std::fs::read_to_string(path).expect("read")).remove(0)
+}
+
+// ---------------------------------------------------------------- kpt
+
+#[test]
+fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
+    let Some(kpt) = tool("kpt") else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (identity, hardened) = (tmp.path().join("identity"), tmp.path().join("hardened"));
+    copy_dir(&repo().join("examples/kpt"), &identity);
+    copy_dir(&repo().join("examples/kpt"), &hardened);
+    // kpt reformats what it writes back (comment spacing, quoting): the
+    // baseline is the same kpt run with a function that changes nothing.
+    ok(&run(Command::new(&kpt).args(["fn", "eval"]).arg(&identity).args(["--exec", "cat"]), None), "kpt --exec cat");
+    let results_dir = tmp.path().join("results");
+    let out = run(
+        Command::new(&kpt).args(["fn", "eval"]).arg(&hardened).args(["--exec", BIN, "--results-dir"]).arg(&results_dir),
+        None,
+    );
+    ok(&out, "kpt fn eval --exec harden");
+
+    let (base, after) = (files(&identity), files(&hardened));
+    assert_eq!(base.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>(), "no file added or removed");
+    let mut changed = 0;
+    for (name, text) in &base {
+        let expected = if name.ends_with(".yaml") {
+            ok(&harden(&["-q", identity.join(name).to_str().expect("UTF-8")], None), "harden FILE")
+        } else {
+            text.clone()
+        };
+        assert_eq!(&after[name], &expected, "{name}: kpt+harden differs from harden's own run on the file");
+        changed += usize::from(after[name] != *text);
+    }
+    assert_eq!(changed, 2, "web.yaml and jobs/report.yaml are hardened, nothing else changes");
+
+    // kpt's results are harden's: one per change.
+    let reported: Vec<Value> = yaml(&std::fs::read_to_string(results_dir.join("results.yaml")).expect("results"))
+        .remove(0)["items"][0]["results"]
+        .as_array()
+        .expect("results")
+        .clone();
+    let with_field = reported.iter().filter(|r| r.get("field").is_some()).count();
+    let cli = harden(&[identity.to_str().expect("UTF-8")], None);
+    let summary = String::from_utf8_lossy(&cli.stderr);
+    let changes: usize = summary
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" changes"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a change count in {summary}"));
+    assert_eq!(with_field, changes, "kpt results vs `harden DIR`: {summary}");
+    assert!(reported.iter().all(|r| r["file"]["path"].is_string()), "every result names its file");
+}
+
+#[test]
+fn kpt_fn_eval_stdin() {
+    let Some(kpt) = tool("kpt") else { return };
+    let input = std::fs::read_to_string(repo().join("examples/kpt/web.yaml")).expect("example");
+    let out = run(Command::new(&kpt).args(["fn", "eval", "-", "--exec", BIN, "--output", "unwrap"]), Some(&input));
+    let text = ok(&out, "kpt fn eval - --exec harden");
+    assert_passes_check(&text, "kpt fn eval -");
+    for comment in ["# The storefront", "# The app listens on 8080", "# pinned by CI", "# a string, not a boolean"] {
+        assert!(text.contains(comment), "{comment:?} survives kpt and harden:\n{text}");
+    }
+    let docs = yaml(&text);
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1], yaml(&input)[1], "the Service is unchanged");
+    // Without --output, kpt hands back the ResourceList, results and all.
+    let out = run(Command::new(&kpt).args(["fn", "eval", "-", "--exec", BIN]), Some(&input));
+    let list = yaml(&ok(&out, "kpt fn eval -")).remove(0);
+    assert_eq!(list["kind"], "ResourceList");
+}
+
+#[test]
+fn kpt_fn_render_runs_the_kptfile_pipeline() {
+    let Some(kpt) = tool("kpt") else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pkg = tmp.path().join("shop");
+    copy_dir(&repo().join("examples/kpt"), &pkg);
+    let render = || {
+        let mut cmd = Command::new(&kpt);
+        cmd.args(["fn", "render"]).arg(&pkg).arg("--allow-exec").env("PATH", path_with_harden(&[]));
+        ok(&run(&mut cmd, None), "kpt fn render --allow-exec")
+    };
+    render();
+    let first = files(&pkg);
+    for name in ["web.yaml", "jobs/report.yaml"] {
+        assert_passes_check(&first[name], name);
+    }
+    assert!(first["jobs/report.yaml"].contains("runAsNonRoot: true # already set by the team; harden keeps it"));
+    assert_eq!(
+        yaml(&first["local/debug-pod.yaml"]),
+        yaml(&std::fs::read_to_string(repo().join("examples/kpt/local/debug-pod.yaml")).expect("example")),
+        "the local-config pod is left alone"
+    );
+    // kpt asks functions to be idempotent: a second render changes nothing.
+    render();
+    assert_eq!(files(&pkg), first);
+}
+
+#[test]
+fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
+    // The krm-exec overlay's HardenConfig and harden-fn wrapper, through the
+    // same KRM function contract kustomize uses (which needs a standalone
+    // kustomize to run here; see the next tests).
+    let Some(kpt) = tool("kpt") else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pkg = tmp.path().join("base");
+    copy_dir(&repo().join("examples/kustomize/base"), &pkg);
+    let overlay = repo().join("examples/kustomize/overlays/krm-exec");
+    let mut cmd = Command::new(&kpt);
+    cmd.args(["fn", "eval"])
+        .arg(&pkg)
+        .arg("--exec")
+        .arg(overlay.join("harden-fn"))
+        .arg("--fn-config")
+        .arg(overlay.join("harden.yaml"))
+        .env("HARDEN_BIN", BIN);
+    ok(&run(&mut cmd, None), "kpt fn eval --exec harden-fn --fn-config harden.yaml");
+    let deployment = std::fs::read_to_string(pkg.join("deployment.yaml")).expect("deployment");
+    assert_passes_check(&deployment, "deployment.yaml");
+    assert!(!deployment.contains("resources:"), "the HardenConfig's exception (rules: [resources]) applied");
+}
+
+// ----------------------------------------------------------- kustomize
+
+fn kustomized_deployment(stream: &str) -> Value {
+    yaml(stream).into_iter().find(|d| d["kind"] == "Deployment").expect("a Deployment")
+}
+
+#[test]
+fn kustomize_legacy_plugin_overlay_is_hardened() {
+    let Some(kubectl) = tool("kubectl") else { return };
+    let examples = repo().join("examples/kustomize");
+    let mut cmd = Command::new(&kubectl);
+    cmd.args(["kustomize", "--enable-alpha-plugins"])
+        .arg(examples.join("overlays/legacy-plugin"))
+        .env("KUSTOMIZE_PLUGIN_HOME", examples.join("plugin"))
+        .env("HARDEN_BIN", BIN);
+    let text = ok(&run(&mut cmd, None), "kubectl kustomize --enable-alpha-plugins overlays/legacy-plugin");
+    assert_passes_check(&text, "kustomize legacy plugin output");
+    let d = kustomized_deployment(&text);
+    assert_eq!(d["metadata"]["namespace"], "shop", "kustomize's own transformers ran too");
+    assert!(d.pointer("/spec/template/spec/containers/0/resources").is_none(), "its config file was read");
+    let base = kustomized_deployment(&ok(
+        &run(Command::new(&kubectl).arg("kustomize").arg(examples.join("base")), None),
+        "kubectl kustomize base",
+    ));
+    assert!(base.pointer("/spec/template/spec/securityContext").is_none(), "the base itself is not hardened");
+}
+
+/// A kustomize that can run exec KRM functions: the standalone binary, or
+/// kubectl if its kustomize has `--enable-exec` (kubectl 1.32 has not, and
+/// silently skips exec functions without it).
+fn kustomize_with_exec() -> Option<Vec<String>> {
+    if let Some(k) = which("kustomize") {
+        return Some(vec![k.display().to_string(), "build".into()]);
+    }
+    let kubectl = tool("kubectl")?;
+    let help = run(Command::new(&kubectl).args(["kustomize", "--help"]), None);
+    if String::from_utf8_lossy(&help.stdout).contains("--enable-exec") {
+        return Some(vec![kubectl.display().to_string(), "kustomize".into()]);
+    }
+    eprintln!(
+        "skipping: `kubectl kustomize` has no --enable-exec (it ignores exec KRM functions) and no standalone \
+         kustomize is installed; kpt_runs_the_kustomize_overlays_function_config_and_wrapper runs the same function"
+    );
+    None
+}
+
+#[test]
+fn kustomize_krm_exec_overlay_is_hardened() {
+    let Some(kustomize) = kustomize_with_exec() else { return };
+    let mut cmd = Command::new(&kustomize[0]);
+    cmd.args(&kustomize[1..])
+        .args(["--enable-alpha-plugins", "--enable-exec"])
+        .arg(repo().join("examples/kustomize/overlays/krm-exec"))
+        .env("HARDEN_BIN", BIN);
+    let text = ok(&run(&mut cmd, None), "kustomize --enable-alpha-plugins --enable-exec overlays/krm-exec");
+    assert_passes_check(&text, "kustomize exec function output");
+    let d = kustomized_deployment(&text);
+    assert!(d.pointer("/spec/template/spec/containers/0/resources").is_none(), "its functionConfig was read");
+}
+
+// ------------------------------------------------------------- Argo CD
+
+fn argocd(file: &str) -> Value {
+    one_yaml_file(&repo().join("examples/argocd").join(file))
+}
+
+#[test]
+fn argocd_cmp_generate_runs_with_the_argo_environment() {
+    let plugin = argocd("plugin.yaml");
+    assert_eq!(plugin["apiVersion"], "argoproj.io/v1alpha1");
+    assert_eq!(plugin["kind"], "ConfigManagementPlugin");
+    let command: Vec<String> = plugin["spec"]["generate"]["command"]
+        .as_array()
+        .expect("generate.command")
+        .iter()
+        .chain(plugin["spec"]["generate"]["args"].as_array().expect("generate.args"))
+        .map(|v| v.as_str().expect("strings").to_string())
+        .collect();
+    assert!(command.join(" ").contains("kustomize build ."), "{command:?}");
+
+    // `kustomize` in the sidecar; here the standalone one, or kubectl's.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let shims = tmp.path().join("bin");
+    std::fs::create_dir_all(&shims).expect("shim dir");
+    if which("kustomize").is_none() {
+        if tool("kubectl").is_none() {
+            return;
+        }
+        eprintln!("note: `kubectl kustomize` stands in for `kustomize build`");
+        let shim = shims.join("kustomize");
+        std::fs::write(&shim, "#!/bin/sh\n[ \"$1\" = build ] && shift\nexec kubectl kustomize \"$@\"\n").expect("shim");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let app = tmp.path().join("app");
+    copy_dir(&repo().join("examples/kustomize/base"), &app);
+    let generate = |kube_version: &str, profile: Option<&str>| {
+        let mut cmd = Command::new(&command[0]);
+        cmd.args(&command[1..])
+            .current_dir(&app)
+            .env_clear()
+            .env("PATH", path_with_harden(&[&shims]))
+            .env("HARDEN_BIN", BIN)
+            .env("ARGOCD_APP_NAME", "shop")
+            .env("ARGOCD_APP_NAMESPACE", "shop")
+            .env("ARGOCD_APP_PROJECT_NAME", "default")
+            .env("ARGOCD_APP_REVISION", "0123456789abcdef0123456789abcdef01234567")
+            .env("ARGOCD_APP_REVISION_SHORT", "0123456")
+            .env("ARGOCD_APP_SOURCE_PATH", "overlays/prod")
+            .env("ARGOCD_APP_SOURCE_REPO_URL", "https://git.example.com/shop/deploy.git")
+            .env("ARGOCD_APP_SOURCE_TARGET_REVISION", "main")
+            .env("KUBE_VERSION", kube_version)
+            .env("KUBE_API_VERSIONS", "v1,apps/v1,batch/v1,networking.k8s.io/v1");
+        if let Some(p) = profile {
+            cmd.env("ARGOCD_ENV_HARDEN_PROFILE", p);
+        }
+        run(&mut cmd, None)
+    };
+    let out = generate("v1.29.3+k3s1", None);
+    let text = ok(&out, "the CMP generate command");
+    // stdout holds only Kubernetes objects; harden's summary went to stderr.
+    let docs = yaml(&text);
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d["apiVersion"].is_string() && d["kind"].is_string()), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("harden:"));
+    let check = harden(&["check", "--pss-version", "v1.29", "-"], Some(&text));
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    // KUBE_VERSION is what sets the version: a bad one fails generation.
+    let bad = generate("v2.0.0", None);
+    assert!(!bad.status.success(), "KUBE_VERSION=v2.0.0 must fail generation");
+    assert!(bad.stdout.is_empty() || yaml(&String::from_utf8_lossy(&bad.stdout)).is_empty());
+    // The Application's plugin env reaches harden.
+    let dotnet = ok(&generate("1.30", Some("dotnet")), "generate with HARDEN_PROFILE=dotnet");
+    let d = kustomized_deployment(&dotnet);
+    assert_eq!(d["spec"]["template"]["spec"]["securityContext"]["runAsUser"], 1654);
+}
+
+#[test]
+fn argocd_sidecar_patch_runs_the_plugin_as_uid_999_with_the_copied_binary() {
+    let patch = argocd("repo-server-patch.yaml");
+    assert_eq!(patch["metadata"]["name"], "argocd-repo-server");
+    let spec = &patch["spec"]["template"]["spec"];
+    let init = &spec["initContainers"][0];
+    let sidecar = &spec["containers"][0];
+    for c in [init, sidecar] {
+        assert_eq!(c["securityContext"]["runAsUser"], 999, "{}", c["name"]);
+        assert_eq!(c["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    }
+    assert_eq!(sidecar["command"][0], "/var/run/argocd/argocd-cmp-server");
+    let mounts = |c: &Value| -> BTreeMap<String, String> {
+        c["volumeMounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .map(|m| {
+                (m["mountPath"].as_str().expect("path").to_string(), m["name"].as_str().expect("name").to_string())
+            })
+            .collect()
+    };
+    let (init_mounts, side_mounts) = (mounts(init), mounts(sidecar));
+    assert_eq!(side_mounts["/home/argocd/cmp-server/config/plugin.yaml"], "harden-cmp-plugin");
+    assert_eq!(side_mounts["/var/run/argocd"], "var-files");
+    assert_eq!(side_mounts["/home/argocd/cmp-server/plugins"], "plugins");
+    // The init container copies the binary to where plugin.yaml runs it from.
+    let copy: Vec<&str> = init["command"].as_array().expect("command").iter().filter_map(Value::as_str).collect();
+    let target = Path::new(copy.last().expect("a destination"));
+    let shared = target.parent().expect("a directory").to_str().expect("UTF-8");
+    assert_eq!(init_mounts[shared], side_mounts[shared], "one shared volume");
+    let generate = argocd("plugin.yaml")["spec"]["generate"]["args"][0].as_str().expect("script").to_string();
+    assert!(generate.contains(target.to_str().expect("UTF-8")), "plugin.yaml runs {target:?}");
+    // ...with a `cp` the harden image has (it has no shell).
+    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let final_stage = &dockerfile[dockerfile.rfind("\nFROM ").expect("stages")..];
+    for path in &copy[..2] {
+        assert!(final_stage.contains(&format!(" {path}\n")), "the final stage provides {path}");
+    }
+    let volumes: Vec<&str> =
+        spec["volumes"].as_array().expect("volumes").iter().filter_map(|v| v["name"].as_str()).collect();
+    for name in init_mounts.values().chain(side_mounts.values()) {
+        assert!(
+            volumes.contains(&name.as_str()) || ["var-files", "plugins"].contains(&name.as_str()),
+            "{name} is declared (var-files and plugins come with argocd-repo-server)"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- Helm
+
+/// `helm template` output of a `helm create` chart, as Helm 3 pipes it to
+/// a post-renderer.
+const HELM3_STREAM: &str = r#"---
+# Source: shop/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: shop
+  labels:
+    helm.sh/chart: shop-0.1.0
+    app.kubernetes.io/name: shop
+    app.kubernetes.io/instance: shop
+    app.kubernetes.io/version: "1.16.0"
+    app.kubernetes.io/managed-by: Helm
+automountServiceAccountToken: true
+---
+# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+  labels:
+    helm.sh/chart: shop-0.1.0
+    app.kubernetes.io/name: shop
+spec:
+  type: ClusterIP
+  ports:
+    - port: 80
+      targetPort: http
+      protocol: TCP
+      name: http
+  selector:
+    app.kubernetes.io/name: shop
+    app.kubernetes.io/instance: shop
+---
+# Source: shop/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  labels:
+    helm.sh/chart: shop-0.1.0
+    app.kubernetes.io/name: shop
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: shop
+      app.kubernetes.io/instance: shop
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: shop
+        app.kubernetes.io/instance: shop
+    spec:
+      serviceAccountName: shop
+      securityContext:
+        {}
+      containers:
+        - name: shop
+          securityContext:
+            {}
+          image: "registry.example.com/shop:1.16.0"
+          imagePullPolicy: IfNotPresent
+          ports:
+            - name: http
+              containerPort: 8080
+              protocol: TCP
+          livenessProbe:
+            httpGet:
+              path: /
+              port: http
+          resources:
+            {}
+"#;
+
+fn source_comments(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.starts_with("# Source: ")).collect()
+}
+
+#[test]
+fn helm3_post_renderer_contract() {
+    // Helm 3 runs `--post-renderer harden` with the stream on stdin and
+    // needs valid manifests, non-empty, on stdout.
+    let text = ok(&harden(&[], Some(HELM3_STREAM)), "harden as a Helm 3 post-renderer");
+    assert!(!text.trim().is_empty());
+    assert_eq!(source_comments(&text), source_comments(HELM3_STREAM), "every # Source: comment, in order");
+    let (before, after) = (yaml(HELM3_STREAM), yaml(&text));
+    assert_eq!(before.len(), after.len(), "no document merged or dropped");
+    assert_eq!(before[0], after[0]);
+    assert_passes_check(&text, "Helm 3 post-rendered");
+    // Extra arguments, as `--post-renderer-args` passes them.
+    let dotnet = ok(&harden(&["--profile", "dotnet"], Some(HELM3_STREAM)), "with post-renderer args");
+    assert_eq!(yaml(&dotnet)[2]["spec"]["template"]["spec"]["securityContext"]["runAsUser"], 1654);
+}
+
+/// The same chart as Helm 4 hands it to a `postrenderer/v1` plugin:
+/// re-serialised by kyaml (compact sequences) with every document
+/// annotated with the template it came from.
+const HELM4_STREAM: &str = r#"# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+  labels:
+    app.kubernetes.io/name: shop
+  annotations:
+    postrenderer.helm.sh/postrender-filename: 'shop/templates/service.yaml'
+spec:
+  type: ClusterIP
+  ports:
+  - port: 80
+    targetPort: http
+    protocol: TCP
+    name: http
+  selector:
+    app.kubernetes.io/name: shop
+---
+# Source: shop/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  labels:
+    app.kubernetes.io/name: shop
+  annotations:
+    postrenderer.helm.sh/postrender-filename: shop/templates/deployment.yaml
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: shop
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: shop
+    spec:
+      serviceAccountName: shop
+      securityContext: {}
+      containers:
+      - name: shop
+        securityContext: {}
+        image: "registry.example.com/shop:1.16.0"
+        ports:
+        - name: http
+          containerPort: 8080
+          protocol: TCP
+        resources: {}
+---
+# Source: shop/templates/tests/test-connection.yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: "shop-test-connection"
+  annotations:
+    "helm.sh/hook": test
+    postrenderer.helm.sh/postrender-filename: "shop/templates/tests/test-connection.yaml"
+spec:
+  containers:
+  - name: wget
+    image: registry.example.com/busybox:1.36
+    command: ['wget']
+    args: ['shop:80']
+  restartPolicy: Never
+"#;
+
+#[test]
+fn helm4_post_renderer_contract() {
+    const KEY: &str = "postrenderer.helm.sh/postrender-filename";
+    let text = ok(&harden(&[], Some(HELM4_STREAM)), "harden as a Helm 4 post-renderer");
+    assert!(!text.trim().is_empty(), "Helm 4 rejects empty post-renderer output");
+    let lines = |t: &str| -> Vec<String> { t.lines().filter(|l| l.contains(KEY)).map(str::to_string).collect() };
+    assert_eq!(lines(&text), lines(HELM4_STREAM), "the filename annotations come back byte for byte");
+    let (before, after) = (yaml(HELM4_STREAM), yaml(&text));
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert!(a["metadata"]["annotations"][KEY].is_string(), "every document keeps its annotation: {a}");
+        assert_eq!(a["metadata"]["annotations"], b["metadata"]["annotations"]);
+    }
+    assert_passes_check(&text, "Helm 4 post-rendered (hooks included)");
+}
+
+#[test]
+fn helm4_plugin_yaml_is_a_postrenderer_v1_subprocess_plugin() {
+    let plugin = one_yaml_file(&repo().join("examples/helm/harden-postrenderer/plugin.yaml"));
+    assert_eq!(plugin["apiVersion"], "v1");
+    assert_eq!(plugin["type"], "postrenderer/v1");
+    assert_eq!(plugin["runtime"], "subprocess");
+    assert_eq!(plugin["name"], "harden", "the name --post-renderer takes");
+    assert!(plugin["version"].is_string());
+    let command = plugin["runtimeConfig"]["platformCommand"][0]["command"].as_str().expect("a command");
+    assert_eq!(Path::new(command).file_name().and_then(|n| n.to_str()), Some("harden"));
+    if which("helm").is_none() {
+        eprintln!("note: Helm itself is not installed; its contracts are checked by input shape above");
+    }
+}
+
+// ------------------------------------------------------- CI and image
+
+#[test]
+fn ci_workflow_gates_with_check_and_uploads_sarif() {
+    let workflow = one_yaml_file(&repo().join("examples/ci/harden.yml"));
+    let steps = workflow["jobs"]["harden"]["steps"].as_array().expect("steps");
+    let scripts: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let gate = scripts.iter().find(|s| s.contains("--format sarif")).expect("a SARIF gate step");
+    assert!(gate.contains("harden --check -o report --format sarif") && gate.contains("> harden.sarif"), "{gate}");
+    let upload =
+        steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.contains("upload-sarif"))).expect("an upload step");
+    assert_eq!(upload["with"]["sarif_file"], "harden.sarif");
+    assert_eq!(workflow["permissions"]["security-events"], "write");
+
+    let hooks = one_yaml_file(&repo().join(".pre-commit-hooks.yaml"));
+    let hook = &hooks[0];
+    assert_eq!(hook["id"], "harden-check");
+    assert_eq!(hook["language"], "rust");
+    let entry = hook["entry"].as_str().expect("entry");
+    assert!(entry.starts_with("harden --check"), "{entry}");
+
+    // Run the gate the way the workflow does, if this build has the flags.
+    let help = String::from_utf8_lossy(&harden(&["--help"], None).stdout).to_string();
+    if !(help.contains("--check") && help.contains("--format")) {
+        eprintln!("skipping the gate run: this harden has no --check/--format yet");
+        return;
+    }
+    let unhardened = repo().join("examples/kustomize/base");
+    let out = harden(&["--check", "-o", "report", "--format", "sarif", unhardened.to_str().expect("UTF-8")], None);
+    assert_eq!(out.status.code(), Some(1), "the gate fails on unhardened manifests");
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let args: Vec<&str> = entry.split_whitespace().skip(1).collect();
+    let file = unhardened.join("deployment.yaml");
+    let out = harden(&[&args[..], &[file.to_str().expect("UTF-8")]].concat(), None);
+    assert_eq!(out.status.code(), Some(1), "the pre-commit hook fails: {}", String::from_utf8_lossy(&out.stderr));
+    let hardened = ok(&harden(&[file.to_str().expect("UTF-8")], None), "harden");
+    let out = harden(&[&args[..], &["-"]].concat(), Some(&hardened));
+    assert_eq!(out.status.code(), Some(0), "and passes once hardened: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The instructions of a Dockerfile, continuation lines joined, by stage.
+fn dockerfile_stages(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut joined = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(part) => current.push_str(part),
+            None => {
+                current.push_str(line);
+                joined.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    let mut stages: Vec<Vec<(String, String)>> = Vec::new();
+    for ins in joined {
+        let (op, args) = ins.split_once(char::is_whitespace).unwrap_or((&ins, ""));
+        let op = op.to_ascii_uppercase();
+        if op == "FROM" {
+            stages.push(Vec::new());
+        }
+        if let Some(stage) = stages.last_mut() {
+            stage.push((op, args.trim().to_string()));
+        }
+    }
+    stages
+}
+
+#[test]
+fn dockerfile_builds_a_static_binary_onto_distroless_as_a_numeric_non_root_user() {
+    let text = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
+    let stages = dockerfile_stages(&text);
+    assert!(stages.len() >= 2, "multi-stage");
+    let last = stages.last().expect("a final stage");
+    let get = |op: &str| -> Vec<&str> { last.iter().filter(|(o, _)| o == op).map(|(_, a)| a.as_str()).collect() };
+    let base = get("FROM")[0].split_whitespace().next().expect("an image");
+    assert!(base == "scratch" || base.starts_with("gcr.io/distroless/static"), "final base {base}");
+    let user = *get("USER").last().expect("the final stage sets USER");
+    let numeric = user.split(':').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    assert!(numeric, "USER {user} must be numeric (runAsNonRoot can only verify numbers)");
+    assert!(user.split(':').all(|p| p != "0"), "USER {user} is not root");
+    assert!(get("RUN").is_empty(), "the final stage needs no shell");
+    let entrypoint: Vec<String> = serde_json::from_str(get("ENTRYPOINT")[0]).expect("exec-form ENTRYPOINT");
+    assert_eq!(entrypoint, ["/usr/local/bin/harden"]);
+    let build = &stages[0];
+    let runs: String = build.iter().filter(|(o, _)| o == "RUN").map(|(_, a)| a.as_str()).collect();
+    assert!(runs.contains("cargo build --release --locked"), "{runs}");
+    assert!(build.iter().any(|(o, a)| o == "ENV" && a.contains("crt-static")), "a static binary");
+    let ignore = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
+    assert!(ignore.lines().any(|l| l.trim() == "target"), "the build context leaves target/ out");
+}

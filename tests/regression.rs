@@ -1,0 +1,61 @@
+//! One test per bug found, named after the bug (ripgrep style).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run(input: &[u8]) -> (String, String, i32) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .arg("-q")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("harden runs");
+    child.stdin.take().expect("stdin").write_all(input).expect("write");
+    let out = child.wait_with_output().expect("finishes");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+// A tab in indentation was reported one column past the tab.
+#[test]
+fn tab_in_indentation_is_reported_at_the_tab() {
+    let (stdout, stderr, code) = run(b"apiVersion: v1\nkind: Pod\nmetadata:\n\tname: p\n");
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(stderr, "harden: <stdin>:4:1: a tab in indentation (YAML indents with spaces only)\n");
+}
+
+// An alias bomb was reported at a node inside the first anchor, not at the
+// alias whose expansion ran over the budget.
+#[test]
+fn alias_bomb_is_reported_at_the_alias() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..8 {
+        let p = i - 1;
+        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+    }
+    let (stdout, stderr, code) = run(text.as_bytes());
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    // Line 5 is `a4: &a4 [*a3, ...]`; column 45 is the `*a3` whose expansion
+    // crosses the 100 000-node budget.
+    assert!(stderr.starts_with("harden: <stdin>:5:45: aliases expand to more nodes than the limit allows"), "{stderr}");
+    assert_eq!(&text.lines().nth(4).expect("line 5")[44..47], "*a3");
+}
+
+// A `|` block scalar ending the input without a line break was read as
+// ending in "\n" (kubectl reads no line break), and a line appended after it
+// would really add one: such a document is left unchanged, with a warning.
+#[test]
+fn block_scalar_at_end_of_input_is_not_given_a_line_break() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: example.com/app:1.0\n    args:\n    - |\n      echo hi";
+    let (stdout, stderr, code) = run(input.as_bytes());
+    assert_eq!((code, stdout.as_str()), (0, format!("{input}\n").as_str()));
+    assert!(stderr.contains("document left unchanged") && stderr.contains("block scalar ends the file"), "{stderr}");
+    // With strip chomping (`|-`) a line after it changes nothing: hardened.
+    let (stdout, _, code) = run(input.replace("- |\n", "- |-\n").as_bytes());
+    assert_eq!(code, 0);
+    assert!(stdout.contains("      echo hi\n    securityContext:\n"), "{stdout}");
+}

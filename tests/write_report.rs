@@ -1,0 +1,137 @@
+//! `-o report` in text and JSON: exact text on fixtures (a pod, a system
+//! component with violations next to a Namespace labelled privileged, a
+//! kustomize build with origin annotations, a Helm render), and on the whole
+//! corpus the property reviewers rely on: every change names its rule and
+//! control, and what Pod Security does not require is never called PSS.
+
+mod write_support;
+
+use serde_json::Value;
+use write_support::{corpus, expect_file, fixture, run, stdout, yaml_files};
+
+fn report(args: &[&str]) -> String {
+    let mut all = vec!["-q", "-o", "report"];
+    all.extend_from_slice(args);
+    let o = run(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    stdout(&o)
+}
+
+#[test]
+fn text_report_of_a_pod() {
+    expect_file("small.report.txt", &report(&[&fixture("small.yaml")]));
+}
+
+#[test]
+fn json_report_of_a_pod() {
+    let out = report(&["--format", "json", &fixture("small.yaml")]);
+    expect_file("small.report.json", &out);
+    let v: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v["summary"]["changes"], 15);
+}
+
+#[test]
+fn violations_withheld_fixes_and_namespace_labels() {
+    expect_file("system.report.txt", &report(&[&fixture("system.yaml")]));
+    let v: Value = serde_json::from_str(&report(&["--format", "json", &fixture("system.yaml")])).expect("JSON");
+    expect_file("system.report.json", &serde_json::to_string_pretty(&v).expect("JSON"));
+    let kinds: Vec<&str> =
+        v["findings"].as_array().expect("findings").iter().map(|f| f["kind"].as_str().unwrap_or("")).collect();
+    assert_eq!(kinds, ["namespace", "namespace", "violation", "violation", "violation", "withheld"]);
+}
+
+#[test]
+fn partial_keeps_violations_and_reports_the_changes() {
+    let out = report(&["--partial", &fixture("system.yaml")]);
+    expect_file("system.partial.report.txt", &out);
+    assert!(out.contains("violates PSS privileged; kept."));
+}
+
+#[test]
+fn kustomize_origins_point_at_the_base() {
+    let out = report(&["--origin-root", "tests/fixtures/write/origin/overlay", &fixture("kustomized.yaml")]);
+    expect_file("kustomized.report.txt", &out);
+}
+
+#[test]
+fn helm_sources_point_at_the_template() {
+    let out = report(&["--origin-root", "tests/fixtures/write/origin", &fixture("helm.yaml")]);
+    expect_file("helm.report.txt", &out);
+}
+
+#[test]
+fn format_needs_a_report() {
+    let o = run(&["-o", "patch", "--format", "json", &fixture("small.yaml")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    // --format alone means -o report.
+    assert!(report(&["--format", "text", &fixture("small.yaml")]).starts_with("tests/fixtures/write/small.yaml:"));
+}
+
+/// The fields Pod Security requires, and those it does not (harden defaults).
+fn expected_control(pointer: &str, before: Option<&Value>) -> Option<&'static str> {
+    let last = pointer.rsplit('/').next().unwrap_or("");
+    let pss = [("allowPrivilegeEscalation", "PSS allowPrivilegeEscalation"), ("runAsNonRoot", "PSS runAsNonRoot")];
+    if let Some((_, c)) = pss.iter().find(|(k, _)| *k == last) {
+        return Some(c);
+    }
+    if pointer.contains("/capabilities/drop") {
+        return Some("PSS capabilities_restricted");
+    }
+    if pointer.contains("/seccompProfile") {
+        return Some("PSS seccompProfile_restricted");
+    }
+    if last == "runAsUser" && before == Some(&Value::from(0)) {
+        return Some("PSS runAsUser");
+    }
+    let defaults = [
+        "readOnlyRootFilesystem",
+        "runAsUser",
+        "runAsGroup",
+        "fsGroup",
+        "fsGroupChangePolicy",
+        "automountServiceAccountToken",
+    ];
+    let ports = ["containerPort", "targetPort", "port", "sysctls"];
+    if defaults.contains(&last)
+        || ports.contains(&last)
+        || pointer.contains("/resources/")
+        || pointer.contains("/ports/")
+    {
+        return Some("harden default");
+    }
+    None
+}
+
+#[test]
+fn report_controls_are_honest_on_the_corpus() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipping: ../shared/corpus not found");
+        return;
+    };
+    let mut checked = 0;
+    for file in yaml_files(&dir) {
+        let o = run(&["-q", "-o", "report", "--format", "json", file.to_str().expect("UTF-8 path")]);
+        if o.status.code() == Some(2) {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON report");
+        for f in v["findings"].as_array().expect("findings").iter().filter(|f| f["kind"] == "change") {
+            let pointer = f["pointer"].as_str().expect("a change has a pointer");
+            assert!(f["rule"].as_str().is_some_and(|r| !r.is_empty()), "{pointer}: no rule");
+            assert!(f["message"].as_str().is_some_and(|m| m.ends_with('.')), "{pointer}: message is a sentence");
+            let control = f["control"].as_str().expect("control");
+            assert_eq!(
+                control.starts_with("PSS "),
+                f["pssCheck"].is_string(),
+                "{pointer}: pssCheck agrees with control"
+            );
+            if let Some(want) = expected_control(pointer, f.get("before")) {
+                assert_eq!(control, want, "{}: {pointer}", file.display());
+                checked += 1;
+            }
+        }
+    }
+    eprintln!("checked the control of {checked} changes");
+    assert!(checked > 300);
+}
