@@ -21,7 +21,7 @@ Exit status:
   2  bad input or usage (nothing is written to stdout)
   3  internal error (please report)";
 
-/// Harden Kubernetes manifests to Pod Security \"restricted\" without breaking them.
+/// Harden Kubernetes manifests to Pod Security "restricted" without breaking them.
 ///
 /// Reads manifests (files, directories, or standard input), makes every
 /// workload's pod spec pass Pod Security, and writes the stream back with

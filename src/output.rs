@@ -138,7 +138,7 @@ impl Review {
             Some(OutputKind::Report) => {
                 let report = write::report::build(run);
                 out.text(&match self.format {
-                    ReportFormat::Text => write::report::text(&report),
+                    ReportFormat::Text => write::text::render(&report),
                     ReportFormat::Json => write::report::json(&report),
                     ReportFormat::Sarif => write::sarif::render(&report),
                 })

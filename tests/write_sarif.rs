@@ -142,3 +142,41 @@ fn sarif_of_a_system_component_exact() {
     driver["semanticVersion"] = "VERSION".into();
     expect_file("system.sarif.json", &(serde_json::to_string_pretty(&log).expect("JSON") + "\n"));
 }
+
+#[test]
+fn real_kustomize_build_points_at_the_base() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/write/origin/overlay");
+    let Ok(build) = std::process::Command::new("kubectl").args(["kustomize", dir]).output() else {
+        eprintln!("skipping: kubectl is not installed");
+        return;
+    };
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let mut child = harden()
+        .args([
+            "-q",
+            "--check",
+            "-o",
+            "report",
+            "--format",
+            "sarif",
+            "--origin-root",
+            "tests/fixtures/write/origin/overlay",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("piped"), &build.stdout).expect("write stdin");
+    let o = child.wait_with_output().expect("finishes");
+    assert_eq!(o.status.code(), Some(1), "the base lacks pod-level settings");
+    let log: Value = serde_json::from_str(&stdout(&o)).expect("SARIF");
+    assert_valid("kubectl kustomize", &log, &validator());
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uri"], "tests/fixtures/write/origin/base/deploy.yaml");
+        // The pod spec of the Deployment in the base (its securityContext is missing).
+        assert_eq!(loc["region"]["startLine"], 19);
+    }
+}

@@ -1,7 +1,7 @@
 //! Review and CI renderers: what reviewers and CI see of a run besides the
 //! YAML stream. Each module turns the pipeline's outcomes into one format:
 //! [`diff`] (unified diff), [`patch`] (RFC 6902 per resource), [`report`]
-//! (text or JSON), [`sarif`] (SARIF 2.1.0); [`locate`] and [`source_map`]
+//! (the findings, and JSON), [`text`], [`sarif`] (SARIF 2.1.0); [`locate`] and [`source_map`]
 //! find the line and the original file each finding belongs to, [`help`]
 //! explains rules and controls. None of them decides what changes: they
 //! only read [`DocOutcome`]s.
@@ -13,6 +13,7 @@ pub mod patch;
 pub mod report;
 pub mod sarif;
 pub mod source_map;
+pub mod text;
 
 use crate::pipeline::{DocOutcome, SourceOutcome};
 use crate::pss::{Level, Version};

@@ -3,7 +3,8 @@
 //! Security labels are below the hardened level), each with its resource,
 //! file:line, JSON pointer, before → after, rule, the Pod Security control
 //! (or "harden default": PSS does not require it) and a reason. [`build`]
-//! makes the findings once; [`text`], [`json`] and `sarif` only format them.
+//! makes the findings once; [`json`] here, `text` and `sarif` beside it only
+//! format them.
 
 use super::help;
 use super::locate::Located;
@@ -15,13 +16,14 @@ use crate::plan::change::{Control, Op};
 use crate::pss::Level;
 use serde::Serialize;
 use serde_json::Value;
-use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A field harden changes.
     Change,
+    /// Something harden noticed, left alone, and wants a human to look at.
+    Warning,
     /// Something Pod Security still rejects after hardening (a blocker).
     Violation,
     /// Fixes not applied to a resource because of its violations.
@@ -138,7 +140,7 @@ pub fn build(run: &Run) -> Report {
             Kind::Violation => summary.violations += 1,
             Kind::Withheld => summary.withheld += f.count.unwrap_or(0),
             Kind::Namespace => summary.namespaces_below_level += 1,
-            Kind::Note | Kind::Skipped => {}
+            Kind::Note | Kind::Warning | Kind::Skipped => {}
         }
     }
     summary.changes = summary.pss_changes + summary.harden_default_changes;
@@ -214,7 +216,8 @@ impl DocCtx<'_, '_> {
             out.push(f);
         }
         for n in &r.notes {
-            let mut f = mk(self, Kind::Note, Some(n.pointer.clone()), n.rule.into(), None);
+            let kind = if n.warning { Kind::Warning } else { Kind::Note };
+            let mut f = mk(self, kind, Some(n.pointer.clone()), n.rule.into(), None);
             f.container = n.container.clone();
             f.message = sentence(&n.message);
             out.push(f);
@@ -388,76 +391,11 @@ fn sentence(s: &str) -> String {
     out
 }
 
-/// The report as text: `file:line: resource: what` lines, each followed by
-/// its rule, control and reason, then a summary.
-pub fn text(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        let container = f.container.as_ref().map(|c| format!("container \"{c}\": ")).unwrap_or_default();
-        let what = match f.kind {
-            Kind::Change => format!(
-                "{}: {}",
-                f.pointer.as_deref().unwrap_or(""),
-                match (f.op, &f.before, &f.after) {
-                    (Some("append"), _, Some(a)) => format!("append {}", compact(a)),
-                    (_, Some(b), Some(a)) => format!("{} → {}", compact(b), compact(a)),
-                    (_, None, Some(a)) => format!("unset → {}", compact(a)),
-                    _ => String::new(),
-                }
-            ),
-            Kind::Violation => "violation".into(),
-            Kind::Withheld => "fixes withheld".into(),
-            Kind::Note => "note".into(),
-            Kind::Skipped => "skipped".into(),
-            Kind::Namespace => "info".into(),
-        };
-        let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
-        let why = match f.kind {
-            Kind::Change => format!("{} ({}): {}", f.rule, f.control.as_deref().unwrap_or(HARDEN_DEFAULT), f.message),
-            _ => f.message.clone(),
-        };
-        let _ = writeln!(out, "    {why}");
-        if let Some(o) = &f.origin {
-            let _ = writeln!(out, "    from {}:{} ({})", o.file, o.line, o.via.unwrap_or(""));
-        }
-    }
-    let s = &report.summary;
-    let _ = writeln!(
-        out,
-        "{} in {} ({} required by Pod Security {} at {}, {}); {} remain, {} withheld; {} below {}.",
-        count(s.changes, "change"),
-        count(s.resources_changed, "resource"),
-        s.pss_changes,
-        report.level,
-        report.pss_version,
-        count(s.harden_default_changes, "harden default"),
-        count(s.violations, "violation"),
-        count(s.withheld, "fix"),
-        count(s.namespaces_below_level, "namespace"),
-        report.level
-    );
-    out
-}
-
-/// `1 change`, `2 changes`, `2 fixes`.
-fn count(n: usize, noun: &str) -> String {
-    match (n, noun.ends_with('x')) {
-        (1, _) => format!("1 {noun}"),
-        (_, true) => format!("{n} {noun}es"),
-        _ => format!("{n} {noun}s"),
-    }
-}
-
 /// The report as pretty-printed JSON.
 pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
-}
-
-/// A value as compact JSON (strings quoted, so `"1000"` and `1000` differ).
-fn compact(v: &Value) -> String {
-    v.to_string()
 }
 
 #[cfg(test)]

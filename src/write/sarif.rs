@@ -58,7 +58,7 @@ pub fn log(report: &Report) -> Value {
 fn level(f: &Finding) -> Option<&'static str> {
     match f.kind {
         Kind::Violation => Some("error"),
-        Kind::Change => Some("warning"),
+        Kind::Change | Kind::Warning => Some("warning"),
         Kind::Skipped if f.rule == "edit-refused" => Some("warning"),
         Kind::Skipped => None,
         Kind::Withheld | Kind::Note | Kind::Namespace => Some("note"),
@@ -103,7 +103,8 @@ fn result(f: &Finding, rule_index: usize, cwd: Option<&Path>) -> Value {
         "locations": [location],
         "partialFingerprints": {"hardenFinding/v1": fingerprint(f)},
     });
-    if f.origin.is_some() {
+    // The rendered stream as a related location, when it is a file (not stdin).
+    if f.origin.is_some() && !f.at.file.starts_with('<') {
         r["relatedLocations"] = json!([{
             "id": 1,
             "physicalLocation": {

@@ -1,0 +1,76 @@
+//! `-o report` as text: one `file:line: resource: what` line per finding
+//! (grep- and editor-friendly, like compiler messages), the rule, control and
+//! reason indented below it, the origin file when the stream names one, and
+//! a summary sentence. The findings come from [`super::report::build`].
+
+use super::report::{Kind, Report};
+use serde_json::Value;
+use std::fmt::Write;
+
+const HARDEN_DEFAULT: &str = "harden default";
+
+/// The report as text: `file:line: resource: what` lines, each followed by
+/// its rule, control and reason, then a summary.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let container = f.container.as_ref().map(|c| format!("container \"{c}\": ")).unwrap_or_default();
+        let what = match f.kind {
+            Kind::Change => format!(
+                "{}: {}",
+                f.pointer.as_deref().unwrap_or(""),
+                match (f.op, &f.before, &f.after) {
+                    (Some("append"), _, Some(a)) => format!("append {}", compact(a)),
+                    (_, Some(b), Some(a)) => format!("{} → {}", compact(b), compact(a)),
+                    (_, None, Some(a)) => format!("unset → {}", compact(a)),
+                    _ => String::new(),
+                }
+            ),
+            Kind::Violation => "violation".into(),
+            Kind::Withheld => "fixes withheld".into(),
+            Kind::Note => "note".into(),
+            Kind::Warning => "warning".into(),
+            Kind::Skipped => "skipped".into(),
+            Kind::Namespace => "info".into(),
+        };
+        let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
+        let why = match f.kind {
+            Kind::Change => format!("{} ({}): {}", f.rule, f.control.as_deref().unwrap_or(HARDEN_DEFAULT), f.message),
+            _ => f.message.clone(),
+        };
+        let _ = writeln!(out, "    {why}");
+        if let Some(o) = &f.origin {
+            let _ = writeln!(out, "    from {}:{} ({})", o.file, o.line, o.via.unwrap_or(""));
+        }
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "{} in {} ({} required by Pod Security {} at {}, {}); {} remain, {} withheld; {} below {}.",
+        count(s.changes, "change"),
+        count(s.resources_changed, "resource"),
+        s.pss_changes,
+        report.level,
+        report.pss_version,
+        count(s.harden_default_changes, "harden default"),
+        count(s.violations, "violation"),
+        count(s.withheld, "fix"),
+        count(s.namespaces_below_level, "namespace"),
+        report.level
+    );
+    out
+}
+
+/// `1 change`, `2 changes`, `2 fixes`.
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('x')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// A value as compact JSON (strings quoted, so `"1000"` and `1000` differ).
+fn compact(v: &Value) -> String {
+    v.to_string()
+}
