@@ -51,6 +51,9 @@ pub struct HardenArgs {
     /// A HardenConfig file: profile, PSS version, exceptions.
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Rewrite the files in place instead of writing the stream to stdout: atomically, all or none.
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
     /// Apply the other fixes to pods that have blockers (blockers stay).
     #[arg(long)]
     pub partial: bool,

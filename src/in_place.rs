@@ -17,12 +17,12 @@ pub struct Rewrite<'a> {
     pub text: &'a str,
 }
 
-/// Replace every file, or none. Files whose text is unchanged are left
-/// untouched (same inode, same mtime).
-pub fn rewrite_all(rewrites: &[Rewrite], unchanged: impl Fn(&Path) -> bool) -> io::Result<usize> {
+/// Replace every file, or none. (Callers leave out files whose text did not
+/// change, so those keep their inode and mtime.)
+pub fn rewrite_all(rewrites: &[Rewrite]) -> io::Result<usize> {
     let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
     let result = (|| {
-        for r in rewrites.iter().filter(|r| !unchanged(r.path)) {
+        for r in rewrites {
             staged.push((stage(r.path, r.text)?, r.path));
         }
         Ok(())
@@ -92,8 +92,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&a, fs::Permissions::from_mode(0o640)).expect("chmod");
         }
-        let n = rewrite_all(&[Rewrite { path: &a, text: "new a" }, Rewrite { path: &b, text: "new b" }], |_| false)
-            .expect("ok");
+        let n = rewrite_all(&[Rewrite { path: &a, text: "new a" }, Rewrite { path: &b, text: "new b" }]).expect("ok");
         assert_eq!(n, 2);
         assert_eq!(fs::read_to_string(&a).expect("read"), "new a");
         assert_eq!(fs::read_to_string(&b).expect("read"), "new b");
@@ -111,7 +110,7 @@ mod tests {
         let a = dir.path().join("a.yaml");
         fs::write(&a, "old a").expect("write");
         let missing = dir.path().join("gone/b.yaml");
-        let err = rewrite_all(&[Rewrite { path: &a, text: "new a" }, Rewrite { path: &missing, text: "x" }], |_| false);
+        let err = rewrite_all(&[Rewrite { path: &a, text: "new a" }, Rewrite { path: &missing, text: "x" }]);
         assert!(err.is_err());
         assert_eq!(fs::read_to_string(&a).expect("read"), "old a");
         assert_eq!(fs::read_dir(dir.path()).expect("ls").count(), 1, "the staged copy of a.yaml was removed");

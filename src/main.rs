@@ -9,6 +9,7 @@ mod settings;
 
 use clap::Parser;
 use cli::{Cli, Command};
+use harden::in_place;
 use harden::pipeline::{self, Options};
 use harden::plan::PlanOptions;
 use harden::read::read_inputs;
@@ -60,6 +61,18 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 
 fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     let s = settings::hardening(&args).map_err(Failure::Input)?;
+    if args.in_place {
+        if args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-") {
+            return Err(Failure::Input(
+                "--in-place rewrites files: name files or directories, not standard input".into(),
+            ));
+        }
+        if args.review.check || args.review.output == Some(cli::OutputKind::Yaml) {
+            return Err(Failure::Input(
+                "--in-place writes the YAML to the files; it cannot be combined with --check or -o yaml".into(),
+            ));
+        }
+    }
     let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
@@ -81,6 +94,13 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             if e.is_internal() { Failure::Internal(e.to_string()) } else { Failure::Input(e.to_string()) }
         })?
     {
+        if args.review.check || args.review.diff || args.review.output.is_some() || args.review.format.is_some() {
+            return Err(Failure::Input(
+                "a ResourceList on stdin is a KRM function call, which always answers with a ResourceList: \
+                 --check, --diff, -o and --format do not apply (read its results, or set failOnBlockers)"
+                    .to_string(),
+            ));
+        }
         let mut out = Output::new(args.common.quiet);
         out.stream(&run.outcome)?;
         out.flush()?;
@@ -99,7 +119,10 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         for d in &outcome.docs {
             docs += 1;
             if let Some(why) = &d.refused {
-                output::warn(&format!("{}:{}: document left unchanged: {why}", src.name, d.line));
+                output::warn(&format!(
+                    "{}:{}: left unchanged, its edits cannot be written safely: {why}",
+                    src.name, d.line
+                ));
             }
             for r in &d.plan.resources {
                 out.resource_warnings(r, s.partial);
@@ -108,7 +131,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
             }
         }
-        if review.yaml() {
+        if review.yaml() && !args.in_place {
             out.stream(outcome)?;
         }
     }
@@ -123,7 +146,22 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     };
     review.write(&mut out, &run)?;
     out.flush()?;
-    out.summary(&format!("{docs} documents, {hardened} workloads hardened, {changes} changes, {blockers} blockers"));
+    let mut summary =
+        format!("{docs} documents, {hardened} workloads hardened, {changes} changes, {blockers} blockers");
+    if args.in_place {
+        let rewrites: Vec<in_place::Rewrite> = sources
+            .iter()
+            .zip(&outcomes)
+            .filter(|(src, outcome)| src.text != outcome.output)
+            .filter_map(|(src, outcome)| {
+                src.path.as_deref().map(|path| in_place::Rewrite { path, text: &outcome.output })
+            })
+            .collect();
+        let n = in_place::rewrite_all(&rewrites)
+            .map_err(|e| Failure::Input(format!("--in-place: {e}; no file was changed")))?;
+        summary.push_str(&format!(", {n} files rewritten"));
+    }
+    out.summary(&summary);
     Ok(review.exit_code(&outcomes))
 }
 

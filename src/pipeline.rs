@@ -116,26 +116,7 @@ fn harden_parsed(
     let mut all_edits = Vec::new();
     let lines = crate::yaml::LineIndex::new(text);
     for (index, ((doc, before), mut plan)) in docs.iter().zip(values).zip(plans).enumerate() {
-        let mut after = before.clone();
-        for c in plan.changes() {
-            apply_one(&mut after, c.op, &c.pointer, c.value.clone());
-        }
-        let mut refused = None;
-        let mut edits = Vec::new();
-        if after != *before {
-            match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
-                Ok(e) => edits = e,
-                Err(e) => {
-                    // The document stays as it is; its changes become a warning.
-                    refused = Some(e.to_string());
-                    for r in &mut plan.resources {
-                        r.withheld += r.changes.len();
-                        r.changes.clear();
-                    }
-                    after = before.clone();
-                }
-            }
-        }
+        let (edits, after, refused) = write_plan(text, doc, before, &mut plan, opts);
         if !edits.is_empty() {
             let region = shifted(&edits, doc.start, doc.end);
             let edited = apply::splice(&text[doc.start..doc.end], &region);
@@ -155,6 +136,60 @@ fn harden_parsed(
         });
     }
     Ok(SourceOutcome { output: apply::splice(text, &all_edits), docs: outcomes })
+}
+
+/// The text edits for a document's plan. A resource whose changes cannot
+/// be written (through a shared anchor, say) is left as it is and named in
+/// the returned reason; the other resources of the document (a `List`'s
+/// items) are still written.
+fn write_plan(
+    text: &str,
+    doc: &Document,
+    before: &Value,
+    plan: &mut DocPlan,
+    opts: &Options,
+) -> (Vec<Edit>, Value, Option<String>) {
+    let mut reasons: Vec<String> = Vec::new();
+    loop {
+        let mut after = before.clone();
+        for c in plan.changes() {
+            apply_one(&mut after, c.op, &c.pointer, c.value.clone());
+        }
+        if after == *before {
+            return (Vec::new(), after, join(reasons));
+        }
+        let err = match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
+            Ok(edits) => return (edits, after, join(reasons)),
+            Err(e) => e,
+        };
+        // Drop the changes of the resource the failing edit belongs to (the
+        // one with the longest base pointer that contains it), or of all.
+        let pointer = err.pointer().unwrap_or("");
+        let culprit = plan
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                !r.changes.is_empty()
+                    && (pointer == r.base || pointer.starts_with(&format!("{}/", r.base)) || r.base.is_empty())
+            })
+            .max_by_key(|(_, r)| r.base.len())
+            .map(|(i, _)| i);
+        let targets: Vec<usize> = match culprit {
+            Some(i) => vec![i],
+            None => (0..plan.resources.len()).collect(),
+        };
+        for i in targets {
+            let r = &mut plan.resources[i];
+            reasons.push(format!("{}: {err}", r.id));
+            r.withheld += r.changes.len();
+            r.changes.clear();
+        }
+    }
+}
+
+fn join(reasons: Vec<String>) -> Option<String> {
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 /// The edits of one document, relative to its region.

@@ -53,9 +53,47 @@ fn block_scalar_at_end_of_input_is_not_given_a_line_break() {
     let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: example.com/app:1.0\n    args:\n    - |\n      echo hi";
     let (stdout, stderr, code) = run(input.as_bytes());
     assert_eq!((code, stdout.as_str()), (0, format!("{input}\n").as_str()));
-    assert!(stderr.contains("document left unchanged") && stderr.contains("block scalar ends the file"), "{stderr}");
+    assert!(
+        stderr.contains("left unchanged, its edits cannot be written safely")
+            && stderr.contains("block scalar ends the file"),
+        "{stderr}"
+    );
     // With strip chomping (`|-`) a line after it changes nothing: hardened.
     let (stdout, _, code) = run(input.replace("- |\n", "- |-\n").as_bytes());
     assert_eq!(code, 0);
     assert!(stdout.contains("      echo hi\n    securityContext:\n"), "{stdout}");
+}
+
+// One List item that could only be edited through a shared anchor left the
+// whole List unchanged; now only the items behind the anchor are.
+#[test]
+fn one_unwritable_list_item_does_not_stop_the_others() {
+    let input = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: shared}\n  spec: &spec\n    containers:\n    - {name: a, image: foo}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: twin}\n  spec: *spec\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: own}\n  spec:\n    containers:\n    - {name: b, image: bar}\n";
+    let (stdout, stderr, code) = run(input.as_bytes());
+    assert_eq!(code, 0);
+    let (shared, own) = stdout.split_at(stdout.find("  metadata: {name: own}").expect("own item"));
+    assert_eq!(
+        shared,
+        &input[..input.find("  metadata: {name: own}").expect("own")],
+        "the anchored items are untouched"
+    );
+    assert!(own.contains("allowPrivilegeEscalation: false"), "{own}");
+    assert!(stderr.contains("Pod/shared") && stderr.contains("Pod/twin") && stderr.contains("alias"), "{stderr}");
+}
+
+// Found by fuzzing: a mapping with a complex key (`? drop:` introducing a
+// mapping as key) made inserted keys line up with the key's content, not the
+// `?`, and the edited text did not parse (caught by verification: exit 3).
+// Such mappings are now left alone with a warning.
+#[test]
+fn complex_keys_do_not_misplace_inserted_keys() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - image: registry.k8s.io/pause\n    name: c\n    securityContext:\n      allowPrivilegeEscalation: false\n      capabilities:\n      ? drop:\n        - ALL\n";
+    let (stdout, stderr, code) = run(input.as_bytes());
+    assert_eq!((code, stdout.as_str()), (0, input));
+    assert!(stderr.contains("keys are not scalars"), "{stderr}");
+    // An explicit scalar key (`? key`) is fine: new keys line up with the `?`.
+    let explicit = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  ? containers\n  : - {name: a, image: b}\n";
+    let (stdout, _, code) = run(explicit.as_bytes());
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\n  securityContext:\n    runAsNonRoot: true\n"), "{stdout}");
 }

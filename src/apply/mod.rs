@@ -40,6 +40,18 @@ pub enum ApplyError {
     Parse(#[from] ParseError),
 }
 
+impl ApplyError {
+    /// The JSON pointer of the value that could not be edited.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            ApplyError::ThroughAlias { pointer }
+            | ApplyError::ThroughMerge { pointer }
+            | ApplyError::Unsupported { pointer, .. } => Some(pointer),
+            ApplyError::Parse(_) => None,
+        }
+    }
+}
+
 /// The edits that turn `doc` (in `text`) into `planned`.
 pub fn plan_edits(
     text: &str,
@@ -251,7 +263,10 @@ impl<'t> Editor<'t> {
         }
         match (layout, entries.last()) {
             (Layout::Block, Some(last)) => {
-                let col = column(self.text, entries[0].key.span.start);
+                if entries.iter().any(|e| !matches!(e.key.kind, NodeKind::Scalar { .. })) {
+                    return self.unsupported(ptr, "cannot add keys to a mapping whose keys are not scalars");
+                }
+                let col = key_column(self.text, &entries[0].key);
                 let (at, lead) = self
                     .after_line(&last.value)
                     .map_err(|what| ApplyError::Unsupported { pointer: ptr.clone(), what })?;
@@ -375,6 +390,14 @@ impl<'t> Editor<'t> {
             }
         }
     }
+}
+
+/// The column new keys of a block mapping line up at: its first key's, or
+/// the `?` before it when the key is written explicitly (`? key`).
+fn key_column(text: &str, key: &Node) -> usize {
+    let col = column(text, key.span.start);
+    let before = text[..key.span.start].trim_end_matches([' ', '\t']);
+    if before.ends_with('?') { column(text, before.len() - 1) } else { col }
 }
 
 /// The node that ends `node`'s text: its last entry's value or last item,

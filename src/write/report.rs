@@ -283,7 +283,7 @@ impl DocCtx<'_, '_> {
             rule: "edit-refused".into(),
             control: None,
             pss_check: None,
-            message: sentence(&format!("document left unchanged: {why}")),
+            message: sentence(&format!("left unchanged, its edits cannot be written safely: {why}")),
         }
     }
 
