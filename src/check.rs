@@ -3,9 +3,8 @@
 
 use crate::pss::{self, CheckResult, Level, Version};
 use crate::read::Source;
-use crate::workload::{KindRow, ResourceId, pod_sites};
+use crate::workload::{KindRow, ResourceId, pod_sites, resources};
 use crate::yaml::{Limits, ParseError, Semantic, parse_stream};
-use serde_json::Value;
 
 /// One resource that Pod Security would reject.
 #[derive(Debug)]
@@ -42,17 +41,4 @@ pub fn check_source(
         }
     }
     Ok(out)
-}
-
-/// The resources of a document: itself, or a List's items.
-fn resources(doc: &Value) -> Vec<(String, ResourceId)> {
-    let Some(id) = ResourceId::of(doc) else { return Vec::new() };
-    match doc.get("items").and_then(Value::as_array) {
-        Some(items) if id.kind.ends_with("List") => items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| ResourceId::of(item).map(|id| (format!("/items/{i}"), id)))
-            .collect(),
-        _ => vec![(String::new(), id)],
-    }
 }

@@ -11,8 +11,9 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
+use harden::pipeline::{DocOutcome, Input};
 use harden::plan::PlanOptions;
-use harden::read::read_inputs;
+use harden::read::{Named, Source, list_inputs, read_inputs, read_named};
 use output::Output;
 use std::process::ExitCode;
 
@@ -75,7 +76,6 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     }
     let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
-    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
     let opts = Options {
         plan: PlanOptions {
             profile: &s.profile,
@@ -87,49 +87,146 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         },
         limits: s.common.limits.clone(),
     };
+    let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin.
-    if let [src] = sources.as_slice()
-        && src.path.is_none()
-        && let Some(run) = harden::krm::run(src, &opts).map_err(|e| {
+    if let [Named::Stdin] = named.as_slice() {
+        let src = read_named(&Named::Stdin, &mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
+        if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
             if e.is_internal() { Failure::Internal(e.to_string()) } else { Failure::Input(e.to_string()) }
-        })?
-    {
-        if args.review.check || args.review.diff || args.review.output.is_some() || args.review.format.is_some() {
-            return Err(Failure::Input(
-                "a ResourceList on stdin is a KRM function call, which always answers with a ResourceList: \
-                 --check, --diff, -o and --format do not apply (read its results, or set failOnBlockers)"
-                    .to_string(),
-            ));
-        }
-        let mut out = Output::new(args.common.quiet);
-        out.stream(&run.outcome)?;
-        out.flush()?;
-        out.summary(&run.summary);
-        return Ok(ExitCode::from(run.exit_code));
-    }
-    // Harden everything before writing anything: bad input anywhere means
-    // nothing on stdout.
-    let outcomes = pipeline::harden_stream(&sources, &opts).map_err(|e| match e {
-        pipeline::Error::Parse { .. } => Failure::Input(e.to_string()),
-        pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
-    })?;
-    let mut out = Output::new(args.common.quiet);
-    let (mut docs, mut hardened, mut changes, mut blockers) = (0, 0, 0, 0);
-    for (src, outcome) in sources.iter().zip(&outcomes) {
-        for d in &outcome.docs {
-            docs += 1;
-            if let Some(why) = &d.refused {
-                output::warn(&format!(
-                    "{}:{}: left unchanged, its edits cannot be written safely: {why}",
-                    src.name, d.line
+        })? {
+            if args.review.check || args.review.diff || args.review.output.is_some() || args.review.format.is_some() {
+                return Err(Failure::Input(
+                    "a ResourceList on stdin is a KRM function call, which always answers with a ResourceList: \
+                     --check, --diff, -o and --format do not apply (read its results, or set failOnBlockers)"
+                        .to_string(),
                 ));
             }
-            for r in &d.plan.resources {
-                out.resource_warnings(r, s.partial);
-                changes += r.changes.len();
-                blockers += r.blockers.len();
-                hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
+            let mut out = Output::new(args.common.quiet);
+            out.stream(&run.outcome)?;
+            out.flush()?;
+            out.summary(&run.summary);
+            return Ok(ExitCode::from(run.exit_code));
+        }
+        if review.streams_yaml_only() && !args.in_place {
+            return stream(&args, &s, &opts, &[Input::Text(src)]);
+        }
+        return finish(&args, &s, &review, &opts, vec![src]);
+    }
+    if review.streams_yaml_only() && !args.in_place {
+        // The plain YAML stream: files are read a chunk at a time and the
+        // output written as it is ready, so memory stays flat.
+        let mut inputs = Vec::with_capacity(named.len());
+        for n in &named {
+            inputs.push(match n {
+                Named::Stdin => Input::Text(read_named(n, &mut stdin).map_err(|e| Failure::Input(e.to_string()))?),
+                Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
+            });
+        }
+        return stream(&args, &s, &opts, &inputs);
+    }
+    let sources = named
+        .iter()
+        .map(|n| read_named(n, &mut stdin))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    finish(&args, &s, &review, &opts, sources)
+}
+
+/// What a run found, for the summary line.
+#[derive(Default)]
+struct Tally {
+    docs: usize,
+    hardened: usize,
+    changes: usize,
+    blockers: usize,
+}
+
+impl Tally {
+    /// Count one document and print its warnings.
+    fn document(&mut self, out: &Output, name: &str, d: &DocOutcome, partial: bool) {
+        self.docs += 1;
+        if let Some(why) = &d.refused {
+            output::warn(&format!("{name}:{}: left unchanged, its edits cannot be written safely: {why}", d.line));
+        }
+        for r in &d.plan.resources {
+            out.resource_warnings(r, partial);
+            self.changes += r.changes.len();
+            self.blockers += r.blockers.len();
+            self.hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
+        }
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} documents, {} workloads hardened, {} changes, {} blockers",
+            self.docs, self.hardened, self.changes, self.blockers
+        )
+    }
+}
+
+fn pipeline_failure(e: pipeline::Error) -> Failure {
+    match e {
+        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) => Failure::Input(e.to_string()),
+        pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
+    }
+}
+
+impl From<pipeline::Error> for Failure {
+    fn from(e: pipeline::Error) -> Self {
+        pipeline_failure(e)
+    }
+}
+
+/// The plain YAML stream, chunk by chunk.
+fn stream(
+    args: &cli::HardenArgs,
+    s: &settings::Hardening,
+    opts: &Options,
+    inputs: &[Input],
+) -> Result<ExitCode, Failure> {
+    let mut out = Output::new(args.common.quiet);
+    let mut tally = Tally::default();
+    let mut current = usize::MAX;
+    pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+        if i != current {
+            if current != usize::MAX {
+                out.end_source()?;
             }
+            out.begin_source();
+            current = i;
+        }
+        for d in &chunk.docs {
+            tally.document(&out, inputs[i].name(), d, s.partial);
+        }
+        out.chunk(&chunk.output, !chunk.docs.is_empty())?;
+        Ok(())
+    })?;
+    if current != usize::MAX {
+        out.end_source()?;
+    }
+    out.flush()?;
+    out.summary(&tally.summary());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every other output (diff, patch, report, check, in-place): the whole
+/// stream's outcomes are needed at once.
+fn finish(
+    args: &cli::HardenArgs,
+    s: &settings::Hardening,
+    review: &output::Review,
+    opts: &Options,
+    sources: Vec<Source>,
+) -> Result<ExitCode, Failure> {
+    // Harden everything before writing anything: bad input anywhere means
+    // nothing on stdout.
+    let outcomes = pipeline::harden_stream(&sources, opts)?;
+    let mut out = Output::new(args.common.quiet);
+    let mut tally = Tally::default();
+    for (src, outcome) in sources.iter().zip(&outcomes) {
+        for d in &outcome.docs {
+            tally.document(&out, &src.name, d, s.partial);
         }
         if review.yaml() && !args.in_place {
             out.stream(outcome)?;
@@ -146,8 +243,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     };
     review.write(&mut out, &run)?;
     out.flush()?;
-    let mut summary =
-        format!("{docs} documents, {hardened} workloads hardened, {changes} changes, {blockers} blockers");
+    let mut summary = tally.summary();
     if args.in_place {
         let rewrites: Vec<in_place::Rewrite> = sources
             .iter()

@@ -16,25 +16,60 @@ pub struct Output {
     /// Whether the stream written so far ends inside a document that the
     /// next source's first document would run into.
     need_separator: bool,
+    /// Whether the source being written has had a document yet.
+    source_has_docs: bool,
+    /// Whether the last byte written to stdout was a line break.
+    ends_with_newline: bool,
 }
 
 impl Output {
     pub fn new(quiet: bool) -> Self {
-        Output { stdout: io::BufWriter::new(io::stdout()), quiet, need_separator: false }
+        Output {
+            stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            quiet,
+            need_separator: false,
+            source_has_docs: false,
+            ends_with_newline: true,
+        }
     }
 
     /// Write one source's hardened text, separated from the previous source
     /// so that documents never merge across files.
     pub fn stream(&mut self, outcome: &SourceOutcome) -> io::Result<()> {
-        let text = &outcome.output;
-        if self.need_separator && !starts_with_marker(text) && !outcome.docs.is_empty() {
-            self.stdout.write_all(b"---\n")?;
+        self.begin_source();
+        self.chunk(&outcome.output, !outcome.docs.is_empty())?;
+        self.end_source()
+    }
+
+    /// A new source starts: its first document must not run into the last
+    /// one of the previous source.
+    pub fn begin_source(&mut self) {
+        self.source_has_docs = false;
+    }
+
+    /// Part of a source's hardened text, in order; `has_docs` says whether it
+    /// holds a document (not only comments).
+    pub fn chunk(&mut self, text: &str, has_docs: bool) -> io::Result<()> {
+        if has_docs && !self.source_has_docs {
+            if self.need_separator && !starts_with_marker(text) {
+                self.stdout.write_all(b"---\n")?;
+            }
+            self.source_has_docs = true;
         }
         self.stdout.write_all(text.as_bytes())?;
-        if !text.is_empty() && !text.ends_with('\n') {
-            self.stdout.write_all(b"\n")?;
+        if let Some(&last) = text.as_bytes().last() {
+            self.ends_with_newline = last == b'\n';
         }
-        self.need_separator = self.need_separator || !outcome.docs.is_empty();
+        Ok(())
+    }
+
+    /// The source is done: end it with a line break.
+    pub fn end_source(&mut self) -> io::Result<()> {
+        if !self.ends_with_newline {
+            self.stdout.write_all(b"\n")?;
+            self.ends_with_newline = true;
+        }
+        self.need_separator = self.need_separator || self.source_has_docs;
         Ok(())
     }
 
@@ -115,6 +150,12 @@ impl Review {
 
     /// Whether stdout gets the YAML stream: by default, unless `--check`
     /// (which writes YAML only when `-o yaml` asks for it).
+    /// Whether stdout gets only the YAML stream and nothing needs the whole
+    /// stream's outcomes (no diff, patch, report or check).
+    pub fn streams_yaml_only(&self) -> bool {
+        self.yaml() && !self.check && !self.diff && self.stdout.is_none_or(|k| k == OutputKind::Yaml)
+    }
+
     pub fn yaml(&self) -> bool {
         match self.stdout {
             None => !self.check,

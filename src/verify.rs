@@ -6,10 +6,11 @@ use crate::yaml::{Limits, Semantic, parse_stream};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
-#[error("{name}: document {index}: the edited text {what}; nothing was written (internal error, please report)")]
+#[error("{name}:{line}: the edited document {what}; nothing was written (internal error, please report)")]
 pub struct VerifyError {
     pub name: String,
-    pub index: usize,
+    /// Line where the document starts.
+    pub line: usize,
     pub what: String,
 }
 
@@ -17,12 +18,12 @@ pub struct VerifyError {
 /// parses to exactly one document whose meaning is `planned`.
 pub fn verify_document(
     name: &str,
-    index: usize,
+    line: usize,
     edited: &str,
     planned: &Value,
     limits: &Limits,
 ) -> Result<(), VerifyError> {
-    let fail = |what: String| VerifyError { name: name.to_string(), index, what };
+    let fail = |what: String| VerifyError { name: name.to_string(), line, what };
     let docs = parse_stream(edited, limits).map_err(|e| fail(format!("does not parse ({e})")))?;
     let [doc] = docs.as_slice() else {
         return Err(fail(format!("parses as {} documents instead of one", docs.len())));

@@ -66,6 +66,20 @@ impl fmt::Display for ResourceId {
     }
 }
 
+/// The resources of a document: the document itself, or the items of a
+/// `List` (any `*List` kind with `items`), each with its pointer.
+pub fn resources(doc: &Value) -> Vec<(String, ResourceId)> {
+    let Some(id) = ResourceId::of(doc) else { return Vec::new() };
+    match doc.get("items").and_then(Value::as_array) {
+        Some(items) if id.kind.ends_with("List") => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| ResourceId::of(item).map(|id| (format!("/items/{i}"), id)))
+            .collect(),
+        _ => vec![(String::new(), id)],
+    }
+}
+
 /// One pod spec inside a resource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PodSite {

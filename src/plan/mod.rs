@@ -60,19 +60,8 @@ impl DocPlan {
 
 /// Plan one document, given its meaning.
 pub fn plan_document(doc: &Value, opts: &PlanOptions) -> DocPlan {
-    let Some(id) = ResourceId::of(doc) else { return DocPlan::default() };
-    let mut resources = Vec::new();
-    if id.kind == "List" || id.kind.ends_with("List") && doc.get("items").is_some_and(Value::is_array) {
-        let n = doc.get("items").and_then(Value::as_array).map_or(0, Vec::len);
-        for i in 0..n {
-            let base = format!("/items/{i}");
-            if let Some(item_id) = doc.pointer(&base).and_then(ResourceId::of) {
-                resources.push(plan_resource(doc, base, item_id, opts));
-            }
-        }
-    } else {
-        resources.push(plan_resource(doc, String::new(), id, opts));
-    }
+    let resources =
+        crate::workload::resources(doc).into_iter().map(|(base, id)| plan_resource(doc, base, id, opts)).collect();
     DocPlan { resources }
 }
 

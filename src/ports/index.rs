@@ -1,23 +1,20 @@
-//! The index pass over the whole stream: every pod that declares a
-//! privileged port, every Service, NetworkPolicy and monitor that could
-//! point at one. Positions are (slot, resource) so changes can be filed
-//! back into the right plan.
+//! The index pass over the whole stream: every pod with its labels and
+//! ports, every Service, NetworkPolicy and monitor that could point at a
+//! pod port. Documents are added one at a time and dropped afterwards, so
+//! the index holds only what the port decisions need. Positions are
+//! (document, resource) so changes can be filed back into the right plan.
 
 use crate::plan::DocPlan;
+use crate::plan::change::{Change, Note};
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
-use crate::workload::{KindRow, PodSite, pod_sites};
+use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::{Map, Value};
 
-/// One document of the stream, as the ports pass sees it.
-pub struct Slot<'a> {
-    pub value: &'a Value,
-    pub plan: &'a mut DocPlan,
-}
-
-/// Where a resource is: its slot and its index in that slot's plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a resource is: its document's number in the stream and its index
+/// among that document's resources (a `List` has several).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct At {
-    pub slot: usize,
+    pub doc: usize,
     pub resource: usize,
 }
 
@@ -44,6 +41,23 @@ pub struct PodEntry {
     pub low: Vec<LowPort>,
     /// Why the pod's ports must not change at all, if so.
     pub frozen: Option<String>,
+    /// Whether the pod already sets the unprivileged-port sysctl.
+    pub sysctl_present: bool,
+    /// What moving its ports would change inside its own document, worked
+    /// out while the document is at hand.
+    pub candidate: Candidate,
+}
+
+/// A pod's own side of a move: the new numbers, the edits inside the pod
+/// (containerPort, probes, hooks, env, flags, annotations), and whether harden
+/// can tell every affected app its new port.
+#[derive(Default)]
+pub struct Candidate {
+    pub moves: Vec<(u64, u64)>,
+    pub changes: Vec<Change>,
+    pub notes: Vec<Note>,
+    /// The first container harden cannot tell, if any (auto falls back to the sysctl).
+    pub untold: Option<String>,
 }
 
 pub struct ServiceEntry {
@@ -67,60 +81,102 @@ pub struct PolicyEntry {
     pub value: Value,
 }
 
+#[derive(Default)]
 pub struct Index {
     pub pods: Vec<PodEntry>,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
 }
 
-/// Read the stream. `low` is the set of ports to look for (the profile's map).
-pub fn build(slots: &[Slot], kinds: &[KindRow], low: &[u64], partial: bool) -> Index {
-    let mut index = Index { pods: Vec::new(), services: Vec::new(), policies: Vec::new() };
-    for (s, slot) in slots.iter().enumerate() {
-        for (r, res) in slot.plan.resources.iter().enumerate() {
-            let at = At { slot: s, resource: r };
-            let Some(value) = slot.value.pointer(&res.base) else { continue };
-            let namespace = res.id.namespace.clone().unwrap_or_default();
-            match (res.id.group(), res.id.kind.as_str()) {
-                ("", "Service") => index.services.push(ServiceEntry {
+/// What indexing needs besides the document.
+pub struct IndexOptions<'a> {
+    pub kinds: &'a [KindRow],
+    /// Old port → new port, from the profile.
+    pub map: &'a [(u64, u64)],
+    pub partial: bool,
+}
+
+/// Whether any pod of the document declares one of the privileged ports:
+/// only then does indexing need the document's plan (to know whether the
+/// pod is left unchanged for blockers).
+pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
+    resources(doc).iter().any(|(base, id)| {
+        pod_sites(doc, base, id, opts.kinds).iter().any(|site| {
+            doc.pointer(&site.spec).is_some_and(|spec| {
+                CONTAINER_LISTS.iter().any(|list| {
+                    spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|c| {
+                        c.get("ports").and_then(Value::as_array).into_iter().flatten().any(|p| {
+                            p.get("containerPort")
+                                .and_then(Value::as_u64)
+                                .is_some_and(|n| opts.map.iter().any(|(o, _)| *o == n))
+                        })
+                    })
+                })
+            })
+        })
+    })
+}
+
+impl Index {
+    /// Append another index (of later documents).
+    pub fn merge(&mut self, other: Index) {
+        self.pods.extend(other.pods);
+        self.services.extend(other.services);
+        self.policies.extend(other.policies);
+    }
+
+    /// Add document number `doc`. `plan` is its plan, needed (and given)
+    /// when it has pods with privileged ports.
+    pub fn add(&mut self, doc: usize, value: &Value, plan: Option<&DocPlan>, opts: &IndexOptions) {
+        for (r, (base, id)) in resources(value).into_iter().enumerate() {
+            let at = At { doc, resource: r };
+            let Some(resource) = value.pointer(&base) else { continue };
+            let namespace = id.namespace.clone().unwrap_or_default();
+            match (id.group(), id.kind.as_str()) {
+                ("", "Service") => self.services.push(ServiceEntry {
                     at,
-                    base: res.base.clone(),
-                    labels: value.pointer("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default(),
+                    base: base.clone(),
+                    labels: resource
+                        .pointer("/metadata/labels")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
                     namespace: namespace.clone(),
-                    name: res.id.name.clone().unwrap_or_default(),
-                    selector: value.pointer("/spec/selector").cloned(),
-                    headless: value.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
-                    ports: value.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default(),
+                    name: id.name.clone().unwrap_or_default(),
+                    selector: resource.pointer("/spec/selector").cloned(),
+                    headless: resource.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
+                    ports: resource.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default(),
                 }),
                 ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor") => {
-                    index.policies.push(PolicyEntry {
+                    self.policies.push(PolicyEntry {
                         at,
-                        base: res.base.clone(),
-                        kind: res.id.kind.clone(),
+                        base: base.clone(),
+                        kind: id.kind.clone(),
                         namespace: namespace.clone(),
-                        value: value.clone(),
+                        value: resource.clone(),
                     })
                 }
                 _ => {}
             }
-            if res.pods == 0 {
-                continue;
-            }
-            let frozen = if let Some(why) = &res.skipped {
-                Some(format!("the resource is left alone ({why})"))
-            } else if !res.blockers.is_empty() && !partial {
-                Some("the pod has blockers and is left unchanged".to_string())
-            } else {
-                None
-            };
-            for site in pod_sites(slot.value, &res.base, &res.id, kinds) {
-                if let Some(entry) = pod_entry(slot.value, at, site, &namespace, low, frozen.clone()) {
-                    index.pods.push(entry);
+            let frozen = plan.and_then(|p| p.resources.get(r)).and_then(|res| frozen_resource(res, opts.partial));
+            for site in pod_sites(value, &base, &id, opts.kinds) {
+                if let Some(entry) = pod_entry(value, at, site, &namespace, opts.map, frozen.clone()) {
+                    self.pods.push(entry);
                 }
             }
         }
     }
-    index
+}
+
+/// Why a resource's pods must keep their ports, from its plan.
+fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<String> {
+    if let Some(why) = &res.skipped {
+        Some(format!("the resource is left alone ({why})"))
+    } else if !res.blockers.is_empty() && !partial {
+        Some("the pod has blockers and is left unchanged".to_string())
+    } else {
+        None
+    }
 }
 
 fn pod_entry(
@@ -128,7 +184,7 @@ fn pod_entry(
     at: At,
     site: PodSite,
     namespace: &str,
-    low: &[u64],
+    map: &[(u64, u64)],
     frozen: Option<String>,
 ) -> Option<PodEntry> {
     let spec = doc.pointer(&site.spec)?;
@@ -148,7 +204,7 @@ fn pod_entry(
                 let Some(port) = p.get("containerPort").and_then(Value::as_u64) else { continue };
                 declared.push(port);
                 host_port |= p.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
-                if low.contains(&port) {
+                if map.iter().any(|(o, _)| *o == port) {
                     lows.push(LowPort {
                         container: format!("/{list}/{ci}"),
                         container_name: name.clone(),
@@ -167,5 +223,23 @@ fn pod_entry(
         })
         .or_else(|| host_port.then(|| "the pod binds host ports".to_string()))
         .or_else(|| is_windows(spec).then(|| "Windows has no privileged ports".to_string()));
-    Some(PodEntry { at, site, namespace: namespace.to_string(), labels, declared, low: lows, frozen })
+    let sysctl_present = spec
+        .pointer("/securityContext/sysctls")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(super::SYSCTL)));
+    let mut entry = PodEntry {
+        at,
+        site,
+        namespace: namespace.to_string(),
+        labels,
+        declared,
+        low: lows,
+        frozen,
+        sysctl_present,
+        candidate: Candidate::default(),
+    };
+    if !entry.low.is_empty() && entry.frozen.is_none() {
+        entry.candidate = super::candidate(doc, &entry, map);
+    }
+    Some(entry)
 }

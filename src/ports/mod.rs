@@ -13,15 +13,16 @@
 
 pub mod index;
 pub mod references;
+pub mod selection;
 pub mod selector;
 pub mod tell;
 
 use crate::plan::change::{Change, Control, Note, Op};
-use crate::workload::KindRow;
-use index::{At, Index, PodEntry, Slot};
+use index::{At, Candidate, Index, PodEntry};
+use selection::Selection;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
@@ -68,41 +69,91 @@ enum Action {
 /// Images that listen on 80 whatever the manifest says.
 const FIXED_PORT_IMAGES: [&str; 4] = ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
 
-/// Plan the port changes for the whole stream, filing each Change or Note
-/// into the plan of the resource it belongs to.
-pub fn plan_stream(slots: &mut [Slot], settings: &PortSettings, strategy: Strategy, kinds: &[KindRow], partial: bool) {
-    let map = settings.moves();
-    let low: Vec<u64> = map.iter().map(|(o, _)| *o).collect();
-    let index = index::build(slots, kinds, &low, partial);
-    let mut actions: Vec<Action> = index.pods.iter().map(|p| decide(slots, p, strategy, &map, &index)).collect();
-    settle_shared_services(&index, &mut actions);
-    let all_moves: Vec<Vec<(u64, u64)>> =
-        actions.iter().map(|a| if let Action::Move(m, _) = a { m.clone() } else { Vec::new() }).collect();
-    for (pod, action) in index.pods.iter().zip(&actions) {
-        emit(slots, &index, pod, action, &all_moves);
+/// The port decisions, filed by document: each document, when its turn
+/// comes to be written, takes the changes and notes meant for it.
+#[derive(Debug, Default)]
+pub struct PortPlan {
+    by_doc: HashMap<usize, Vec<(usize, Filed)>>,
+}
+
+/// A change or note for one resource of a document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filed {
+    Change(Change),
+    Note(Note),
+}
+
+impl PortPlan {
+    /// File a change for the resource at `at`, once.
+    pub(crate) fn file(&mut self, at: At, c: Change) {
+        let items = self.by_doc.entry(at.doc).or_default();
+        let duplicate = items.iter().any(|(r, f)| {
+            *r == at.resource && matches!(f, Filed::Change(x) if x.pointer == c.pointer && x.value == c.value)
+        });
+        if !duplicate {
+            items.push((at.resource, Filed::Change(c)));
+        }
+    }
+
+    fn note(&mut self, at: At, n: Note) {
+        self.by_doc.entry(at.doc).or_default().push((at.resource, Filed::Note(n)));
+    }
+
+    /// Whether anything is filed for document `doc`.
+    pub fn has(&self, doc: usize) -> bool {
+        self.by_doc.contains_key(&doc)
+    }
+
+    /// Add document `doc`'s port changes and notes to its plan.
+    pub fn apply_to(&self, doc: usize, plan: &mut crate::plan::DocPlan) {
+        for (r, item) in self.by_doc.get(&doc).into_iter().flatten() {
+            let Some(res) = plan.resources.get_mut(*r) else { continue };
+            match item {
+                Filed::Change(c) => res.changes.push(c.clone()),
+                Filed::Note(n) => res.notes.push(n.clone()),
+            }
+        }
     }
 }
 
+/// Decide, for every indexed pod, whether its ports move, get the sysctl or
+/// stay, and file the resulting changes by document.
+pub fn plan_stream(index: &Index, strategy: Strategy) -> PortPlan {
+    // No pod declares a privileged port: nothing to decide.
+    if index.pods.iter().all(|p| p.low.is_empty()) {
+        return PortPlan::default();
+    }
+    let sel = Selection::new(index);
+    let mut actions: Vec<Action> =
+        index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, &sel.services_of_pod[i])).collect();
+    settle_shared_services(index, &sel, &mut actions);
+    let all_moves: Vec<Vec<(u64, u64)>> =
+        actions.iter().map(|a| if let Action::Move(m, _) = a { m.clone() } else { Vec::new() }).collect();
+    let mut plan = PortPlan::default();
+    for (i, (pod, action)) in index.pods.iter().zip(&actions).enumerate() {
+        emit(&mut plan, index, pod, action, &all_moves, &sel.services_of_pod[i]);
+    }
+    plan
+}
+
 /// The first decision for a pod, on its own.
-fn decide(slots: &[Slot], pod: &PodEntry, strategy: Strategy, map: &[(u64, u64)], index: &Index) -> Action {
-    let movable: Vec<_> = pod.low.iter().filter(|l| !l.bind_capability).collect();
+fn decide(pod: &PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
+    if pod.low.is_empty() {
+        return Action::Keep(String::new());
+    }
     if let Some(why) = &pod.frozen {
         return Action::Keep(why.clone());
     }
-    if movable.is_empty() {
+    if pod.low.iter().all(|l| l.bind_capability) {
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
     let sysctl_ok = pod.site.pod_security_context;
-    if let Some(svc) = index.services.iter().find(|s| {
-        s.headless && s.namespace == pod.namespace && selector::service_selects(s.selector.as_ref(), &pod.labels)
-    }) {
+    if let Some(svc) = services.iter().map(|&s| &index.services[s]).find(|s| s.headless) {
         return Action::Sysctl(format!(
             "the headless Service {} sends clients to pod IPs and ports directly",
             svc.name
         ));
     }
-    let spec = slots[pod.at.slot].value.pointer(&pod.site.spec).unwrap_or(&Value::Null);
-    let new_ports = assign(pod, map);
     let reason = match strategy {
         Strategy::Keep => return Action::Keep("--ports keep".into()),
         Strategy::Sysctl if sysctl_ok => return Action::Sysctl("--ports sysctl".into()),
@@ -110,24 +161,16 @@ fn decide(slots: &[Slot], pod: &PodEntry, strategy: Strategy, map: &[(u64, u64)]
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move".to_string(),
-        Strategy::Auto => {
-            let untold = movable
-                .iter()
-                .find(|l| tell_edits(spec.pointer(&l.container).unwrap_or(&Value::Null), &new_ports).is_empty());
-            match untold {
-                None => "harden can tell the app its new port".to_string(),
-                // Knative tells the app its port through $PORT itself.
-                Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT".to_string(),
-                Some(l) => {
-                    return Action::Sysctl(format!(
-                        "harden cannot tell container \"{}\" to listen elsewhere",
-                        l.container_name
-                    ));
-                }
+        Strategy::Auto => match &pod.candidate.untold {
+            None => "harden can tell the app its new port".to_string(),
+            // Knative tells the app its port through $PORT itself.
+            Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT".to_string(),
+            Some(name) => {
+                return Action::Sysctl(format!("harden cannot tell container \"{name}\" to listen elsewhere"));
             }
-        }
+        },
     };
-    Action::Move(new_ports, reason)
+    Action::Move(pod.candidate.moves.clone(), reason)
 }
 
 /// New numbers for the pod's privileged ports, skipping any the pod already
@@ -149,20 +192,79 @@ fn assign(pod: &PodEntry, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
+/// What moving a pod's ports changes inside its own document. Worked out
+/// while indexing, when the document is at hand; used only if the pod moves.
+pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Candidate {
+    let moves = assign(pod, map);
+    let spec_ptr = &pod.site.spec;
+    let spec = doc.pointer(spec_ptr).unwrap_or(&Value::Null);
+    let mut changes = Vec::new();
+    let mut notes = Vec::new();
+    let mut untold = None;
+    for l in pod.low.iter().filter(|l| !l.bind_capability) {
+        let Some((_, n)) = moves.iter().find(|(o, _)| *o == l.port) else { continue };
+        let who = Some(l.container_name.clone());
+        let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
+        changes.push(change(
+            Op::Set,
+            ptr,
+            json!(n),
+            Some(json!(l.port)),
+            who.clone(),
+            format!("a non-root process cannot bind port {}; moved to {n}", l.port),
+        ));
+        let container = spec.pointer(&l.container).unwrap_or(&Value::Null);
+        let told = tell_edits(container, &moves);
+        if told.is_empty() && untold.is_none() {
+            untold = Some(l.container_name.clone());
+        }
+        for e in told {
+            changes.push(match e {
+                tell::Edit::Set { pointer, value, reason } => {
+                    let abs = format!("{spec_ptr}{}{pointer}", l.container);
+                    let before = doc.pointer(&abs).cloned();
+                    change(Op::Set, abs, value, before, who.clone(), reason)
+                }
+                tell::Edit::AppendEnv { name, value, reason } => change(
+                    Op::Append,
+                    format!("{spec_ptr}{}/env", l.container),
+                    json!({"name": name, "value": value}),
+                    None,
+                    who.clone(),
+                    reason,
+                ),
+            });
+        }
+        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+        if FIXED_PORT_IMAGES
+            .iter()
+            .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
+        {
+            let mut n = note(
+                &format!("{spec_ptr}{}", l.container),
+                who.clone(),
+                format!(
+                    "image {image} listens on {} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)",
+                    l.port
+                ),
+            );
+            n.warning = true;
+            notes.push(n);
+        }
+    }
+    changes.extend(references::in_pod(doc, pod, &moves));
+    changes.extend(references::annotations(doc, pod, &moves));
+    Candidate { moves, changes, notes, untold }
+}
+
 /// A Service that selects pods which move a port together with pods that
 /// keep it would be split: none of them move (they get the sysctl), and a
 /// Service whose pods would get different new numbers likewise. Repeated
 /// until nothing changes, since one demotion can split another Service.
-fn settle_shared_services(index: &Index, actions: &mut [Action]) {
+fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]) {
     loop {
         let mut changed = false;
-        for svc in index.services.iter().filter(|s| !s.headless) {
-            let selected: Vec<usize> = (0..index.pods.len())
-                .filter(|&i| {
-                    index.pods[i].namespace == svc.namespace
-                        && selector::service_selects(svc.selector.as_ref(), &index.pods[i].labels)
-                })
-                .collect();
+        for (svc, selected) in index.services.iter().zip(&sel.pods_of_service).filter(|(s, _)| !s.headless) {
             for target in references::service_targets(svc) {
                 let new_of = |i: usize| match &actions[i] {
                     Action::Move(m, _) => m.iter().find(|(o, _)| *o == target).map(|(_, n)| *n),
@@ -200,13 +302,17 @@ fn tell_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<tell::Edit> {
     edits
 }
 
-fn emit(slots: &mut [Slot], index: &Index, pod: &PodEntry, action: &Action, all_moves: &[Vec<(u64, u64)>]) {
-    let spec_ptr = pod.site.spec.clone();
-    let doc = slots[pod.at.slot].value;
-    let mut changes = Vec::new();
-    let mut notes = Vec::new();
-    let container_of = |l: &index::LowPort| Some(l.container_name.clone());
+fn emit(
+    plan: &mut PortPlan,
+    index: &Index,
+    pod: &PodEntry,
+    action: &Action,
+    all_moves: &[Vec<(u64, u64)>],
+    services: &[usize],
+) {
+    let spec_ptr = &pod.site.spec;
     match action {
+        Action::Keep(_) if pod.low.is_empty() => {}
         Action::Keep(why) => {
             for l in &pod.low {
                 let why = if l.bind_capability {
@@ -214,20 +320,17 @@ fn emit(slots: &mut [Slot], index: &Index, pod: &PodEntry, action: &Action, all_
                 } else {
                     why
                 };
-                notes.push(note(
+                let n = note(
                     &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
-                    container_of(l),
+                    Some(l.container_name.clone()),
                     format!("port {} kept: {why}", l.port),
-                ));
+                );
+                plan.note(pod.at, n);
             }
         }
         Action::Sysctl(why) => {
-            let present = doc
-                .pointer(&format!("{spec_ptr}/securityContext/sysctls"))
-                .and_then(Value::as_array)
-                .is_some_and(|s| s.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(SYSCTL)));
-            if !present {
-                changes.push(change(
+            if !pod.sysctl_present {
+                let c = change(
                     Op::Append,
                     format!("{spec_ptr}/securityContext/sysctls"),
                     json!({"name": SYSCTL, "value": "0"}),
@@ -237,65 +340,24 @@ fn emit(slots: &mut [Slot], index: &Index, pod: &PodEntry, action: &Action, all_
                         "lets the non-root app bind port {} inside the pod's own network namespace ({why})",
                         ports_list(pod)
                     ),
-                ));
+                );
+                plan.file(pod.at, c);
             }
         }
         Action::Move(moves, why) => {
-            let spec = doc.pointer(&spec_ptr).unwrap_or(&Value::Null);
-            for l in pod.low.iter().filter(|l| !l.bind_capability) {
-                let Some((_, n)) = moves.iter().find(|(o, _)| *o == l.port) else { continue };
-                let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
-                changes.push(change(
-                    Op::Set,
-                    ptr,
-                    json!(n),
-                    Some(json!(l.port)),
-                    container_of(l),
-                    format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
-                ));
-                let container = spec.pointer(&l.container).unwrap_or(&Value::Null);
-                for e in tell_edits(container, moves) {
-                    changes.push(match e {
-                        tell::Edit::Set { pointer, value, reason } => {
-                            let abs = format!("{spec_ptr}{}{pointer}", l.container);
-                            let before = doc.pointer(&abs).cloned();
-                            change(Op::Set, abs, value, before, container_of(l), reason)
-                        }
-                        tell::Edit::AppendEnv { name, value, reason } => change(
-                            Op::Append,
-                            format!("{spec_ptr}{}/env", l.container),
-                            json!({"name": name, "value": value}),
-                            None,
-                            container_of(l),
-                            reason,
-                        ),
-                    });
+            for c in &pod.candidate.changes {
+                let mut c = c.clone();
+                if c.pointer.ends_with("/containerPort") {
+                    c.reason = format!("{} ({why})", c.reason);
                 }
-                let image = container.get("image").and_then(Value::as_str).unwrap_or("");
-                if FIXED_PORT_IMAGES
-                    .iter()
-                    .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
-                {
-                    let mut n = note(
-                        &format!("{spec_ptr}{}", l.container),
-                        container_of(l),
-                        format!(
-                            "image {image} listens on {} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)",
-                            l.port
-                        ),
-                    );
-                    n.warning = true;
-                    notes.push(n);
-                }
+                plan.file(pod.at, c);
             }
-            changes.extend(references::in_pod(doc, pod, moves));
-            changes.extend(references::annotations(doc, pod, moves));
-            references::elsewhere(slots, index, pod, moves, all_moves);
+            for n in &pod.candidate.notes {
+                plan.note(pod.at, n.clone());
+            }
+            references::elsewhere(plan, index, pod, moves, all_moves, services);
         }
     }
-    let res = &mut slots[pod.at.slot].plan.resources[pod.at.resource];
-    res.changes.extend(changes);
-    res.notes.extend(notes);
 }
 
 fn ports_list(pod: &PodEntry) -> String {
@@ -317,12 +379,4 @@ pub(crate) fn change(
 
 fn note(pointer: &str, container: Option<String>, message: String) -> Note {
     Note { pointer: pointer.to_string(), rule: ID, container, message, warning: false }
-}
-
-/// Append a change to the resource at `at`.
-pub(crate) fn file(slots: &mut [Slot], at: At, c: Change) {
-    let res = &mut slots[at.slot].plan.resources[at.resource];
-    if !res.changes.iter().any(|x| x.pointer == c.pointer && x.value == c.value) {
-        res.changes.push(c);
-    }
 }

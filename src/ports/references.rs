@@ -5,9 +5,10 @@
 //! Ingress backends and Service `port` address the Service, not the pod,
 //! and stay too.
 
-use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry, Slot};
-use super::selector::{label_selector_selects, service_selects};
-use super::{change, file};
+use super::PortPlan;
+use super::change;
+use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
+use super::selector::label_selector_selects;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use serde_json::{Map, Value, json};
@@ -77,24 +78,20 @@ pub fn annotations(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Cha
 /// Services, NetworkPolicies and monitors elsewhere in the stream.
 /// `all_moves[i]` is what pod `i` of the index moves.
 pub fn elsewhere(
-    slots: &mut [Slot],
+    plan: &mut PortPlan,
     index: &Index,
     pod: &PodEntry,
     moves: &[(u64, u64)],
     all_moves: &[Vec<(u64, u64)>],
+    services: &[usize],
 ) {
-    for svc in index
-        .services
-        .iter()
-        .filter(|s| !s.headless && s.namespace == pod.namespace && service_selects(s.selector.as_ref(), &pod.labels))
-    {
+    for svc in services.iter().map(|&s| &index.services[s]).filter(|s| !s.headless) {
         for (i, p) in svc.ports.iter().enumerate() {
             let ptr = format!("{}/spec/ports/{i}/targetPort", svc.base);
             match (p.get("targetPort"), p.get("port").and_then(Value::as_u64)) {
                 (Some(t), _) => {
                     if let Some(new) = t.as_u64().and_then(|o| moved(o, moves)) {
-                        file(
-                            slots,
+                        plan.file(
                             svc.at,
                             change(
                                 Op::Set,
@@ -112,9 +109,7 @@ pub fn elsewhere(
                 }
                 (None, Some(port)) => {
                     if let Some(new) = moved(port, moves) {
-                        file(
-                            slots,
-                            svc.at,
+                        plan.file(svc.at,
                             change(
                                 Op::Set,
                                 ptr,
@@ -134,21 +129,19 @@ pub fn elsewhere(
     }
     for policy in &index.policies {
         match policy.kind.as_str() {
-            "NetworkPolicy" => network_policy(slots, index, policy, pod, moves, all_moves),
+            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves, all_moves),
             "PodMonitor"
                 if monitor_namespace(policy, &pod.namespace)
                     && label_selector_selects(policy.value.pointer("/spec/selector"), &pod.labels) =>
             {
-                monitor_endpoints(slots, policy, "podMetricsEndpoints", moves);
+                monitor_endpoints(plan, policy, "podMetricsEndpoints", moves);
             }
             "ServiceMonitor" if monitor_namespace(policy, &pod.namespace) => {
-                let selects_pod = index.services.iter().any(|s| {
-                    s.namespace == pod.namespace
-                        && service_selects(s.selector.as_ref(), &pod.labels)
-                        && label_selector_selects(policy.value.pointer("/spec/selector"), &s.labels)
+                let selects_pod = services.iter().any(|&s| {
+                    label_selector_selects(policy.value.pointer("/spec/selector"), &index.services[s].labels)
                 });
                 if selects_pod {
-                    monitor_endpoints(slots, policy, "endpoints", moves);
+                    monitor_endpoints(plan, policy, "endpoints", moves);
                 }
             }
             _ => {}
@@ -166,15 +159,14 @@ fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {
     }
 }
 
-fn monitor_endpoints(slots: &mut [Slot], policy: &PolicyEntry, list: &str, moves: &[(u64, u64)]) {
+fn monitor_endpoints(plan: &mut PortPlan, policy: &PolicyEntry, list: &str, moves: &[(u64, u64)]) {
     let Some(endpoints) = policy.value.pointer(&format!("/spec/{list}")).and_then(Value::as_array) else { return };
     for (i, e) in endpoints.iter().enumerate() {
         if let Some(old) = e.get("targetPort").and_then(Value::as_u64)
             && let Some(new) = moved(old, moves)
         {
             let ptr = format!("{}/spec/{list}/{i}/targetPort", policy.base);
-            file(
-                slots,
+            plan.file(
                 policy.at,
                 change(
                     Op::Set,
@@ -194,7 +186,7 @@ fn monitor_endpoints(slots: &mut [Slot], policy: &PolicyEntry, list: &str, moves
 /// addresses) that keep the old port, the new port is added next to the old
 /// one instead of replacing it.
 fn network_policy(
-    slots: &mut [Slot],
+    plan: &mut PortPlan,
     index: &Index,
     policy: &PolicyEntry,
     pod: &PodEntry,
@@ -216,7 +208,7 @@ fn network_policy(
             p.namespace == policy.namespace && label_selector_selects(v.pointer("/spec/podSelector"), &p.labels)
         };
         for (r, rule) in v.pointer("/spec/ingress").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            rule_ports(slots, policy, &format!("/spec/ingress/{r}/ports"), rule, moves, &|old, new| {
+            rule_ports(plan, policy, &format!("/spec/ingress/{r}/ports"), rule, moves, &|old, new| {
                 all_move(&selects, old, new)
             });
         }
@@ -230,7 +222,7 @@ fn network_policy(
         }
         let only_pod_peers = peers.iter().all(|p| p.get("ipBlock").is_none());
         let selects = |p: &PodEntry| peers.iter().any(|peer| peer_selects(peer, p));
-        rule_ports(slots, policy, &format!("/spec/egress/{r}/ports"), rule, moves, &|old, new| {
+        rule_ports(plan, policy, &format!("/spec/egress/{r}/ports"), rule, moves, &|old, new| {
             only_pod_peers && all_move(&selects, old, new)
         });
     }
@@ -250,7 +242,7 @@ fn peer_selects_pod(peer: &Value, policy_ns: &str, pod: &PodEntry) -> bool {
 }
 
 fn rule_ports(
-    slots: &mut [Slot],
+    plan: &mut PortPlan,
     policy: &PolicyEntry,
     rel: &str,
     rule: &Value,
@@ -266,8 +258,7 @@ fn rule_ports(
         }
         if replace(old, new) {
             let ptr = format!("{}{rel}/{j}/port", policy.base);
-            file(
-                slots,
+            plan.file(
                 policy.at,
                 change(Op::Set, ptr, json!(new), Some(json!(old)), None, "the selected pods moved this port".into()),
             );
@@ -275,8 +266,7 @@ fn rule_ports(
             let mut entry = p.clone();
             entry["port"] = json!(new);
             let ptr = format!("{}{rel}", policy.base);
-            file(
-                slots,
+            plan.file(
                 policy.at,
                 change(
                     Op::Append,

@@ -121,6 +121,13 @@ pub struct Document {
 }
 
 impl Document {
+    /// The top-level `kind` as written, if it is a plain or quoted scalar:
+    /// enough to tell whether a document needs reading at all.
+    pub fn kind(&self) -> Option<&str> {
+        let NodeKind::Mapping { entries, .. } = &self.root.kind else { return None };
+        entries.iter().find(|e| e.key.as_str() == Some("kind")).and_then(|e| e.value.as_str())
+    }
+
     /// A document with no content (`---` alone, or only comments).
     pub fn is_empty(&self) -> bool {
         self.root.is_null_scalar() && self.root.span.start == self.root.span.end

@@ -2,6 +2,8 @@
 //! in sorted order) and standard input (`-`, or no path at all) become
 //! [`Source`]s: a name for messages and the text, checked to be UTF-8.
 
+pub mod split;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -25,29 +27,48 @@ pub enum ReadError {
     Missing { name: String },
 }
 
-/// Read every input named by `paths` (stdin when empty), in order.
-pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Source>, ReadError> {
+/// Where an input comes from, before it is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Named {
+    Stdin,
+    File(PathBuf),
+}
+
+/// The inputs named by `paths`, in order: stdin when there are none or for
+/// `-`, directories expanded to their `*.yaml`/`*.yml` files (sorted).
+pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<Named>, ReadError> {
     if paths.is_empty() {
-        return Ok(vec![read_stdin(stdin)?]);
+        return Ok(vec![Named::Stdin]);
     }
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(read_stdin(stdin)?);
+            out.push(Named::Stdin);
         } else if p.is_dir() {
             let mut files = Vec::new();
             walk(p, &mut files)?;
             files.sort();
-            for f in files {
-                out.push(read_file(&f)?);
-            }
+            out.extend(files.into_iter().map(Named::File));
         } else if p.exists() {
-            out.push(read_file(p)?);
+            out.push(Named::File(p.clone()));
         } else {
             return Err(ReadError::Missing { name: p.display().to_string() });
         }
     }
     Ok(out)
+}
+
+/// Read one input whole.
+pub fn read_named(named: &Named, stdin: &mut dyn Read) -> Result<Source, ReadError> {
+    match named {
+        Named::Stdin => read_stdin(stdin),
+        Named::File(path) => read_file(path),
+    }
+}
+
+/// Read every input named by `paths` (stdin when empty), in order.
+pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Source>, ReadError> {
+    list_inputs(paths)?.iter().map(|n| read_named(n, stdin)).collect()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {

@@ -1,0 +1,236 @@
+//! One chunk of the stream (one document and the comments before it)
+//! through the stages: parse → meaning → plan (plus the stream-wide port
+//! changes filed for it) → apply → verify. Chunks are independent, so they
+//! run in parallel.
+
+use super::{DocOutcome, Error, Options};
+use crate::apply::{self, Edit};
+use crate::plan::pod::apply_one;
+use crate::plan::{DocPlan, plan_document};
+use crate::ports::PortPlan;
+use crate::ports::index::{Index, IndexOptions, has_low_port};
+use crate::read::split::Chunk;
+use crate::verify::verify_document;
+use crate::yaml::{Document, ParseError, Semantic, Span, parse_stream};
+use serde_json::Value;
+
+/// A chunk's hardened text and its documents.
+#[derive(Debug)]
+pub struct ChunkOutcome {
+    pub output: String,
+    pub docs: Vec<DocOutcome>,
+}
+
+/// The key of document `doc` of chunk `chunk` of source `source`, as the
+/// port index files changes by.
+pub fn doc_key(source: usize, chunk: usize, doc: usize) -> usize {
+    (source << 40) | (chunk << 8) | doc
+}
+
+/// Parse a chunk and read the meaning of each document that `wanted` says
+/// needs it (None for the others); errors carry the chunk's place in its
+/// source.
+fn read_chunk(
+    chunk: &Chunk,
+    name: &str,
+    opts: &Options,
+    wanted: impl Fn(usize, &Document) -> bool,
+) -> Result<(Vec<Document>, Vec<Option<Value>>), Error> {
+    let text: &str = &chunk.text;
+    let located = |mut error: ParseError| {
+        error.line += chunk.line - 1;
+        Error::Parse { name: name.to_string(), error }
+    };
+    let docs = parse_stream(text, &opts.limits).map_err(located)?;
+    let mut values = Vec::with_capacity(docs.len());
+    for (i, doc) in docs.iter().enumerate() {
+        values.push(if wanted(i, doc) {
+            Some(Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(located)?)
+        } else {
+            None
+        });
+    }
+    Ok((docs, values))
+}
+
+/// Whether a document of this `kind` can matter to a rule or to the port
+/// pass: a workload kind, a List, or something that points at pod ports.
+/// (A document without a readable kind is read, to be safe.)
+fn may_matter(doc: &Document, opts: &Options) -> bool {
+    match doc.kind() {
+        None => true,
+        Some(kind) => {
+            kind.ends_with("List")
+                || matches!(kind, "Service" | "NetworkPolicy" | "PodMonitor" | "ServiceMonitor")
+                || opts.plan.kinds.iter().any(|k| k.kind == kind)
+        }
+    }
+}
+
+/// What pass 1 remembers of a chunk for pass 2: how many documents it
+/// holds and whether any of them can matter to a rule (else pass 2 copies
+/// it through without parsing it again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkInfo {
+    pub docs: usize,
+    pub matters: bool,
+}
+
+/// Pass 1: what the port decisions need from this chunk.
+pub fn index_chunk(
+    chunk: &Chunk,
+    name: &str,
+    key: usize,
+    opts: &Options,
+    io: &IndexOptions,
+) -> Result<(Index, ChunkInfo), Error> {
+    let (docs, values) = read_chunk(chunk, name, opts, |_, doc| may_matter(doc, opts))?;
+    let info = ChunkInfo { docs: docs.len(), matters: values.iter().any(Option::is_some) };
+    let mut index = Index::default();
+    for (i, value) in values.iter().enumerate() {
+        let Some(value) = value else { continue };
+        let plan = has_low_port(value, io).then(|| plan_document(value, &opts.plan));
+        index.add(key + i, value, plan.as_ref(), io);
+    }
+    Ok((index, info))
+}
+
+/// Pass 2: harden the chunk. With `keep_values` the outcome carries each
+/// document's meaning before and after (for patches and reports); without,
+/// those are null, to keep memory flat while streaming.
+pub fn harden_chunk(
+    chunk: &Chunk,
+    name: &str,
+    key: usize,
+    opts: &Options,
+    ports: &PortPlan,
+    keep_values: bool,
+    info: Option<ChunkInfo>,
+) -> Result<ChunkOutcome, Error> {
+    let text: &str = &chunk.text;
+    // Pass 1 saw nothing here a rule or a port change can touch: the text
+    // goes through as it is, unparsed.
+    if let Some(info) = info
+        && !keep_values
+        && !info.matters
+        && !(0..info.docs).any(|i| ports.has(key + i))
+    {
+        let passthrough = |_| DocOutcome {
+            start: chunk.offset,
+            end: chunk.offset + text.len(),
+            line: chunk.line,
+            plan: DocPlan::default(),
+            before: Value::Null,
+            after: Value::Null,
+            refused: None,
+            edits: Vec::new(),
+        };
+        return Ok(ChunkOutcome { output: text.to_string(), docs: (0..info.docs).map(passthrough).collect() });
+    }
+    // Streaming, a document no rule or port change can touch is not read.
+    let wanted = |i: usize, doc: &Document| keep_values || may_matter(doc, opts) || ports.has(key + i);
+    let (docs, values) = read_chunk(chunk, name, opts, wanted)?;
+    let mut outcomes = Vec::with_capacity(docs.len());
+    let mut all_edits = Vec::new();
+    for (i, (doc, before)) in docs.iter().zip(values).enumerate() {
+        let line = chunk.line + text[..doc.start].matches('\n').count();
+        let Some(before) = before else {
+            let (start, end) = (chunk.offset + doc.start, chunk.offset + doc.end);
+            let (before, after, plan, refused, edits) =
+                (Value::Null, Value::Null, DocPlan::default(), None, Vec::new());
+            outcomes.push(DocOutcome { start, end, line, plan, before, after, refused, edits });
+            continue;
+        };
+        let mut plan = plan_document(&before, &opts.plan);
+        ports.apply_to(key + i, &mut plan);
+        let (edits, after, refused) = write_plan(text, doc, &before, &mut plan, opts);
+        if !edits.is_empty() {
+            let region = shifted(&edits, doc.start, doc.end, doc.start);
+            let edited = apply::splice(&text[doc.start..doc.end], &region);
+            verify_document(name, line, &edited, &after, &opts.limits)?;
+        }
+        let absolute = shifted(&edits, 0, text.len(), 0)
+            .into_iter()
+            .map(|e| Edit { span: Span::new(e.span.start + chunk.offset, e.span.end + chunk.offset), text: e.text })
+            .collect();
+        all_edits.extend(edits);
+        let (before, after) = if keep_values { (before, after) } else { (Value::Null, Value::Null) };
+        outcomes.push(DocOutcome {
+            start: chunk.offset + doc.start,
+            end: chunk.offset + doc.end,
+            line,
+            plan,
+            before,
+            after,
+            refused,
+            edits: absolute,
+        });
+    }
+    let output = if all_edits.is_empty() { text.to_string() } else { apply::splice(text, &all_edits) };
+    Ok(ChunkOutcome { output, docs: outcomes })
+}
+
+/// The text edits for a document's plan. A resource whose changes cannot
+/// be written (through a shared anchor, say) is left as it is and named in
+/// the returned reason; the other resources of the document (a `List`'s
+/// items) are still written.
+fn write_plan(
+    text: &str,
+    doc: &Document,
+    before: &Value,
+    plan: &mut DocPlan,
+    opts: &Options,
+) -> (Vec<Edit>, Value, Option<String>) {
+    let mut reasons: Vec<String> = Vec::new();
+    loop {
+        let mut after = before.clone();
+        for c in plan.changes() {
+            apply_one(&mut after, c.op, &c.pointer, c.value.clone());
+        }
+        if after == *before {
+            return (Vec::new(), after, join(reasons));
+        }
+        let err = match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
+            Ok(edits) => return (edits, after, join(reasons)),
+            Err(e) => e,
+        };
+        // Drop the changes of the resource the failing edit belongs to (the
+        // one with the longest base pointer that contains it), or of all.
+        let pointer = err.pointer().unwrap_or("");
+        let culprit = plan
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                !r.changes.is_empty()
+                    && (pointer == r.base || pointer.starts_with(&format!("{}/", r.base)) || r.base.is_empty())
+            })
+            .max_by_key(|(_, r)| r.base.len())
+            .map(|(i, _)| i);
+        let targets: Vec<usize> = match culprit {
+            Some(i) => vec![i],
+            None => (0..plan.resources.len()).collect(),
+        };
+        for i in targets {
+            let r = &mut plan.resources[i];
+            reasons.push(format!("{}: {err}", r.id));
+            r.withheld += r.changes.len();
+            r.changes.clear();
+        }
+    }
+}
+
+fn join(reasons: Vec<String>) -> Option<String> {
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+/// Edits clamped to `[start, end)` and moved back by `by`.
+fn shifted(edits: &[Edit], start: usize, end: usize, by: usize) -> Vec<Edit> {
+    edits
+        .iter()
+        .map(|e| Edit {
+            span: Span::new(e.span.start.clamp(start, end) - by, e.span.end.clamp(start, end) - by),
+            text: e.text.clone(),
+        })
+        .collect()
+}

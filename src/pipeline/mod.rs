@@ -1,0 +1,237 @@
+//! The stages in order: read → parse → plan → apply → verify. This module
+//! only composes; each stage lives in its own module.
+//!
+//! A stream is cut into chunks, one document each (`read::split`), and run
+//! in two passes, each spread over the cores: pass 1 reads every document
+//! and keeps only what the port decisions need (labels, ports, selectors);
+//! pass 2 hardens each chunk with the port changes filed for it. Malformed
+//! input anywhere is found in pass 1, before anything is written.
+//!
+//! [`harden_stream`] returns every outcome (for diffs, patches, reports);
+//! [`stream`] hands each chunk to a sink as soon as it, and every chunk
+//! before it, is done, holding only a batch at a time.
+
+pub mod document;
+
+use crate::apply::Edit;
+use crate::plan::{DocPlan, PlanOptions};
+use crate::ports::index::{Index, IndexOptions};
+use crate::ports::{PortPlan, plan_stream};
+use crate::read::split::{Chunk, ReaderChunks, split};
+use crate::read::{ReadError, Source};
+use crate::verify::VerifyError;
+use crate::yaml::{Limits, ParseError};
+use document::{ChunkInfo, ChunkOutcome, doc_key, harden_chunk, index_chunk};
+use rayon::prelude::*;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Everything the stages need, resolved.
+pub struct Options<'a> {
+    pub plan: PlanOptions<'a>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: exit 2.
+    #[error("{name}:{error}")]
+    Parse { name: String, error: ParseError },
+    /// Unreadable input: exit 2.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A harden bug caught by verification: exit 3.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// One document's outcome.
+#[derive(Debug)]
+pub struct DocOutcome {
+    /// Byte range of the document's region in its source.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based line where the document starts.
+    pub line: usize,
+    pub plan: DocPlan,
+    /// The document's meaning before and after (equal when unchanged; null
+    /// when streaming, which does not keep them).
+    pub before: Value,
+    pub after: Value,
+    /// Why planned changes could not be written, if they could not.
+    pub refused: Option<String>,
+    /// The document's own edits, as byte ranges of its source.
+    pub edits: Vec<Edit>,
+}
+
+impl DocOutcome {
+    pub fn changed(&self) -> bool {
+        !self.edits.is_empty()
+    }
+}
+
+/// One source's outcome: its hardened text and what happened per document.
+#[derive(Debug)]
+pub struct SourceOutcome {
+    pub output: String,
+    pub docs: Vec<DocOutcome>,
+}
+
+/// An input for [`stream`]: text already in memory (stdin), or a file read
+/// a chunk at a time (twice: once per pass).
+pub enum Input {
+    Text(Source),
+    File { name: String, path: PathBuf },
+}
+
+impl Input {
+    pub fn name(&self) -> &str {
+        match self {
+            Input::Text(s) => &s.name,
+            Input::File { name, .. } => name,
+        }
+    }
+}
+
+/// The port-index options for a run, if the profile handles ports.
+fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'o> {
+    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
+}
+
+fn strategy(opts: &Options) -> Option<(crate::ports::Strategy, Vec<(u64, u64)>)> {
+    let settings = opts.plan.profile.ports.as_ref()?;
+    Some((opts.plan.ports.unwrap_or(settings.strategy), settings.moves()))
+}
+
+/// The first error of a batch, in stream order (parallel work finishes in
+/// any order; the message must not depend on it).
+fn in_order<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
+    results.into_iter().collect()
+}
+
+/// Harden a whole stream of sources held in memory.
+pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOutcome>, Error> {
+    let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
+    let port_plan = match strategy(opts) {
+        Some((strategy, map)) => {
+            let io = index_options(opts, &map);
+            let mut index = Index::default();
+            for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+                let parts = chunks
+                    .par_iter()
+                    .enumerate()
+                    .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
+                    .collect();
+                in_order(parts)?.into_iter().for_each(|(p, _)| index.merge(p));
+            }
+            plan_stream(&index, strategy)
+        }
+        None => PortPlan::default(),
+    };
+    let mut out = Vec::with_capacity(sources.len());
+    for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+        let outcomes = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(c, chunk)| harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, true, None))
+            .collect();
+        let mut source = SourceOutcome { output: String::with_capacity(src.text.len()), docs: Vec::new() };
+        for o in in_order(outcomes)? {
+            source.output.push_str(&o.output);
+            source.docs.extend(o.docs);
+        }
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// Harden one source on its own (no cross-file references).
+pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Error> {
+    let mut out = harden_stream(std::slice::from_ref(src), opts)?;
+    Ok(out.remove(0))
+}
+
+/// How much text one parallel batch holds while streaming.
+const BATCH_BYTES: usize = 8 << 20;
+const BATCH_CHUNKS: usize = 4096;
+
+/// Harden a stream with bounded memory: pass 1 over every input (finding
+/// any malformed input before `sink` sees anything), then pass 2, batch by
+/// batch, calling `sink(input index, chunk)` in stream order. Each outcome's
+/// `before`/`after` are null.
+pub fn stream<E: From<Error>>(
+    inputs: &[Input],
+    opts: &Options,
+    mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+) -> Result<(), E> {
+    let plan = strategy(opts);
+    let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let io = index_options(opts, &map);
+    let mut index = Index::default();
+    // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
+    let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
+    for_each_batch(inputs, |s, first, batch| -> Result<(), E> {
+        let parts = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, chunk)| index_chunk(chunk, inputs[s].name(), doc_key(s, first + i, 0), opts, &io))
+            .collect();
+        for (p, info) in in_order(parts)? {
+            index.merge(p);
+            infos[s].push(info);
+        }
+        Ok(())
+    })?;
+    let port_plan = plan.map(|(strategy, _)| plan_stream(&index, strategy)).unwrap_or_default();
+    drop(index);
+    for_each_batch(inputs, |s, first, batch| -> Result<(), E> {
+        let outcomes = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let info = infos[s].get(first + i).copied();
+                harden_chunk(chunk, inputs[s].name(), doc_key(s, first + i, 0), opts, &port_plan, false, info)
+            })
+            .collect();
+        for o in in_order(outcomes)? {
+            sink(s, o)?;
+        }
+        Ok(())
+    })
+}
+
+/// Run `f(input index, index of the batch's first chunk, batch)` over every
+/// input's chunks, a bounded batch at a time.
+fn for_each_batch<'i, E: From<Error>>(
+    inputs: &'i [Input],
+    mut f: impl FnMut(usize, usize, &[Chunk<'i>]) -> Result<(), E>,
+) -> Result<(), E> {
+    for (s, input) in inputs.iter().enumerate() {
+        let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, ReadError>> + 'i> = match input {
+            Input::Text(src) => Box::new(split(&src.text).into_iter().map(Ok)),
+            Input::File { name, path } => {
+                let file = std::fs::File::open(path)
+                    .map_err(|source| Error::Read(ReadError::Io { name: name.clone(), source }))?;
+                let chunks = ReaderChunks::new(std::io::BufReader::new(file), name);
+                Box::new(chunks.map(|c| c.map(|c| Chunk { text: c.text, offset: c.offset, line: c.line })))
+            }
+        };
+        let mut batch: Vec<Chunk<'i>> = Vec::new();
+        let (mut bytes, mut first) = (0, 0);
+        for chunk in chunks {
+            let chunk = chunk.map_err(Error::Read)?;
+            bytes += chunk.text.len();
+            batch.push(chunk);
+            if bytes >= BATCH_BYTES || batch.len() >= BATCH_CHUNKS {
+                f(s, first, &batch)?;
+                first += batch.len();
+                batch.clear();
+                bytes = 0;
+            }
+        }
+        if !batch.is_empty() {
+            f(s, first, &batch)?;
+        }
+    }
+    Ok(())
+}
