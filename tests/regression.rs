@@ -97,3 +97,36 @@ fn complex_keys_do_not_misplace_inserted_keys() {
     assert_eq!(code, 0);
     assert!(stdout.contains("\n  securityContext:\n    runAsNonRoot: true\n"), "{stdout}");
 }
+
+// Found by fuzzing: an empty key (`:` alone on a line) was moved past its
+// colon like an empty value, so keys inserted next to it were indented one
+// column too far and the edited text did not parse (exit 3).
+#[test]
+fn an_empty_key_keeps_its_column() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - image: example.com/a:1\n    name: a\n    securityContext:\n      :\n      type: x\n";
+    let (stdout, stderr, code) = run(input.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("    securityContext:\n      :\n      type: x\n      allowPrivilegeEscalation: false\n"),
+        "{stdout}"
+    );
+}
+
+// Every input the fuzzer ever crashed on must now harden cleanly (or be
+// refused as bad input), and a second run must change nothing.
+#[test]
+fn fuzz_crashes_stay_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let input = std::fs::read(entry.expect("entry").path()).expect("read");
+        let (stdout, stderr, code) = run(&input);
+        assert!(code == 0 || code == 2, "exit {code}: {stderr}");
+        if code == 0 {
+            let (again, _, code) = run(stdout.as_bytes());
+            assert_eq!((code, again), (0, stdout));
+        }
+        n += 1;
+    }
+    assert!(n >= 2);
+}

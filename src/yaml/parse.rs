@@ -139,7 +139,9 @@ impl Builder<'_> {
                 });
                 // An empty value (`key:`) is reported at its `:`; it really
                 // sits just after it, which is where text for it must go.
-                let span = if span.start == span.end && self.text[span.start..].starts_with(':') {
+                // (An empty key, `: value`, does sit at the `:`.)
+                let is_value = matches!(self.stack.last(), Some(Frame::Mapping { pending_key: Some(_), .. }));
+                let span = if is_value && span.start == span.end && self.text[span.start..].starts_with(':') {
                     Span::new(span.start + 1, span.start + 1)
                 } else {
                     span
