@@ -11,7 +11,7 @@ use crate::ports::PortPlan;
 use crate::ports::index::{Index, IndexOptions, has_low_port};
 use crate::read::split::Chunk;
 use crate::verify::verify_document;
-use crate::yaml::{Document, ParseError, Semantic, Span, parse_stream};
+use crate::yaml::{Document, Kind, ParseError, Semantic, Span, parse_stream};
 use serde_json::Value;
 
 /// A chunk's hardened text and its documents.
@@ -44,9 +44,12 @@ fn read_chunk(
     let docs = parse_stream(text, &opts.limits).map_err(located)?;
     let mut values = Vec::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
+        let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
         values.push(if wanted(i, doc) {
-            Some(Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(located)?)
+            Some(sem.value(&doc.root).map_err(located)?)
         } else {
+            // Not needed, but bad input is bad input: an alias bomb fails here too.
+            sem.check_aliases(&doc.root).map_err(located)?;
             None
         });
     }
@@ -55,11 +58,12 @@ fn read_chunk(
 
 /// Whether a document of this `kind` can matter to a rule or to the port
 /// pass: a workload kind, a List, or something that points at pod ports.
-/// (A document without a readable kind is read, to be safe.)
+/// (A document whose kind cannot be read without reading it is read.)
 fn may_matter(doc: &Document, opts: &Options) -> bool {
     match doc.kind() {
-        None => true,
-        Some(kind) => {
+        Kind::Absent => false,
+        Kind::Unknown => true,
+        Kind::Named(kind) => {
             kind.ends_with("List")
                 || matches!(kind, "Service" | "NetworkPolicy" | "PodMonitor" | "ServiceMonitor")
                 || opts.plan.kinds.iter().any(|k| k.kind == kind)
@@ -132,8 +136,12 @@ pub fn harden_chunk(
     let (docs, values) = read_chunk(chunk, name, opts, wanted)?;
     let mut outcomes = Vec::with_capacity(docs.len());
     let mut all_edits = Vec::new();
+    // Line numbers by counting forward from the previous document, not from
+    // the chunk's start each time.
+    let (mut counted_to, mut line) = (0, chunk.line);
     for (i, (doc, before)) in docs.iter().zip(values).enumerate() {
-        let line = chunk.line + text[..doc.start].matches('\n').count();
+        line += text[counted_to..doc.start].matches('\n').count();
+        counted_to = doc.start;
         let Some(before) = before else {
             let (start, end) = (chunk.offset + doc.start, chunk.offset + doc.end);
             let (before, after, plan, refused, edits) =

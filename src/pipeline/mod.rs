@@ -153,7 +153,8 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
 
 /// How much text one parallel batch holds while streaming.
 const BATCH_BYTES: usize = 8 << 20;
-const BATCH_CHUNKS: usize = 4096;
+/// Chunks hold up to `read::split::MAX_DOCS` small documents each.
+const BATCH_CHUNKS: usize = 64;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
 /// any malformed input before `sink` sees anything), then pass 2, batch by

@@ -49,6 +49,37 @@ fn classify(line: &[u8]) -> Line {
     }
 }
 
+/// Small documents are grouped into chunks of at least this many bytes
+/// (at most [`MAX_DOCS`] documents): setting up a parser per tiny document
+/// would cost more than parsing it. A group is still the exact original
+/// text, so it parses as the same documents.
+pub const MIN_BYTES: usize = 64 << 10;
+pub const MAX_DOCS: usize = 200;
+
+/// Groups consecutive pieces into chunks of about [`MIN_BYTES`].
+#[derive(Default)]
+struct Group {
+    len: usize,
+    lines: usize,
+    pieces: usize,
+}
+
+impl Group {
+    /// Add a piece; returns a finished chunk when the group is full.
+    fn add(&mut self, (len, lines): (usize, usize)) -> Option<(usize, usize)> {
+        self.len += len;
+        self.lines += lines;
+        self.pieces += 1;
+        if self.len >= MIN_BYTES || self.pieces >= MAX_DOCS { self.take() } else { None }
+    }
+
+    fn take(&mut self) -> Option<(usize, usize)> {
+        let out = (self.len > 0).then_some((self.len, self.lines));
+        *self = Group::default();
+        out
+    }
+}
+
 /// Incremental splitter: feed lines, get back the byte length of each
 /// finished chunk.
 #[derive(Default)]
@@ -94,22 +125,30 @@ impl Splitter {
 
 /// Split a whole text into chunks that borrow from it.
 pub fn split(text: &str) -> Vec<Chunk<'_>> {
+    let mut group = Group::default();
     let mut out = Vec::new();
-    let mut s = Splitter::default();
     let (mut offset, mut line) = (0, 1);
-    let mut push = |len: usize, lines: usize, offset: &mut usize, line: &mut usize| {
-        out.push(Chunk { text: Cow::Borrowed(&text[*offset..*offset + len]), offset: *offset, line: *line });
-        *offset += len;
-        *line += lines;
+    let mut push = |(len, lines): (usize, usize)| {
+        out.push(Chunk { text: Cow::Borrowed(&text[offset..offset + len]), offset, line });
+        offset += len;
+        line += lines;
     };
-    for l in text.split_inclusive('\n') {
-        if let Some((len, lines)) = s.line(l.as_bytes()) {
-            push(len, lines, &mut offset, &mut line);
+    for piece in split_exact(text) {
+        if let Some(chunk) = group.add(piece) {
+            push(chunk);
         }
     }
-    if let Some((len, lines)) = s.finish() {
-        push(len, lines, &mut offset, &mut line);
+    if let Some(chunk) = group.take() {
+        push(chunk);
     }
+    out
+}
+
+/// The (bytes, lines) of each single-document piece of `text`.
+fn split_exact(text: &str) -> Vec<(usize, usize)> {
+    let mut s = Splitter::default();
+    let mut out: Vec<(usize, usize)> = text.split_inclusive('\n').filter_map(|l| s.line(l.as_bytes())).collect();
+    out.extend(s.finish());
     out
 }
 
@@ -118,13 +157,25 @@ mod tests {
     use super::*;
 
     fn texts(t: &str) -> Vec<&str> {
-        split(t)
+        let mut at = 0;
+        split_exact(t)
             .into_iter()
-            .map(|c| match c.text {
-                Cow::Borrowed(s) => s,
-                Cow::Owned(_) => "",
+            .map(|(len, _)| {
+                at += len;
+                &t[at - len..at]
             })
             .collect()
+    }
+
+    #[test]
+    fn small_documents_are_grouped_and_big_ones_alone() {
+        let small = "---\na: 1\n".repeat(500);
+        let chunks = split(&small);
+        assert_eq!(chunks.len(), 3, "500 tiny documents in groups of {MAX_DOCS}");
+        assert_eq!(chunks.iter().map(|c| c.text.as_ref()).collect::<String>(), small);
+        assert_eq!(chunks[1].line, 2 * MAX_DOCS + 1);
+        let big = format!("---\nbig: {}\n---\nb: 2\n", "x".repeat(MIN_BYTES));
+        assert_eq!(split(&big).len(), 2);
     }
 
     #[test]
@@ -132,7 +183,7 @@ mod tests {
         let t = "# head\n---\na: 1\n# about b\n---\nb: |\n  --- not a marker\n...\n# tail\n";
         assert_eq!(texts(t), ["# head\n---\na: 1\n# about b\n", "---\nb: |\n  --- not a marker\n...\n", "# tail\n"]);
         let lines: Vec<usize> = split(t).iter().map(|c| c.line).collect();
-        assert_eq!(lines, [1, 5, 9]);
+        assert_eq!(lines, [1], "small documents share a chunk");
         assert_eq!(texts(t).concat(), t);
     }
 
@@ -155,6 +206,7 @@ pub struct ReaderChunks<R> {
     reader: R,
     name: String,
     splitter: Splitter,
+    group: Group,
     buf: Vec<u8>,
     offset: usize,
     line: usize,
@@ -167,6 +219,7 @@ impl<R: std::io::BufRead> ReaderChunks<R> {
             reader,
             name: name.to_string(),
             splitter: Splitter::default(),
+            group: Group::default(),
             buf: Vec::new(),
             offset: 0,
             line: 1,
@@ -200,12 +253,12 @@ impl<R: std::io::BufRead> Iterator for ReaderChunks<R> {
             match self.reader.read_until(b'\n', &mut self.buf) {
                 Ok(0) => {
                     self.done = true;
-                    let last = std::mem::take(&mut self.splitter).finish();
-                    return last.map(|(len, lines)| self.take(len, lines));
+                    let last = std::mem::take(&mut self.splitter).finish().and_then(|p| self.group.add(p));
+                    return last.or_else(|| self.group.take()).map(|(len, lines)| self.take(len, lines));
                 }
                 Ok(_) => {
-                    let line = self.buf[before..].to_vec();
-                    if let Some((len, lines)) = self.splitter.line(&line) {
+                    let piece = self.splitter.line(&self.buf[before..]);
+                    if let Some((len, lines)) = piece.and_then(|p| self.group.add(p)) {
                         return Some(self.take(len, lines));
                     }
                 }

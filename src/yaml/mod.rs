@@ -11,7 +11,7 @@ pub mod tree;
 
 pub use parse::parse_stream;
 pub use semantic::Semantic;
-pub use tree::{Document, Entry, Layout, Node, NodeKind, ScalarStyle, Span};
+pub use tree::{Document, Entry, Kind, Layout, Node, NodeKind, ScalarStyle, Span};
 
 use serde_json::Value;
 

@@ -33,6 +33,62 @@ impl<'d> Semantic<'d> {
         Semantic { anchors, alias_budget: max_alias_nodes, alias_at: 0, text }
     }
 
+    /// Check, without building any value, that expanding the document's
+    /// aliases stays within the budget: the same limit [`Semantic::value`]
+    /// enforces, for documents that are otherwise not read.
+    pub fn check_aliases(&mut self, root: &'d Node) -> Result<(), ParseError> {
+        let mut sizes: HashMap<usize, usize> = HashMap::new();
+        let mut total = 0usize;
+        self.expanded_size(root, &mut sizes, &mut total)?;
+        Ok(())
+    }
+
+    /// Nodes `node` stands for once its aliases are expanded; adds what
+    /// aliases produce to `total` and fails once that passes the budget.
+    fn expanded_size(
+        &mut self,
+        node: &'d Node,
+        sizes: &mut HashMap<usize, usize>,
+        total: &mut usize,
+    ) -> Result<usize, ParseError> {
+        let size = match &node.kind {
+            NodeKind::Scalar { .. } => 1,
+            NodeKind::Sequence { items, .. } => {
+                let mut n = 1;
+                for i in items {
+                    n += self.expanded_size(i, sizes, total)?;
+                }
+                n
+            }
+            NodeKind::Mapping { entries, .. } => {
+                let mut n = 1;
+                for e in entries {
+                    n += self.expanded_size(&e.key, sizes, total)? + self.expanded_size(&e.value, sizes, total)?;
+                }
+                n
+            }
+            NodeKind::Alias(id) => {
+                let n = *sizes.get(id).unwrap_or(&1);
+                *total = total.saturating_add(n);
+                if *total > self.alias_budget {
+                    self.alias_at = node.span.start;
+                    self.alias_budget = 0;
+                    let (line, col) = super::line_col(self.text, node.span.start);
+                    return Err(ParseError::at(
+                        line,
+                        col,
+                        "aliases expand to more nodes than the limit allows (--max-alias-nodes); is this an alias bomb?",
+                    ));
+                }
+                n
+            }
+        };
+        if let Some(id) = node.anchor {
+            sizes.insert(id, size);
+        }
+        Ok(size)
+    }
+
     /// The node an alias refers to.
     pub fn target(&self, id: usize) -> Option<&'d Node> {
         self.anchors.get(&id).copied()

@@ -106,6 +106,14 @@ impl Node {
     }
 }
 
+/// What [`Document::kind`] can tell without reading the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind<'a> {
+    Absent,
+    Named(&'a str),
+    Unknown,
+}
+
 /// One document of a stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Document {
@@ -121,11 +129,17 @@ pub struct Document {
 }
 
 impl Document {
-    /// The top-level `kind` as written, if it is a plain or quoted scalar:
-    /// enough to tell whether a document needs reading at all.
-    pub fn kind(&self) -> Option<&str> {
-        let NodeKind::Mapping { entries, .. } = &self.root.kind else { return None };
-        entries.iter().find(|e| e.key.as_str() == Some("kind")).and_then(|e| e.value.as_str())
+    /// The top-level `kind`: `Kind::Absent` when the document has no such
+    /// key (it cannot be a Kubernetes object), the text when it is a plain or
+    /// quoted scalar, `Kind::Unknown` otherwise (an alias, say). Enough to
+    /// tell whether a document needs reading at all.
+    pub fn kind(&self) -> Kind<'_> {
+        let NodeKind::Mapping { entries, .. } = &self.root.kind else { return Kind::Absent };
+        match entries.iter().find(|e| e.key.as_str() == Some("kind") || e.key.is_merge_key()) {
+            None => Kind::Absent,
+            Some(e) if e.key.is_merge_key() => Kind::Unknown,
+            Some(e) => e.value.as_str().map_or(Kind::Unknown, Kind::Named),
+        }
     }
 
     /// A document with no content (`---` alone, or only comments).
