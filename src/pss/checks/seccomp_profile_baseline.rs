@@ -93,8 +93,14 @@ fn seccomp_profile_baseline_1_19(pod: &Pod<'_>) -> Option<Violation> {
     if setters.is_empty() {
         return None;
     }
+    Some(forbidden_types(&setters, values, findings))
+}
+
+/// The violation for explicitly set, forbidden seccomp types (worded as
+/// upstream; shared with the restricted check).
+pub(crate) fn forbidden_types(setters: &[String], values: BTreeSet<&str>, findings: Vec<Finding>) -> Violation {
     let values: Vec<&str> = values.into_iter().collect();
-    Some(Violation {
+    Violation {
         reason: "seccompProfile".into(),
         detail: format!(
             "{} must not set securityContext.seccompProfile.type to {}",
@@ -102,7 +108,7 @@ fn seccomp_profile_baseline_1_19(pod: &Pod<'_>) -> Option<Violation> {
             join_quote(&values)
         ),
         findings,
-    })
+    }
 }
 
 #[cfg(test)]

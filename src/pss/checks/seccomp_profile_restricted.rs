@@ -11,8 +11,8 @@
 
 use std::collections::BTreeSet;
 
-use super::seccomp_profile_baseline::{seccomp_type, valid_seccomp};
-use crate::pss::pod::{Pod, containers_phrase, join_quote};
+use super::seccomp_profile_baseline::{forbidden_types, seccomp_type, valid_seccomp};
+use crate::pss::pod::{Pod, containers_phrase};
 use crate::pss::{Check, Finding, Level, VersionedCheck, Violation};
 
 pub(crate) static CHECK: Check = Check {
@@ -57,16 +57,7 @@ fn seccomp_profile_restricted_1_19(pod: &Pod<'_>) -> Option<Violation> {
         setters.push(containers_phrase(&explicitly_bad));
     }
     if !setters.is_empty() {
-        let values: Vec<&str> = values.into_iter().collect();
-        return Some(Violation {
-            reason: "seccompProfile".into(),
-            detail: format!(
-                "{} must not set securityContext.seccompProfile.type to {}",
-                setters.join(" and "),
-                join_quote(&values)
-            ),
-            findings,
-        });
+        return Some(forbidden_types(&setters, values, findings));
     }
     if implicitly_bad.is_empty() {
         return None;
