@@ -370,14 +370,16 @@ impl<'t> Editor<'t> {
                 "a block scalar ends the file without a line break; a line after it would add one to its value".into(),
             );
         }
-        if let NodeKind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, value, .. } = &node.kind {
+        if let NodeKind::Scalar { style: ScalarStyle::Literal | ScalarStyle::Folded, value, .. } = &leaf.kind {
             // A block scalar's span runs over its trailing blank lines. Unless
             // they are content (`|+`), new lines go right after its last
             // non-blank line, keeping blank lines as separators.
+            // (Its span also runs over the next line's indentation.)
+            let next_line = text[..end].trim_end_matches([' ', '\t']).len();
             if !value.ends_with("\n\n") {
                 end = text[..end].trim_end_matches([' ', '\t', '\r', '\n']).len();
-            } else if text[..end].ends_with('\n') {
-                return Ok((end, String::new()));
+            } else if text[..next_line].ends_with('\n') {
+                return Ok((next_line, String::new()));
             }
         }
         match text[end..].find('\n') {

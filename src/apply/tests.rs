@@ -106,3 +106,16 @@ fn adds_keys_next_to_a_merge_without_touching_the_anchor() {
     let out = edit("base: &b {k: 1}\nc:\n  <<: *b\n  p: 2\n", json!({"base": {"k": 1}, "c": {"k": 1, "p": 2, "m": 3}}));
     assert_eq!(out, "base: &b {k: 1}\nc:\n  <<: *b\n  p: 2\n  m: 3\n");
 }
+
+#[test]
+fn inserts_after_a_block_scalar_that_ends_a_sequence() {
+    // The scalar's span runs into the next line's indentation; new keys go
+    // before that line, not after it (found by fuzzing).
+    let text = "c:\n  command:\n  - |\n    echo hi\nnext: 1\n";
+    let out = edit(text, json!({"c": {"command": ["echo hi\n"], "sc": true}, "next": 1}));
+    assert_eq!(out, "c:\n  command:\n  - |\n    echo hi\n  sc: true\nnext: 1\n");
+    // Keep chomping: the blank line is content, so new keys go after it.
+    let kept = "c:\n  command:\n  - |+\n    echo hi\n\nnext: 1\n";
+    let out = edit(kept, json!({"c": {"command": ["echo hi\n\n"], "sc": true}, "next": 1}));
+    assert_eq!(out, "c:\n  command:\n  - |+\n    echo hi\n\n  sc: true\nnext: 1\n");
+}
