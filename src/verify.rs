@@ -28,10 +28,10 @@ pub fn verify_document(
     let [doc] = docs.as_slice() else {
         return Err(fail(format!("parses as {} documents instead of one", docs.len())));
     };
-    let value = Semantic::new(&doc.root, edited, limits.max_alias_nodes)
-        .value(&doc.root)
+    let same = Semantic::new(&doc.root, edited, limits.max_alias_nodes)
+        .equals(&doc.root, planned)
         .map_err(|e| fail(format!("cannot be read back ({e})")))?;
-    if value != *planned {
+    if !same {
         return Err(fail("does not mean what was planned".to_string()));
     }
     Ok(())

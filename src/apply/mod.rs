@@ -12,7 +12,7 @@
 pub mod layout;
 pub mod render;
 
-use crate::yaml::scalar::key_string;
+use crate::yaml::scalar::{key_str, key_string};
 use crate::yaml::{Document, Layout, Node, NodeKind, ParseError, ScalarStyle, Semantic, Span};
 use layout::{DocLayout, column};
 use serde_json::{Map, Value};
@@ -121,7 +121,7 @@ impl<'t> Editor<'t> {
         let ctx = Ctx { shared: ctx.shared || node.anchor.is_some_and(|a| self.referenced.contains(&a)), ..ctx };
         match &node.kind {
             NodeKind::Alias(_) => {
-                if self.sem.value(node)? != *planned {
+                if !self.sem.equals(node, planned)? {
                     return Err(ApplyError::ThroughAlias { pointer: ptr.clone() });
                 }
                 Ok(())
@@ -162,7 +162,7 @@ impl<'t> Editor<'t> {
         ptr: &str,
         ctx: Ctx,
     ) -> Result<(), ApplyError> {
-        if self.sem.value(node)? == *planned {
+        if self.sem.equals(node, planned)? {
             return Ok(());
         }
         if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
@@ -233,7 +233,10 @@ impl<'t> Editor<'t> {
                 }
                 continue;
             }
-            let key = key_string(&self.sem.value(&e.key)?);
+            let key = match &e.key.kind {
+                NodeKind::Scalar { value, style, tag } => key_str(value, *style, tag.as_deref()).into_owned(),
+                _ => key_string(&self.sem.value(&e.key)?),
+            };
             let len = ptr.len();
             push_token(ptr, &key);
             let Some(v) = want.get(&key) else {

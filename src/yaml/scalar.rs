@@ -128,6 +128,39 @@ fn is_yaml_float(s: &str) -> bool {
     i == b.len()
 }
 
+/// Whether a scalar, as written, means exactly `v` — without building the
+/// value for the common case of a plain string (the editor and the verify
+/// stage compare every scalar of a document).
+pub fn scalar_equals(value: &str, style: ScalarStyle, tag: Option<&str>, v: &Value) -> bool {
+    match (style, tag, v) {
+        (ScalarStyle::Plain, None, Value::String(s)) if s != value => false,
+        (ScalarStyle::Plain, None, Value::String(_)) => plain_is_string(value),
+        (ScalarStyle::Plain, None, _) => resolve_plain(value) == *v,
+        (_, None, Value::String(s)) => s == value,
+        (_, None, _) => false,
+        _ => scalar_value(value, style, tag) == *v,
+    }
+}
+
+/// Whether a plain scalar reads as a string (not null, a boolean or a number).
+fn plain_is_string(s: &str) -> bool {
+    if matches!(s, "" | "~" | "null" | "Null" | "NULL") || yaml11_bool(s).is_some() {
+        return false;
+    }
+    let first = s.as_bytes()[0];
+    !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) || resolve_number(s).is_none()
+}
+
+/// The JSON key a scalar key node stands for, borrowed when it is written
+/// as a plain string (almost always).
+pub fn key_str<'n>(value: &'n str, style: ScalarStyle, tag: Option<&str>) -> std::borrow::Cow<'n, str> {
+    if tag.is_none() && (style != ScalarStyle::Plain || plain_is_string(value)) {
+        std::borrow::Cow::Borrowed(value)
+    } else {
+        std::borrow::Cow::Owned(key_string(&scalar_value(value, style, tag)))
+    }
+}
+
 /// The value of a scalar node: plain ones resolved, tagged ones as tagged,
 /// every other style a string.
 pub fn scalar_value(value: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
@@ -258,6 +291,24 @@ mod tests {
         assert_eq!(resolve_plain("2001-12-14"), json!("2001-12-14"));
         assert_eq!(resolve_plain("100m"), json!("100m"));
         assert_eq!(resolve_plain("1.2.3"), json!("1.2.3"));
+    }
+
+    #[test]
+    fn comparing_without_building_agrees_with_building() {
+        let values =
+            [json!("x"), json!("yes"), json!(true), json!(80), json!(null), json!("80"), json!(1.5), json!("")];
+        for text in ["x", "yes", "true", "80", "~", "", "1.5", "0644", "08", "1_000", "-", ".inf"] {
+            for style in [ScalarStyle::Plain, ScalarStyle::DoubleQuoted] {
+                for v in &values {
+                    assert_eq!(
+                        scalar_equals(text, style, None, v),
+                        scalar_value(text, style, None) == *v,
+                        "{text:?} {style:?} {v}"
+                    );
+                }
+                assert_eq!(key_str(text, style, None), key_string(&scalar_value(text, style, None)), "{text:?}");
+            }
+        }
     }
 
     #[test]

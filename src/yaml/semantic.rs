@@ -5,7 +5,7 @@
 //! that a "billion laughs" document fails fast instead of eating memory.
 
 use super::ParseError;
-use super::scalar::{key_string, scalar_value};
+use super::scalar::{key_str, key_string, scalar_equals, scalar_value};
 use super::tree::{Node, NodeKind};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -87,6 +87,42 @@ impl<'d> Semantic<'d> {
             sizes.insert(id, size);
         }
         Ok(size)
+    }
+
+    /// Whether `node` means exactly `v`, building values only where
+    /// aliases or merges make a direct comparison unsafe.
+    pub fn equals(&mut self, node: &'d Node, v: &Value) -> Result<bool, ParseError> {
+        Ok(match (&node.kind, v) {
+            (NodeKind::Scalar { value, style, tag }, _) => scalar_equals(value, *style, tag.as_deref(), v),
+            (NodeKind::Sequence { items, .. }, Value::Array(want)) => {
+                if items.len() != want.len() {
+                    return Ok(false);
+                }
+                for (item, w) in items.iter().zip(want) {
+                    if !self.equals(item, w)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (NodeKind::Mapping { entries, .. }, Value::Object(want))
+                if !entries.iter().any(|e| e.key.is_merge_key() || !matches!(e.key.kind, NodeKind::Scalar { .. })) =>
+            {
+                if entries.len() != want.len() {
+                    return Ok(false);
+                }
+                for e in entries {
+                    let NodeKind::Scalar { value, style, tag } = &e.key.kind else { return Ok(false) };
+                    let Some(w) = want.get(key_str(value, *style, tag.as_deref()).as_ref()) else { return Ok(false) };
+                    if !self.equals(&e.value, w)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (NodeKind::Sequence { .. }, _) => false,
+            (NodeKind::Mapping { .. } | NodeKind::Alias(_), _) => self.value(node)? == *v,
+        })
     }
 
     /// The node an alias refers to.
