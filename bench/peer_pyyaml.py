@@ -28,6 +28,7 @@ and per init and regular container:
 `harden_doc()` is also used by bench/run to write the equivalent kustomize
 patches, so both peers make the same changes.
 """
+import os
 import sys
 
 import yaml
@@ -152,9 +153,13 @@ def main(argv):
         docs = list(yaml.load_all(sys.stdin.buffer, Loader=Loader))
     hardened = sum(1 for d in docs if harden_doc(d) is not None)
     out = sys.stdout
-    yaml.dump_all(docs, out, Dumper=Dumper, sort_keys=False, default_flow_style=False,
-                  allow_unicode=True, width=1 << 30)
-    out.flush()
+    try:
+        yaml.dump_all(docs, out, Dumper=Dumper, sort_keys=False, default_flow_style=False,
+                      allow_unicode=True, width=1 << 30)
+        out.flush()
+    except BrokenPipeError:  # `| head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     sys.stderr.write(f"peer_pyyaml: {len(docs)} documents, {hardened} workloads hardened\n")
     return 0
 
