@@ -130,3 +130,17 @@ fn fuzz_crashes_stay_fixed() {
     }
     assert!(n >= 2);
 }
+
+// Found by fuzzing: a container whose volumeMounts is not a list got the
+// /tmp volume but not its mount, and every later run added another volume
+// (harden-tmp-2, ...): not idempotent. Such a container is now left alone,
+// and harden's own /tmp volume is reused.
+#[test]
+fn a_malformed_volume_mounts_does_not_break_idempotence() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: example.com/a:1\n    volumeMounts: oops\n  - name: b\n    image: example.com/b:1\n";
+    let (first, stderr, code) = run(input.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    let (second, _, _) = run(first.as_bytes());
+    assert_eq!(second, first);
+    assert_eq!(first.matches("harden-tmp").count(), 2, "one volume, one mount (for b):\n{first}");
+}

@@ -165,7 +165,24 @@ impl<'a> PodPlan<'a> {
         if op == Op::Set && before.as_ref() == Some(&value) {
             return;
         }
+        let len_before = self.planned.pointer(rel).and_then(Value::as_array).map_or(0, Vec::len);
         apply_one(&mut self.planned, op, rel, value.clone());
+        // Where the document's shape is not what the API expects (a string
+        // where a mapping or list belongs), the change cannot land: say so
+        // rather than claim it.
+        let landed = match op {
+            Op::Set => self.planned.pointer(rel) == Some(&value),
+            Op::Append => {
+                self.planned.pointer(rel).and_then(Value::as_array).is_some_and(|a| a.len() == len_before + 1)
+            }
+        };
+        if !landed {
+            let pointer = format!("{}{rel}", self.pod.site.spec);
+            let message =
+                format!("cannot change {pointer}: a parent is not the mapping or list the API expects; left as it is");
+            self.notes.push(Note { pointer, rule: self.rule, container, message, warning: true });
+            return;
+        }
         self.changes.push(Change {
             op,
             pointer: format!("{}{rel}", self.pod.site.spec),

@@ -17,6 +17,16 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
     let (true, Some(tmp)) = (settings.read_only_root_filesystem, settings.tmp_volume.as_ref()) else { return };
     let mut volume: Option<String> = None;
     for c in pod.containers() {
+        // A malformed container (volumeMounts that is not a list) cannot get
+        // its /tmp mount; leave it alone rather than half-harden it.
+        if c.get("/volumeMounts").is_some_and(|m| !m.is_array()) {
+            out.note(
+                &format!("{}/volumeMounts", c.pointer()),
+                Some(c.name()),
+                "volumeMounts is not a list; read-only root filesystem not applied",
+            );
+            continue;
+        }
         match c.get("/securityContext/readOnlyRootFilesystem").and_then(Value::as_bool) {
             Some(false) => {
                 out.note(
@@ -74,8 +84,16 @@ fn has_env(c: &Container, name: &str) -> bool {
         .is_some_and(|e| e.iter().any(|v| v.get("name").and_then(Value::as_str) == Some(name)))
 }
 
-/// Add the emptyDir volume under a name no other volume uses.
+/// The emptyDir volume for /tmp: harden's own if the pod already has it
+/// (an earlier run added it), else a new one under a name no other volume
+/// uses.
 fn add_tmp_volume(pod: &Pod, out: &mut PodPlan, base: &str) -> String {
+    let ours = pod.get("/volumes").and_then(Value::as_array).is_some_and(|v| {
+        v.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(base) && x.get("emptyDir").is_some())
+    });
+    if ours {
+        return base.to_string();
+    }
     let taken: Vec<String> = pod
         .get("/volumes")
         .and_then(Value::as_array)
