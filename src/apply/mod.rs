@@ -446,7 +446,12 @@ fn skip_space_and_comments(text: &str, from: usize, limit: usize) -> usize {
 /// Append one RFC 6901 reference token to a JSON pointer.
 pub fn push_token(ptr: &mut String, token: &str) {
     ptr.push('/');
-    ptr.push_str(&escape(token));
+    // Almost no Kubernetes key needs escaping; do not allocate for those.
+    if token.contains(['~', '/']) {
+        ptr.push_str(&escape(token));
+    } else {
+        ptr.push_str(token);
+    }
 }
 
 fn escape(token: &str) -> String {

@@ -151,7 +151,8 @@ pub fn harden_chunk(
         };
         let mut plan = plan_document(&before, &opts.plan);
         ports.apply_to(key + i, &mut plan);
-        let (edits, after, refused) = write_plan(text, doc, &before, &mut plan, opts);
+        let original = keep_values.then(|| before.clone());
+        let (edits, after, refused) = write_plan(text, doc, before, &mut plan, opts);
         if !edits.is_empty() {
             let region = shifted(&edits, doc.start, doc.end, doc.start);
             let edited = apply::splice(&text[doc.start..doc.end], &region);
@@ -162,7 +163,10 @@ pub fn harden_chunk(
             .map(|e| Edit { span: Span::new(e.span.start + chunk.offset, e.span.end + chunk.offset), text: e.text })
             .collect();
         all_edits.extend(edits);
-        let (before, after) = if keep_values { (before, after) } else { (Value::Null, Value::Null) };
+        let (before, after) = match original {
+            Some(before) => (before, after),
+            None => (Value::Null, Value::Null),
+        };
         outcomes.push(DocOutcome {
             start: chunk.offset + doc.start,
             end: chunk.offset + doc.end,
@@ -182,21 +186,25 @@ pub fn harden_chunk(
 /// be written (through a shared anchor, say) is left as it is and named in
 /// the returned reason; the other resources of the document (a `List`'s
 /// items) are still written.
+///
+/// `before` is taken by value: the planned value is built in place of it
+/// (documents are big; the caller clones only if it keeps the original).
 fn write_plan(
     text: &str,
     doc: &Document,
-    before: &Value,
+    before: Value,
     plan: &mut DocPlan,
     opts: &Options,
 ) -> (Vec<Edit>, Value, Option<String>) {
     let mut reasons: Vec<String> = Vec::new();
+    let mut base = before;
     loop {
-        let mut after = before.clone();
+        if plan.changes().next().is_none() {
+            return (Vec::new(), base, join(reasons));
+        }
+        let mut after = base;
         for c in plan.changes() {
             apply_one(&mut after, c.op, &c.pointer, c.value.clone());
-        }
-        if after == *before {
-            return (Vec::new(), after, join(reasons));
         }
         let err = match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
             Ok(edits) => return (edits, after, join(reasons)),
@@ -225,6 +233,12 @@ fn write_plan(
             r.withheld += r.changes.len();
             r.changes.clear();
         }
+        // Start again from the document as written (rare: read it again
+        // rather than keep a copy for every document).
+        base = match Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root) {
+            Ok(v) => v,
+            Err(_) => return (Vec::new(), Value::Null, join(reasons)),
+        };
     }
 }
 

@@ -200,7 +200,11 @@ impl<'a> PodPlan<'a> {
 /// (Rules only point into list items that exist; a pointer that does not
 /// resolve is dropped, and `verify` would catch any resulting mismatch.)
 pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
-    let tokens: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let tokens: Vec<std::borrow::Cow<str>> = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| if t.contains('~') { t.replace("~1", "/").replace("~0", "~").into() } else { t.into() })
+        .collect();
     let mut cur = root;
     for (i, tok) in tokens.iter().enumerate() {
         let last = i + 1 == tokens.len();
@@ -210,10 +214,17 @@ pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
         let next = match cur {
             Value::Object(m) => {
                 if last && op == Op::Set {
-                    m.insert(tok.clone(), value);
+                    m.insert(tok.to_string(), value);
                     return;
                 }
-                m.entry(tok.clone()).or_insert(if last { json!([]) } else { Value::Null })
+                // Look up before inserting: most tokens exist, and `entry` needs an owned key.
+                if !m.contains_key(tok.as_ref()) {
+                    m.insert(tok.to_string(), if last { json!([]) } else { Value::Null });
+                }
+                match m.get_mut(tok.as_ref()) {
+                    Some(v) => v,
+                    None => return,
+                }
             }
             Value::Array(a) => match tok.parse::<usize>() {
                 Ok(idx) if idx < a.len() && last && op == Op::Set => {
