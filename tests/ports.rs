@@ -3,25 +3,12 @@
 //! port decisions; each test states those edits exactly, as (old text, new
 //! text) pairs applied to the input.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
+/// (stdout, stderr, exit code) of `harden -q ARGS` on `input`.
 fn harden(args: &[&str], input: &str) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harden"))
-        .args(args)
-        .arg("-q")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("harden runs");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    let out = child.wait_with_output().expect("harden finishes");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let r = support::harden(&[args, &["-q"]].concat(), input.as_bytes());
+    (r.stdout, r.stderr, r.code)
 }
 
 /// `input` with each `(old, new)` replaced; each `old` must occur exactly once.

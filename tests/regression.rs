@@ -1,23 +1,11 @@
 //! One test per bug found, named after the bug (ripgrep style).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod support;
 
+/// (stdout, stderr, exit code) of `harden -q` on `input`.
 fn run(input: &[u8]) -> (String, String, i32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_harden"))
-        .arg("-q")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("harden runs");
-    child.stdin.take().expect("stdin").write_all(input).expect("write");
-    let out = child.wait_with_output().expect("finishes");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let r = support::harden(&["-q"], input);
+    (r.stdout, r.stderr, r.code)
 }
 
 // A tab in indentation was reported one column past the tab.
