@@ -132,3 +132,15 @@ fn a_malformed_volume_mounts_does_not_break_idempotence() {
     assert_eq!(second, first);
     assert_eq!(first.matches("harden-tmp").count(), 2, "one volume, one mount (for b):\n{first}");
 }
+
+// Found by fuzzing: a lone `\r` is a line break in YAML, but columns were
+// counted from the last `\n`, so keys inserted after it were misindented
+// and the edited text did not parse (exit 3).
+#[test]
+fn a_lone_carriage_return_breaks_the_line() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n\r  containers:\n  - image: example.com/a:1\n    name: a\n";
+    let (stdout, stderr, code) = run(input.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("    name: a\n    securityContext:\n"), "{stdout}");
+    assert!(stdout.contains("\n  securityContext:\n    runAsNonRoot: true\n"), "{stdout}");
+}

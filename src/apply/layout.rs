@@ -70,7 +70,8 @@ impl Tally {
 
 /// The column (0-based, in bytes of indentation) of byte offset `at`.
 pub fn column(text: &str, at: usize) -> usize {
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
+    let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     text[line_start..at].chars().count()
 }
 

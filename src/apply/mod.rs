@@ -385,7 +385,9 @@ impl<'t> Editor<'t> {
                 return Ok((next_line, String::new()));
             }
         }
-        match text[end..].find('\n') {
+        // The end of the line (a lone `\r` breaks a line too).
+        match text[end..].find(['\n', '\r']) {
+            Some(i) if text[end + i..].starts_with("\r\n") => Ok((end + i + 2, String::new())),
             Some(i) => Ok((end + i + 1, String::new())),
             // The text ends without a line break: the first insertion there
             // adds one, later ones at the same place must not add another.
