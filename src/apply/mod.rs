@@ -421,7 +421,7 @@ fn last_leaf(node: &Node) -> &Node {
 /// content, on the line before it.
 fn block_header<'a>(text: &'a str, node: &Node) -> &'a str {
     let before = text[..node.span.start].trim_end_matches([' ', '\t']).trim_end_matches(['\n', '\r']);
-    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let line = &before[before.rfind(['\n', '\r']).map_or(0, |i| i + 1)..];
     let line = line.split(" #").next().unwrap_or(line).trim_end();
     line.rfind(['|', '>']).map_or("", |i| &line[i..])
 }
