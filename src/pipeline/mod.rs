@@ -152,7 +152,7 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
 }
 
 /// How much text one parallel batch holds while streaming.
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 4 << 20;
 /// Chunks hold up to `read::split::MAX_DOCS` small documents each.
 const BATCH_CHUNKS: usize = 64;
 
