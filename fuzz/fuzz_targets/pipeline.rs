@@ -4,7 +4,7 @@
 //! fuzzer; a successful run must be idempotent.
 #![no_main]
 
-use harden::pipeline::{Error, Options, harden_stream};
+use harden::pipeline::{Error, Input, Options, harden_stream, stream};
 use harden::plan::PlanOptions;
 use harden::profile::Profile;
 use harden::pss::Version;
@@ -22,9 +22,20 @@ fuzz_target!(|data: &[u8]| {
         limits: Limits { max_alias_nodes: 10_000, ..Limits::default() },
     };
     let run = |text: String| harden_stream(&[Source { name: "fuzz".into(), path: None, text }], &opts);
-    match run(text) {
+    // The streaming path (plain YAML output) must write exactly the same.
+    let streamed = |text: String| {
+        let mut out = String::new();
+        let input = [Input::Text(Source { name: "fuzz".into(), path: None, text })];
+        stream(&input, &opts, |_, chunk| -> Result<(), Error> {
+            out.push_str(&chunk.output);
+            Ok(())
+        })
+        .map(|()| out)
+    };
+    match run(text.clone()) {
         Ok(mut out) => {
             let first = out.remove(0).output;
+            assert_eq!(streamed(text).expect("streaming accepts what the whole-stream path accepts"), first);
             let second = run(first.clone()).expect("hardened output must harden again").remove(0).output;
             assert_eq!(first, second, "a second run changed the output");
         }
