@@ -4,45 +4,60 @@
 //! harden adds is reported at its nearest existing parent (the
 //! `securityContext:` key, the container), which is where a reviewer looks.
 
+use crate::pipeline::DocOutcome;
+pub use crate::yaml::LineIndex;
 use crate::yaml::{Document, Limits, Node, NodeKind, parse_stream};
+use std::cell::RefCell;
 
-/// Byte offsets of line starts, for line numbers in O(log n).
-pub struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
-    }
-
-    /// 1-based line of byte offset `at`.
-    pub fn line(&self, at: usize) -> usize {
-        self.starts.partition_point(|&s| s <= at)
-    }
-}
-
-/// One source, parsed again for its spans.
+/// One source, its documents parsed again for their spans, one at a time
+/// and only when asked (reports walk documents in order; holding every
+/// document's tree at once made a 20 MB report take ~1 GB, and parsing them
+/// all up front in parallel was slower for it, not faster).
 pub struct Located<'a> {
     pub text: &'a str,
     pub lines: LineIndex,
-    /// Empty if the text no longer parses (it did once, so it does not happen;
-    /// callers then fall back to the document's first line).
-    pub docs: Vec<Document>,
+    /// Each document's byte range, from the pipeline's outcomes.
+    regions: Vec<(usize, usize)>,
+    limits: Limits,
+    /// The last document parsed: (index, its tree with absolute spans).
+    current: RefCell<Option<(usize, Option<Document>)>>,
 }
 
 impl<'a> Located<'a> {
-    pub fn new(text: &'a str, limits: &Limits) -> Self {
-        Located { text, lines: LineIndex::new(text), docs: parse_stream(text, limits).unwrap_or_default() }
+    pub fn new(text: &'a str, docs: &[DocOutcome], limits: &Limits) -> Self {
+        let regions: Vec<(usize, usize)> = docs.iter().map(|d| (d.start, d.end)).collect();
+        Located { text, lines: LineIndex::new(text), regions, limits: limits.clone(), current: RefCell::new(None) }
+    }
+
+    /// Run `f` on document `doc`'s tree, parsing it if it is not the last one asked for.
+    fn with_doc<T>(&self, doc: usize, f: impl FnOnce(&Document) -> T) -> Option<T> {
+        let mut current = self.current.borrow_mut();
+        if current.as_ref().is_none_or(|(i, _)| *i != doc) {
+            let &(start, end) = self.regions.get(doc)?;
+            *current = Some((doc, parse_region(self.text, start, end, &self.limits)));
+        }
+        current.as_ref().and_then(|(_, d)| d.as_ref()).map(f)
     }
 
     /// The line of the deepest node on `pointer` in document `doc`.
     pub fn line(&self, doc: usize, pointer: &str) -> Option<usize> {
-        let root = &self.docs.get(doc)?.root;
-        Some(self.lines.line(deepest(root, pointer)))
+        self.with_doc(doc, |d| self.lines.line(deepest(&d.root, pointer)))
     }
+
+    /// The text between the previous document's end and document `doc`'s
+    /// content: its leading comments (Helm's `# Source:`) and `---`.
+    pub fn leading(&self, doc: usize) -> &'a str {
+        let from = if doc == 0 { 0 } else { self.regions.get(doc - 1).map_or(0, |r| r.1) };
+        self.with_doc(doc, |d| d.root.span.start).and_then(|to| self.text.get(from.min(to)..to)).unwrap_or("")
+    }
+}
+
+/// The document at `start..end` of `text`, with spans in `text`'s terms.
+fn parse_region(text: &str, start: usize, end: usize, limits: &Limits) -> Option<Document> {
+    let mut docs = parse_stream(text.get(start..end)?, limits).ok()?;
+    let mut d = docs.drain(..).next()?;
+    d.shift(start);
+    Some(d)
 }
 
 /// Byte offset of the deepest node that `pointer` reaches: a mapping entry
@@ -74,10 +89,17 @@ pub fn deepest(root: &Node, pointer: &str) -> usize {
 mod tests {
     use super::*;
 
+    fn located<'t>(text: &'t str) -> Located<'t> {
+        let docs = crate::yaml::parse_stream(text, &Limits::default()).expect("parses");
+        let mut l = Located::new(text, &[], &Limits::default());
+        l.regions = docs.iter().map(|d| (d.start, d.end)).collect();
+        l
+    }
+
     #[test]
     fn lines_of_existing_and_missing_fields() {
         let text = "# c\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: x\n  - name: b\n    image: y\n";
-        let located = Located::new(text, &Limits::default());
+        let located = located(text);
         assert_eq!(located.line(0, ""), Some(2));
         assert_eq!(located.line(0, "/spec/containers/1/image"), Some(8));
         // Absent: the nearest existing parent, the second container.
@@ -90,5 +112,16 @@ mod tests {
     fn line_index() {
         let idx = LineIndex::new("a\nb\n\nc");
         assert_eq!([0, 1, 2, 3, 4, 5].map(|i| idx.line(i)), [1, 1, 2, 2, 3, 4]);
+    }
+
+    #[test]
+    fn documents_are_parsed_one_at_a_time_in_place() {
+        let text = "a: 1\n---\n# Source: x\n---\nkind: Pod\nspec:\n  x: 1\n";
+        let located = located(text);
+        assert_eq!(located.line(2, "/spec/x"), Some(7));
+        assert_eq!(located.line(0, "/a"), Some(1));
+        assert_eq!(located.leading(2), "---\n");
+        // An empty document's (null) root sits right after its `---`.
+        assert_eq!(located.leading(1), "---");
     }
 }

@@ -120,7 +120,7 @@ pub fn build(run: &Run) -> Report {
     let mut summary = Summary::default();
     let mut origins = OriginFiles::default();
     for (src, outcome) in run.sources.iter().zip(run.outcomes) {
-        let located = Located::new(&src.text, &run.limits);
+        let located = Located::new(&src.text, &outcome.docs, &run.limits);
         for (index, doc) in outcome.docs.iter().enumerate() {
             summary.documents += 1;
             let mut ctx = DocCtx { run, located: &located, name: &src.name, index, doc, origins: &mut origins };
@@ -293,14 +293,7 @@ impl DocCtx<'_, '_> {
     }
 
     fn origin_of(&self, resource: &Value) -> Option<source_map::Origin> {
-        let docs = &self.located.docs;
-        let leading = match docs.get(self.index) {
-            Some(d) => {
-                let from = if self.index == 0 { 0 } else { docs[self.index - 1].end };
-                self.located.text.get(from..d.root.span.start).unwrap_or("")
-            }
-            None => "",
-        };
+        let leading = self.located.leading(self.index);
         source_map::origin(resource, leading, self.run.origin_root.as_deref())
     }
 }

@@ -90,6 +90,22 @@ impl Node {
         matches!(&self.kind, NodeKind::Scalar { value, style: ScalarStyle::Plain, .. } if value == "<<")
     }
 
+    /// Move every span of this subtree by `by` bytes (a tree parsed from a
+    /// piece of a text, placed back where the piece came from).
+    pub fn shift(&mut self, by: usize) {
+        self.span = Span::new(self.span.start + by, self.span.end + by);
+        match &mut self.kind {
+            NodeKind::Mapping { entries, .. } => {
+                for e in entries {
+                    e.key.shift(by);
+                    e.value.shift(by);
+                }
+            }
+            NodeKind::Sequence { items, .. } => items.iter_mut().for_each(|n| n.shift(by)),
+            NodeKind::Scalar { .. } | NodeKind::Alias(_) => {}
+        }
+    }
+
     /// Visit this node and every node below it, depth first, in source order.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
         f(self);
@@ -140,6 +156,13 @@ impl Document {
             Some(e) if e.key.is_merge_key() => Kind::Unknown,
             Some(e) => e.value.as_str().map_or(Kind::Unknown, Kind::Named),
         }
+    }
+
+    /// Move the document and its spans by `by` bytes (see [`Node::shift`]).
+    pub fn shift(&mut self, by: usize) {
+        self.root.shift(by);
+        self.start += by;
+        self.end += by;
     }
 
     /// A document with no content (`---` alone, or only comments).
