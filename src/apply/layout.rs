@@ -2,7 +2,7 @@
 //! neighbours: indentation step, whether block sequences are indented under
 //! their key, and the line ending.
 
-use crate::yaml::{Document, Layout, Node, NodeKind};
+use crate::yaml::{Document, Layout, NodeKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocLayout {
@@ -73,9 +73,4 @@ pub fn column(text: &str, at: usize) -> usize {
     // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
     let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     text[line_start..at].chars().count()
-}
-
-/// The column of a block collection's first key or dash.
-pub fn node_column(text: &str, node: &Node) -> usize {
-    column(text, node.span.start)
 }

@@ -164,9 +164,4 @@ impl Document {
         self.start += by;
         self.end += by;
     }
-
-    /// A document with no content (`---` alone, or only comments).
-    pub fn is_empty(&self) -> bool {
-        self.root.is_null_scalar() && self.root.span.start == self.root.span.end
-    }
 }
