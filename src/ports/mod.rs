@@ -57,6 +57,11 @@ impl PortSettings {
     }
 }
 
+/// The new number of `port` under `moves` (old → new pairs), if it moves.
+pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
+    moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
+}
+
 /// What happens to one pod's privileged ports.
 #[derive(Clone, Debug, PartialEq)]
 enum Action {
@@ -182,7 +187,7 @@ fn assign(pod: &PodEntry, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
         if out.iter().any(|(o, _)| *o == l.port) {
             continue;
         }
-        let Some((_, mut n)) = map.iter().find(|(o, _)| *o == l.port).copied() else { continue };
+        let Some(mut n) = moved(l.port, map) else { continue };
         while taken.contains(&n) {
             n += 1;
         }
@@ -202,7 +207,7 @@ pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Cand
     let mut notes = Vec::new();
     let mut untold = None;
     for l in pod.low.iter().filter(|l| !l.bind_capability) {
-        let Some((_, n)) = moves.iter().find(|(o, _)| *o == l.port) else { continue };
+        let Some(n) = moved(l.port, &moves) else { continue };
         let who = Some(l.container_name.clone());
         let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
         changes.push(change(
@@ -267,7 +272,7 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
         for (svc, selected) in index.services.iter().zip(&sel.pods_of_service).filter(|(s, _)| !s.headless) {
             for target in references::service_targets(svc) {
                 let new_of = |i: usize| match &actions[i] {
-                    Action::Move(m, _) => m.iter().find(|(o, _)| *o == target).map(|(_, n)| *n),
+                    Action::Move(m, _) => moved(target, m),
                     _ => None,
                 };
                 let movers: Vec<usize> = selected.iter().copied().filter(|&i| new_of(i).is_some()).collect();

@@ -8,6 +8,7 @@
 use super::PortPlan;
 use super::change;
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
+use super::moved;
 use super::selector::label_selector_selects;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
@@ -23,10 +24,6 @@ pub fn service_targets(svc: &ServiceEntry) -> Vec<u64> {
             None => p.get("port").and_then(Value::as_u64),
         })
         .collect()
-}
-
-fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
-    moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
 }
 
 /// Probe and lifecycle-hook ports given by number, in every container of the

@@ -3,6 +3,7 @@
 //! function returns the container edits, or nothing when the app cannot be
 //! told this way. Outbound URLs and unrelated values are never touched.
 
+use super::moved;
 use serde_json::{Value, json};
 
 /// One edit to a container, relative to the container.
@@ -98,10 +99,6 @@ fn rewrite_port_list(v: &str, moves: &[(u64, u64)]) -> String {
         })
         .collect::<Vec<_>>()
         .join(if v.contains(';') { ";" } else { "," })
-}
-
-fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
-    moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
 }
 
 /// Port flags in `command`/`args`: `--port=80`, `--port 80`, `--http-port`,
