@@ -293,6 +293,6 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
 
 fn note_clamped(common: &settings::Common) {
     if let Some(asked) = &common.clamped_from {
-        output::warn(&format!("PSS version {asked} is newer than harden knows; using {}", common.version));
+        output::warn(&common.version.clamped_note(asked));
     }
 }

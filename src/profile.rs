@@ -189,6 +189,14 @@ impl Profile {
         Ok(())
     }
 
+    /// The workload kinds this profile hardens: the built-in table plus the
+    /// profile's own `workloads:` rows.
+    pub fn kinds(&self) -> Vec<KindRow> {
+        let mut kinds = crate::workload::built_in_kinds();
+        kinds.extend(self.workloads.iter().cloned());
+        kinds
+    }
+
     /// The UID the image table gives `image`, if any.
     pub fn image_uid(&self, image: &str) -> Option<u64> {
         self.image_users.iter().find(|u| glob_match(&u.image, image)).map(|u| u.uid)

@@ -7,7 +7,7 @@ use harden::config::HardenConfig;
 use harden::plan::exceptions::Exception;
 use harden::profile::Profile;
 use harden::pss::Version;
-use harden::workload::{KindRow, built_in_kinds};
+use harden::workload::KindRow;
 use harden::yaml::Limits;
 
 pub struct Common {
@@ -51,10 +51,8 @@ pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
     };
     let profile_name = args.profile.as_deref().or(config.profile.as_deref()).unwrap_or("restricted");
     let profile = Profile::load(profile_name)?;
-    let mut kinds = built_in_kinds();
-    kinds.extend(profile.workloads.iter().cloned());
     Ok(Hardening {
-        kinds,
+        kinds: profile.kinds(),
         partial: args.partial || config.partial.unwrap_or(false),
         ports: args.ports.or(config.ports),
         exceptions: config.exceptions,

@@ -28,7 +28,6 @@ use crate::profile::Profile;
 use crate::pss::Version;
 use crate::read::Source;
 use crate::verify::{VerifyError, verify_document};
-use crate::workload::built_in_kinds;
 use crate::yaml::{Semantic, parse_stream};
 use serde_json::Value;
 
@@ -81,16 +80,12 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
     let Some(list) = resource_list(&src.text, opts) else { return Ok(None) };
     let cfg = config::function_config(list.get("functionConfig")).map_err(Error::Input)?;
     let profile = cfg.profile.as_deref().map(Profile::load).transpose().map_err(Error::Input)?;
-    let kinds = profile.as_ref().map(|p| {
-        let mut kinds = built_in_kinds();
-        kinds.extend(p.workloads.iter().cloned());
-        kinds
-    });
+    let kinds = profile.as_ref().map(Profile::kinds);
     let (version, clamped) = match &cfg.pss_version {
         Some(asked) => {
             let (v, clamped) =
                 Version::parse(asked).map_err(|e| Error::Input(format!("functionConfig pss-version: {e}")))?;
-            (v, clamped.then(|| format!("PSS version {asked} is newer than harden knows; using {v}")))
+            (v, clamped.then(|| v.clamped_note(asked)))
         }
         None => (opts.plan.version, None),
     };

@@ -14,6 +14,12 @@ pub struct Version {
 }
 
 impl Version {
+    /// What to say once when `asked` was newer than harden knows and this
+    /// version is used instead.
+    pub fn clamped_note(self, asked: &str) -> String {
+        format!("PSS version {asked} is newer than harden knows; using {self}")
+    }
+
     /// The newest policy version we know (upstream's `sysctls` gained a 1.37
     /// revision, so `latest` resolves to v1.37).
     pub const LATEST: Version = Version { minor: 37 };
