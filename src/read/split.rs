@@ -231,11 +231,12 @@ impl<R: std::io::BufRead> ReaderChunks<R> {
     fn take(&mut self, len: usize, lines: usize) -> Result<Chunk<'static>, super::ReadError> {
         let rest = self.buf.split_off(len);
         let bytes = std::mem::replace(&mut self.buf, rest);
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            let good = std::str::from_utf8(&e.as_bytes()[..valid]).unwrap_or("");
-            let (l, col) = crate::yaml::line_col(good, valid);
-            super::ReadError::Utf8 { name: self.name.clone(), line: self.line + l - 1, col }
+        // The chunk's own line numbers, moved to where it starts in the file.
+        let text = super::decode(&self.name, bytes).map_err(|e| match e {
+            super::ReadError::Utf8 { name, line, col } => {
+                super::ReadError::Utf8 { name, line: self.line + line - 1, col }
+            }
+            other => other,
         })?;
         let chunk = Chunk { text: Cow::Owned(text), offset: self.offset, line: self.line };
         self.offset += len;
