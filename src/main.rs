@@ -18,7 +18,7 @@ use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
 use harden::pipeline::{DocOutcome, Input};
-use harden::plan::PlanOptions;
+use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, list_inputs, read_inputs, read_named};
 use output::Output;
 use std::process::ExitCode;
@@ -143,9 +143,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
 #[derive(Default)]
 struct Tally {
     docs: usize,
-    hardened: usize,
-    changes: usize,
-    blockers: usize,
+    counts: Counts,
 }
 
 impl Tally {
@@ -157,16 +155,14 @@ impl Tally {
         }
         for r in &d.plan.resources {
             out.resource_warnings(r, partial);
-            self.changes += r.changes.len();
-            self.blockers += r.blockers.len();
-            self.hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
         }
+        self.counts.add(&d.plan);
     }
 
     fn summary(&self) -> String {
         format!(
             "{} documents, {} workloads hardened, {} changes, {} blockers",
-            self.docs, self.hardened, self.changes, self.blockers
+            self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
         )
     }
 }

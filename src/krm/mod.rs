@@ -22,8 +22,8 @@ pub mod results;
 
 use crate::apply;
 use crate::pipeline::{self, Options, SourceOutcome};
-use crate::plan::PlanOptions;
 use crate::plan::exceptions::Exception;
+use crate::plan::{Counts, PlanOptions};
 use crate::profile::Profile;
 use crate::pss::Version;
 use crate::read::Source;
@@ -105,23 +105,23 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
     let mut outcome = pipeline::harden_source(src, &fn_opts)?;
     let fail = cfg.fail_on_blockers.unwrap_or(false);
     let mut results: Vec<Value> = clamped.iter().map(|m| results::unattached("warning", m)).collect();
-    let (mut workloads, mut changes, mut blockers, mut items) = (0, 0, 0, 0);
+    let mut counts = Counts::default();
+    let mut items = 0;
     for d in &outcome.docs {
         items = d.after.get("items").and_then(Value::as_array).map_or(0, Vec::len);
         if let Some(why) = &d.refused {
             results.push(results::unattached("warning", &format!("the items were left unchanged: {why}")));
         }
+        counts.add(&d.plan);
         for r in &d.plan.resources {
-            workloads += usize::from(r.pods > 0 && !r.changes.is_empty());
-            changes += r.changes.len();
-            blockers += r.blockers.len();
             results.extend(results::of_resource(r, &d.before, &d.after, fail));
         }
     }
     if !results.is_empty() {
         outcome.output = with_results(&outcome.output, &results, &fn_opts)?;
     }
-    let exit_code = u8::from(fail && blockers > 0);
+    let exit_code = u8::from(fail && counts.blockers > 0);
+    let Counts { workloads_hardened: workloads, changes, blockers } = counts;
     let summary = format!(
         "ResourceList: {items} items, {workloads} workloads hardened, {changes} changes, {blockers} blockers{}",
         if exit_code == 1 { " (fail-on-blockers: failing)" } else { "" }

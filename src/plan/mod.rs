@@ -58,6 +58,25 @@ impl DocPlan {
     }
 }
 
+/// What plans add up to, for summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Resources with pod specs that got at least one change.
+    pub workloads_hardened: usize,
+    pub changes: usize,
+    pub blockers: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, plan: &DocPlan) {
+        for r in &plan.resources {
+            self.workloads_hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
+            self.changes += r.changes.len();
+            self.blockers += r.blockers.len();
+        }
+    }
+}
+
 /// Plan one document, given its meaning.
 pub fn plan_document(doc: &Value, opts: &PlanOptions) -> DocPlan {
     let resources =
