@@ -20,7 +20,7 @@
 //! ```
 
 use crate::config::HardenConfig;
-use crate::plan::exceptions::Exception;
+use crate::plan::exceptions::{Exception, comma_list};
 use serde_json::Value;
 
 /// The keys a ConfigMap `functionConfig` may hold.
@@ -71,9 +71,11 @@ fn from_config_map(fc: &Value) -> Result<HardenConfig, String> {
                     )
                 })?);
             }
-            "skip-rules" => config.exceptions.push(Exception { rules: list(&text), ..Default::default() }),
-            "skip-containers" => config.exceptions.push(Exception { containers: list(&text), ..Default::default() }),
-            "skip-images" => config.exceptions.push(Exception { images: list(&text), ..Default::default() }),
+            "skip-rules" => config.exceptions.push(Exception { rules: comma_list(&text), ..Default::default() }),
+            "skip-containers" => {
+                config.exceptions.push(Exception { containers: comma_list(&text), ..Default::default() })
+            }
+            "skip-images" => config.exceptions.push(Exception { images: comma_list(&text), ..Default::default() }),
             _ => {
                 return Err(format!(
                     "The functionConfig ConfigMap has data.{key}, which harden does not know; the keys are {}.",
@@ -95,10 +97,6 @@ fn boolean(key: &str, text: &str) -> Result<bool, String> {
         "false" | "False" | "FALSE" | "" => Ok(false),
         _ => Err(format!("The functionConfig ConfigMap's data.{key} is {text:?}; expected \"true\" or \"false\".")),
     }
-}
-
-fn list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]

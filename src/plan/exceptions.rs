@@ -60,8 +60,8 @@ impl Exemptions {
             ex.whole_resource = Some(format!("annotation {LOCAL_CONFIG} (not deployed)"));
             return ex;
         }
-        ex.names.extend(list(ann(SKIP_CONTAINERS)));
-        ex.rules.extend(list(ann(SKIP_RULES)));
+        ex.names.extend(ann(SKIP_CONTAINERS).map(comma_list).unwrap_or_default());
+        ex.rules.extend(ann(SKIP_RULES).map(comma_list).unwrap_or_default());
         for e in exceptions.iter().filter(|e| e.matches(id)) {
             if e.containers.is_empty() && e.images.is_empty() {
                 if e.rules.is_empty() {
@@ -104,6 +104,8 @@ impl Exception {
     }
 }
 
-fn list(s: Option<&str>) -> impl Iterator<Item = String> + '_ {
-    s.into_iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+/// `"a, b,c"` → `["a", "b", "c"]`: the list format of the skip annotations
+/// (and of the KRM function's ConfigMap keys of the same names).
+pub(crate) fn comma_list(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
