@@ -144,3 +144,18 @@ fn a_lone_carriage_return_breaks_the_line() {
     assert!(stdout.contains("    name: a\n    securityContext:\n"), "{stdout}");
     assert!(stdout.contains("\n  securityContext:\n    runAsNonRoot: true\n"), "{stdout}");
 }
+
+// A port change (the unprivileged-port sysctl) into a pod whose
+// securityContext is not a mapping could not land, but was still counted
+// and reported as made: the landing check covered only the rules' own
+// changes. Now every change is checked where all of them are applied.
+#[test]
+fn a_port_change_that_cannot_land_is_reported_not_claimed() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: oops\n  containers:\n  - name: web\n    image: nginx:1.27\n    ports: [{containerPort: 80}]\n";
+    let r = support::harden(&["--partial"], input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot change /spec/securityContext/sysctls"), "{}", r.stderr);
+    assert!(!r.stdout.contains("ip_unprivileged_port_start"));
+    let again = support::harden(&["--partial", "-q"], r.stdout.as_bytes());
+    assert_eq!(again.stdout, r.stdout, "idempotent");
+}

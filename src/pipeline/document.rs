@@ -5,7 +5,8 @@
 
 use super::{DocOutcome, Error, Options};
 use crate::apply::{self, Edit};
-use crate::plan::pod::apply_one;
+use crate::plan::change::Note;
+use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
 use crate::ports::PortPlan;
 use crate::ports::index::{Index, IndexOptions, has_low_port};
@@ -203,8 +204,24 @@ fn write_plan(
             return (Vec::new(), base, join(reasons));
         }
         let mut after = base;
-        for c in plan.changes() {
-            apply_one(&mut after, c.op, &c.pointer, c.value.clone());
+        // Every change, whoever planned it (rules, the port pass), must land;
+        // one that cannot is dropped with a warning rather than claimed.
+        for r in &mut plan.resources {
+            let mut unlanded = Vec::new();
+            r.changes.retain(|c| {
+                let landed = apply_checked(&mut after, c.op, &c.pointer, c.value.clone());
+                if !landed {
+                    unlanded.push(Note {
+                        pointer: c.pointer.clone(),
+                        rule: c.rule,
+                        container: c.container.clone(),
+                        message: pod::unlanded(&c.pointer),
+                        warning: true,
+                    });
+                }
+                landed
+            });
+            r.notes.extend(unlanded);
         }
         let err = match apply::plan_edits(text, doc, &after, opts.limits.max_alias_nodes) {
             Ok(edits) => return (edits, after, join(reasons)),

@@ -165,21 +165,9 @@ impl<'a> PodPlan<'a> {
         if op == Op::Set && before.as_ref() == Some(&value) {
             return;
         }
-        let len_before = self.planned.pointer(rel).and_then(Value::as_array).map_or(0, Vec::len);
-        apply_one(&mut self.planned, op, rel, value.clone());
-        // Where the document's shape is not what the API expects (a string
-        // where a mapping or list belongs), the change cannot land: say so
-        // rather than claim it.
-        let landed = match op {
-            Op::Set => self.planned.pointer(rel) == Some(&value),
-            Op::Append => {
-                self.planned.pointer(rel).and_then(Value::as_array).is_some_and(|a| a.len() == len_before + 1)
-            }
-        };
-        if !landed {
+        if !apply_checked(&mut self.planned, op, rel, value.clone()) {
             let pointer = format!("{}{rel}", self.pod.site.spec);
-            let message =
-                format!("cannot change {pointer}: a parent is not the mapping or list the API expects; left as it is");
+            let message = unlanded(&pointer);
             self.notes.push(Note { pointer, rule: self.rule, container, message, warning: true });
             return;
         }
@@ -194,6 +182,24 @@ impl<'a> PodPlan<'a> {
             container,
         });
     }
+}
+
+/// Apply one operation and tell whether it landed. Where the document's
+/// shape is not what the API expects (a string where a mapping or list
+/// belongs), it cannot: the caller must say so rather than claim the change.
+pub fn apply_checked(root: &mut Value, op: Op, pointer: &str, value: Value) -> bool {
+    let len_before = root.pointer(pointer).and_then(Value::as_array).map_or(0, Vec::len);
+    let expected = (op == Op::Set).then(|| value.clone());
+    apply_one(root, op, pointer, value);
+    match expected {
+        Some(v) => root.pointer(pointer) == Some(&v),
+        None => root.pointer(pointer).and_then(Value::as_array).is_some_and(|a| a.len() == len_before + 1),
+    }
+}
+
+/// The warning for a change that could not land.
+pub fn unlanded(pointer: &str) -> String {
+    format!("cannot change {pointer}: a parent is not the mapping or list the API expects; left as it is")
 }
 
 /// Apply one operation to a JSON tree, creating missing parent mappings.
