@@ -4,6 +4,7 @@
 //! Nothing outside this module and `apply` knows how YAML is parsed; the
 //! rest of harden sees [`Document`]s and JSON values.
 
+pub mod fast;
 pub mod parse;
 pub mod scalar;
 pub mod semantic;

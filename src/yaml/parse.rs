@@ -14,7 +14,20 @@ use std::collections::HashSet;
 
 /// Parse every document of `text`. Fails on the first error: a stream with a
 /// broken document must not be half-processed.
+///
+/// Plain block YAML is read by the fast reader ([`super::fast`]); whatever
+/// it does not take on, by the full reader, which gives the same trees.
 pub fn parse_stream(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseError> {
+    match super::fast::parse(text, limits) {
+        Some(docs) => Ok(docs),
+        None => parse_stream_full(text, limits),
+    }
+}
+
+/// Parse with the full, event-driven reader only (what [`parse_stream`]
+/// falls back to; public so that tests can hold the two readers to the
+/// same answers).
+pub fn parse_stream_full(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseError> {
     let options = granit_parser::options! {
         block_nesting_limit: limits.max_depth,
         flow_nesting_limit: limits.max_depth,
@@ -292,14 +305,14 @@ fn collection_end(layout: Layout, end_event: Span, last_child_end: Option<usize>
 /// The keys seen so far in one mapping: a short list for the usual small
 /// mappings, a hash set once it grows (CRD schemas, big ConfigMaps).
 #[derive(Default)]
-struct KeySet {
+pub(super) struct KeySet {
     small: Vec<String>,
     large: Option<HashSet<String>>,
 }
 
 impl KeySet {
     /// Adds `key`; false if it was already there.
-    fn insert(&mut self, key: String) -> bool {
+    pub(super) fn insert(&mut self, key: String) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key);
         }
