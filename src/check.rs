@@ -1,6 +1,7 @@
 //! `harden check`: evaluate every pod spec in a stream against Pod Security
 //! exactly as the admission controller would, changing nothing.
 
+use crate::pointer::Pointer;
 use crate::pss::{self, CheckResult, Level, Version};
 use crate::read::Source;
 use crate::workload::{KindRow, ResourceId, pod_sites, resources};
@@ -32,8 +33,8 @@ pub fn check_source(
         for (base, id) in resources(&value) {
             let mut results = Vec::new();
             for site in pod_sites(&value, &base, &id, kinds) {
-                let Some(spec) = value.pointer(&site.spec) else { continue };
-                results.extend(pss::check_pod(value.pointer(&site.metadata), spec, level, version));
+                let Some(spec) = value.at(&site.spec) else { continue };
+                results.extend(pss::check_pod(value.at(&site.metadata), spec, level, version));
             }
             if !results.is_empty() {
                 out.push(Violation { source: src.name.clone(), line, id, results });

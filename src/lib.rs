@@ -12,6 +12,7 @@ pub mod in_place;
 pub mod krm;
 pub mod pipeline;
 pub mod plan;
+pub mod pointer;
 pub mod ports;
 pub mod profile;
 pub mod pss;

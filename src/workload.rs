@@ -3,6 +3,7 @@
 //! A kind is a row of data (`data/workload-kinds.yaml`, plus a profile's
 //! `workloads:`), never code: supporting another CRD is one line of YAML.
 
+use crate::pointer::Pointer;
 use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
@@ -94,13 +95,13 @@ pub struct PodSite {
 /// root) in `doc`, by the kinds table.
 pub fn pod_sites(doc: &Value, base: &str, id: &ResourceId, kinds: &[KindRow]) -> Vec<PodSite> {
     let Some(row) = kinds.iter().find(|r| r.kind == id.kind && r.group == id.group()) else { return Vec::new() };
-    let Some(resource) = doc.pointer(base) else { return Vec::new() };
+    let Some(resource) = doc.at(base) else { return Vec::new() };
     let mut out = Vec::new();
     for pattern in &row.pod_specs {
         for rel in expand(resource, pattern) {
             // A spec that is missing or not a mapping is not a pod spec (a
             // strategic-merge patch or a malformed object): leave it alone.
-            if resource.pointer(&rel).is_some_and(Value::is_object) {
+            if resource.at(&rel).is_some_and(Value::is_object) {
                 let metadata =
                     rel.strip_suffix("/spec").map_or_else(|| format!("{rel}/../metadata"), |p| format!("{p}/metadata"));
                 out.push(PodSite {
@@ -121,7 +122,7 @@ fn expand(v: &Value, pattern: &str) -> Vec<String> {
         let mut next = Vec::new();
         for p in paths {
             if seg == "*" {
-                if let Some(Value::Array(items)) = v.pointer(&p) {
+                if let Some(Value::Array(items)) = v.at(&p) {
                     next.extend((0..items.len()).map(|i| format!("{p}/{i}")));
                 }
             } else {

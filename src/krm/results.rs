@@ -6,6 +6,7 @@
 
 use crate::plan::ResourcePlan;
 use crate::plan::change::{Change, Op};
+use crate::pointer::Pointer;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
@@ -22,8 +23,8 @@ pub fn unattached(severity: &str, message: &str) -> Value {
 /// notes (info, or warning when they need attention), blockers (warning, or
 /// error when `fail` is set), withheld fixes and why it was skipped.
 pub fn of_resource(r: &ResourcePlan, before: &Value, after: &Value, fail: bool) -> Vec<Value> {
-    let item_before = before.pointer(&r.base).unwrap_or(&Value::Null);
-    let item_after = after.pointer(&r.base).unwrap_or(&Value::Null);
+    let item_before = before.at(&r.base).unwrap_or(&Value::Null);
+    let item_after = after.at(&r.base).unwrap_or(&Value::Null);
     let reference = resource_ref(r);
     let file = file_of(item_before);
     let entry = |severity: &str, message: String, field: Option<Value>, tags: Option<Value>| {
@@ -53,7 +54,7 @@ pub fn of_resource(r: &ResourcePlan, before: &Value, after: &Value, fail: bool) 
                 // items this plan appended to it already.
                 let n = appended
                     .entry(c.pointer.as_str())
-                    .or_insert_with(|| item_before.pointer(rel).and_then(Value::as_array).map_or(0, Vec::len));
+                    .or_insert_with(|| item_before.at(rel).and_then(Value::as_array).map_or(0, Vec::len));
                 let path = format!("{}[{n}]", dotted(item_after, rel));
                 *n += 1;
                 path
@@ -121,7 +122,7 @@ fn resource_ref(r: &ResourcePlan) -> Value {
 
 /// `{path, index}` from the item's annotations, if it has a path.
 fn file_of(item: &Value) -> Option<Value> {
-    let annotations = item.pointer("/metadata/annotations")?;
+    let annotations = item.at("/metadata/annotations")?;
     let get = |keys: &[&str]| keys.iter().find_map(|k| annotations.get(*k).and_then(Value::as_str));
     let path = get(&PATH_KEYS)?;
     let mut m = Map::new();

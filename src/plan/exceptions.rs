@@ -7,6 +7,7 @@
 //! Resources marked `config.kubernetes.io/local-config` are not deployed and
 //! are never hardened.
 
+use crate::pointer::Pointer;
 use crate::profile::glob_match;
 use crate::workload::ResourceId;
 use serde::Deserialize;
@@ -49,7 +50,7 @@ pub struct Exemptions {
 
 impl Exemptions {
     pub fn of(resource: &Value, id: &ResourceId, exceptions: &[Exception]) -> Exemptions {
-        let annotations = resource.pointer("/metadata/annotations");
+        let annotations = resource.at("/metadata/annotations");
         let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
         let mut ex = Exemptions::default();
         if ann(SKIP) == Some("true") {

@@ -7,6 +7,7 @@ pub mod change;
 pub mod exceptions;
 pub mod pod;
 
+use crate::pointer::Pointer;
 use crate::profile::Profile;
 use crate::pss::{self, Version};
 use crate::rules::RULES;
@@ -90,13 +91,13 @@ fn plan_resource(doc: &Value, base: String, id: ResourceId, opts: &PlanOptions) 
     if sites.is_empty() {
         return plan;
     }
-    let resource = doc.pointer(&plan.base).unwrap_or(&Value::Null);
+    let resource = doc.at(&plan.base).unwrap_or(&Value::Null);
     let exemptions = Exemptions::of(resource, &plan.id, opts.exceptions);
     if let Some(why) = exemptions.whole_resource {
         plan.skipped = Some(why);
         return plan;
     }
-    if let Some(why) = sites.iter().find_map(|s| doc.pointer(&s.spec).and_then(incomplete)) {
+    if let Some(why) = sites.iter().find_map(|s| doc.at(&s.spec).and_then(incomplete)) {
         plan.skipped = Some(why);
         return plan;
     }
@@ -119,8 +120,8 @@ fn incomplete(spec: &Value) -> Option<String> {
 }
 
 fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, out: &mut ResourcePlan) {
-    let Some(spec) = doc.pointer(&site.spec) else { return };
-    let metadata = doc.pointer(&site.metadata);
+    let Some(spec) = doc.at(&site.spec) else { return };
+    let metadata = doc.at(&site.metadata);
     let exempt = ex.containers(spec);
     let pod = Pod { spec, metadata, site, profile: opts.profile, exempt: &exempt };
     let mut pp = PodPlan::new(&pod);

@@ -1,6 +1,8 @@
 //! The view of one pod that rules work on, and the sink they write to.
 
 use super::change::{Blocker, Change, Control, Note, Op};
+use crate::pointer::Pointer;
+use crate::pointer::unescape;
 use crate::profile::Profile;
 use crate::workload::PodSite;
 use serde_json::{Value, json};
@@ -41,13 +43,13 @@ impl<'a> Container<'a> {
         format!("/{}/{}", self.list, self.index)
     }
     pub fn get(&self, rel: &str) -> Option<&'a Value> {
-        self.value.pointer(rel)
+        self.value.at(rel)
     }
 }
 
 impl<'a> Pod<'a> {
     pub fn get(&self, rel: &str) -> Option<&'a Value> {
-        self.spec.pointer(rel)
+        self.spec.at(rel)
     }
 
     /// The pod's containers of every list, exempt ones left out.
@@ -92,7 +94,7 @@ impl<'a> Pod<'a> {
 
 /// `spec.os.name: windows`, or a Windows node selector.
 pub fn is_windows(spec: &Value) -> bool {
-    spec.pointer("/os/name").and_then(Value::as_str) == Some("windows") || windows_selector(spec)
+    spec.at("/os/name").and_then(Value::as_str) == Some("windows") || windows_selector(spec)
 }
 
 pub fn windows_selector(spec: &Value) -> bool {
@@ -161,7 +163,7 @@ impl<'a> PodPlan<'a> {
     }
 
     fn push(&mut self, op: Op, rel: &str, value: Value, control: Control, reason: String, container: Option<String>) {
-        let before = self.planned.pointer(rel).cloned();
+        let before = self.planned.at(rel).cloned();
         if op == Op::Set && before.as_ref() == Some(&value) {
             return;
         }
@@ -188,13 +190,7 @@ impl<'a> PodPlan<'a> {
 /// shape is not what the API expects (a string where a mapping or list
 /// belongs), it cannot: the caller must say so rather than claim the change.
 pub fn apply_checked(root: &mut Value, op: Op, pointer: &str, value: Value) -> bool {
-    let len_before = root.pointer(pointer).and_then(Value::as_array).map_or(0, Vec::len);
-    let expected = (op == Op::Set).then(|| value.clone());
-    apply_one(root, op, pointer, value);
-    match expected {
-        Some(v) => root.pointer(pointer) == Some(&v),
-        None => root.pointer(pointer).and_then(Value::as_array).is_some_and(|a| a.len() == len_before + 1),
-    }
+    apply_one(root, op, pointer, value)
 }
 
 /// The warning for a change that could not land.
@@ -202,26 +198,36 @@ pub fn unlanded(pointer: &str) -> String {
     format!("cannot change {pointer}: a parent is not the mapping or list the API expects; left as it is")
 }
 
-/// Apply one operation to a JSON tree, creating missing parent mappings.
-/// (Rules only point into list items that exist; a pointer that does not
-/// resolve is dropped, and `verify` would catch any resulting mismatch.)
-pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
-    let tokens: Vec<std::borrow::Cow<str>> = pointer
-        .split('/')
-        .skip(1)
-        .map(|t| if t.contains('~') { t.replace("~1", "/").replace("~0", "~").into() } else { t.into() })
-        .collect();
+/// Apply one operation to a JSON tree, creating missing parent mappings,
+/// and tell whether it landed. (Rules only point into list items that
+/// exist; a pointer that does not resolve is dropped, and `verify` would
+/// catch any resulting mismatch.) Nothing is changed where it does not
+/// land: the walk stops at the first node that is in the way, before any
+/// parent is created.
+pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) -> bool {
+    let Some(rest) = pointer.strip_prefix('/') else {
+        // The root itself: only a list can be appended to.
+        return match (op, root) {
+            (Op::Append, Value::Array(a)) if pointer.is_empty() => {
+                a.push(value);
+                true
+            }
+            _ => false,
+        };
+    };
+    let mut tokens = rest.split('/').peekable();
     let mut cur = root;
-    for (i, tok) in tokens.iter().enumerate() {
-        let last = i + 1 == tokens.len();
+    while let Some(tok) = tokens.next() {
+        let tok = unescape(tok);
+        let last = tokens.peek().is_none();
         if cur.is_null() {
             *cur = json!({});
         }
         let next = match cur {
             Value::Object(m) => {
                 if last && op == Op::Set {
-                    m.insert(tok.to_string(), value);
-                    return;
+                    m.insert(tok.into_owned(), value);
+                    return true;
                 }
                 // Look up before inserting: most tokens exist, and `entry` needs an owned key.
                 if !m.contains_key(tok.as_ref()) {
@@ -229,28 +235,30 @@ pub fn apply_one(root: &mut Value, op: Op, pointer: &str, value: Value) {
                 }
                 match m.get_mut(tok.as_ref()) {
                     Some(v) => v,
-                    None => return,
+                    None => return false,
                 }
             }
             Value::Array(a) => match tok.parse::<usize>() {
                 Ok(idx) if idx < a.len() && last && op == Op::Set => {
                     a[idx] = value;
-                    return;
+                    return true;
                 }
                 Ok(idx) if idx < a.len() => &mut a[idx],
-                _ => return,
+                _ => return false,
             },
-            _ => return,
+            _ => return false,
         };
         cur = next;
     }
-    if op == Op::Append {
-        if cur.is_null() {
-            *cur = json!([]);
-        }
-        if let Value::Array(a) = cur {
+    if cur.is_null() {
+        *cur = json!([]);
+    }
+    match cur {
+        Value::Array(a) => {
             a.push(value);
+            true
         }
+        _ => false,
     }
 }
 

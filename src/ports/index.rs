@@ -7,6 +7,7 @@
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note};
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
+use crate::pointer::Pointer;
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::{Map, Value};
 
@@ -102,7 +103,7 @@ pub struct IndexOptions<'a> {
 pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
     resources(doc).iter().any(|(base, id)| {
         pod_sites(doc, base, id, opts.kinds).iter().any(|site| {
-            doc.pointer(&site.spec).is_some_and(|spec| {
+            doc.at(&site.spec).is_some_and(|spec| {
                 CONTAINER_LISTS.iter().any(|list| {
                     spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|c| {
                         c.get("ports").and_then(Value::as_array).into_iter().flatten().any(|p| {
@@ -130,22 +131,18 @@ impl Index {
     pub fn add(&mut self, doc: usize, value: &Value, plan: Option<&DocPlan>, opts: &IndexOptions) {
         for (r, (base, id)) in resources(value).into_iter().enumerate() {
             let at = At { doc, resource: r };
-            let Some(resource) = value.pointer(&base) else { continue };
+            let Some(resource) = value.at(&base) else { continue };
             let namespace = id.namespace.clone().unwrap_or_default();
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
                     base: base.clone(),
-                    labels: resource
-                        .pointer("/metadata/labels")
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default(),
+                    labels: resource.at("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default(),
                     namespace: namespace.clone(),
                     name: id.name.clone().unwrap_or_default(),
-                    selector: resource.pointer("/spec/selector").cloned(),
-                    headless: resource.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
-                    ports: resource.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default(),
+                    selector: resource.at("/spec/selector").cloned(),
+                    headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
+                    ports: resource.at("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default(),
                 }),
                 ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor") => {
                     self.policies.push(PolicyEntry {
@@ -187,16 +184,15 @@ fn pod_entry(
     map: &[(u64, u64)],
     frozen: Option<String>,
 ) -> Option<PodEntry> {
-    let spec = doc.pointer(&site.spec)?;
-    let labels =
-        doc.pointer(&format!("{}/labels", site.metadata)).and_then(Value::as_object).cloned().unwrap_or_default();
+    let spec = doc.at(&site.spec)?;
+    let labels = doc.at(&format!("{}/labels", site.metadata)).and_then(Value::as_object).cloned().unwrap_or_default();
     let mut declared = Vec::new();
     let mut lows = Vec::new();
     let mut host_port = false;
     for list in CONTAINER_LISTS {
         for (ci, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
             let bind_capability =
-                c.pointer("/securityContext/capabilities/add").and_then(Value::as_array).is_some_and(|a| {
+                c.at("/securityContext/capabilities/add").and_then(Value::as_array).is_some_and(|a| {
                     a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
                 });
             let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
@@ -224,7 +220,7 @@ fn pod_entry(
         .or_else(|| host_port.then(|| "the pod binds host ports".to_string()))
         .or_else(|| is_windows(spec).then(|| "Windows has no privileged ports".to_string()));
     let sysctl_present = spec
-        .pointer("/securityContext/sysctls")
+        .at("/securityContext/sysctls")
         .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(super::SYSCTL)));
     let mut entry = PodEntry {

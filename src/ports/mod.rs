@@ -18,6 +18,7 @@ pub mod selector;
 pub mod tell;
 
 use crate::plan::change::{Change, Control, Note, Op};
+use crate::pointer::Pointer;
 use index::{At, Candidate, Index, PodEntry};
 use selection::Selection;
 use serde::Deserialize;
@@ -202,7 +203,7 @@ fn assign(pod: &PodEntry, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
 pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Candidate {
     let moves = assign(pod, map);
     let spec_ptr = &pod.site.spec;
-    let spec = doc.pointer(spec_ptr).unwrap_or(&Value::Null);
+    let spec = doc.at(spec_ptr).unwrap_or(&Value::Null);
     let mut changes = Vec::new();
     let mut notes = Vec::new();
     let mut untold = None;
@@ -218,7 +219,7 @@ pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Cand
             who.clone(),
             format!("a non-root process cannot bind port {}; moved to {n}", l.port),
         ));
-        let container = spec.pointer(&l.container).unwrap_or(&Value::Null);
+        let container = spec.at(&l.container).unwrap_or(&Value::Null);
         let told = tell_edits(container, &moves);
         if told.is_empty() && untold.is_none() {
             untold = Some(l.container_name.clone());
@@ -227,7 +228,7 @@ pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Cand
             changes.push(match e {
                 tell::Edit::Set { pointer, value, reason } => {
                     let abs = format!("{spec_ptr}{}{pointer}", l.container);
-                    let before = doc.pointer(&abs).cloned();
+                    let before = doc.at(&abs).cloned();
                     change(Op::Set, abs, value, before, who.clone(), reason)
                 }
                 tell::Edit::AppendEnv { name, value, reason } => change(

@@ -12,6 +12,7 @@ use super::moved;
 use super::selector::label_selector_selects;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
+use crate::pointer::Pointer;
 use serde_json::{Map, Value, json};
 
 /// The pod ports a Service sends traffic to, where given by number
@@ -30,7 +31,7 @@ pub fn service_targets(svc: &ServiceEntry) -> Vec<u64> {
 /// pod (they all share the pod's network namespace).
 pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> {
     let mut out = Vec::new();
-    let Some(spec) = doc.pointer(&pod.site.spec) else { return out };
+    let Some(spec) = doc.at(&pod.site.spec) else { return out };
     const HANDLERS: [&str; 5] =
         ["/livenessProbe", "/readinessProbe", "/startupProbe", "/lifecycle/postStart", "/lifecycle/preStop"];
     for list in CONTAINER_LISTS {
@@ -39,7 +40,7 @@ pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> 
             for h in HANDLERS {
                 for kind in ["httpGet", "tcpSocket", "grpc"] {
                     let rel = format!("{h}/{kind}/port");
-                    let Some(old) = c.pointer(&rel).and_then(Value::as_u64) else { continue };
+                    let Some(old) = c.at(&rel).and_then(Value::as_u64) else { continue };
                     if let Some(new) = moved(old, moves) {
                         let ptr = format!("{}/{list}/{ci}{rel}", pod.site.spec);
                         out.push(change(
@@ -61,7 +62,7 @@ pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> 
 /// `prometheus.io/port` on the pod template.
 pub fn annotations(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> {
     let ptr = format!("{}/annotations/prometheus.io~1port", pod.site.metadata);
-    let Some(v) = doc.pointer(&ptr) else { return Vec::new() };
+    let Some(v) = doc.at(&ptr) else { return Vec::new() };
     let old = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
     match old.and_then(|o| moved(o, moves)) {
         Some(new) => {
@@ -129,14 +130,14 @@ pub fn elsewhere(
             "NetworkPolicy" => network_policy(plan, index, policy, pod, moves, all_moves),
             "PodMonitor"
                 if monitor_namespace(policy, &pod.namespace)
-                    && label_selector_selects(policy.value.pointer("/spec/selector"), &pod.labels) =>
+                    && label_selector_selects(policy.value.at("/spec/selector"), &pod.labels) =>
             {
                 monitor_endpoints(plan, policy, "podMetricsEndpoints", moves);
             }
             "ServiceMonitor" if monitor_namespace(policy, &pod.namespace) => {
-                let selects_pod = services.iter().any(|&s| {
-                    label_selector_selects(policy.value.pointer("/spec/selector"), &index.services[s].labels)
-                });
+                let selects_pod = services
+                    .iter()
+                    .any(|&s| label_selector_selects(policy.value.at("/spec/selector"), &index.services[s].labels));
                 if selects_pod {
                     monitor_endpoints(plan, policy, "endpoints", moves);
                 }
@@ -147,7 +148,7 @@ pub fn elsewhere(
 }
 
 fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {
-    match policy.value.pointer("/spec/namespaceSelector") {
+    match policy.value.at("/spec/namespaceSelector") {
         Some(sel) if sel.get("any").and_then(Value::as_bool) == Some(true) => true,
         Some(sel) if sel.get("matchNames").is_some() => {
             sel.get("matchNames").and_then(Value::as_array).is_some_and(|n| n.iter().any(|x| x.as_str() == Some(ns)))
@@ -157,7 +158,7 @@ fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {
 }
 
 fn monitor_endpoints(plan: &mut PortPlan, policy: &PolicyEntry, list: &str, moves: &[(u64, u64)]) {
-    let Some(endpoints) = policy.value.pointer(&format!("/spec/{list}")).and_then(Value::as_array) else { return };
+    let Some(endpoints) = policy.value.at(&format!("/spec/{list}")).and_then(Value::as_array) else { return };
     for (i, e) in endpoints.iter().enumerate() {
         if let Some(old) = e.get("targetPort").and_then(Value::as_u64)
             && let Some(new) = moved(old, moves)
@@ -200,17 +201,17 @@ fn network_policy(
             .filter(|(p, _)| p.declared.contains(&old) && matches(p))
             .all(|(_, m)| moved(old, m) == Some(new))
     };
-    if policy.namespace == pod.namespace && label_selector_selects(v.pointer("/spec/podSelector"), &pod.labels) {
+    if policy.namespace == pod.namespace && label_selector_selects(v.at("/spec/podSelector"), &pod.labels) {
         let selects = |p: &PodEntry| {
-            p.namespace == policy.namespace && label_selector_selects(v.pointer("/spec/podSelector"), &p.labels)
+            p.namespace == policy.namespace && label_selector_selects(v.at("/spec/podSelector"), &p.labels)
         };
-        for (r, rule) in v.pointer("/spec/ingress").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (r, rule) in v.at("/spec/ingress").and_then(Value::as_array).into_iter().flatten().enumerate() {
             rule_ports(plan, policy, &format!("/spec/ingress/{r}/ports"), rule, moves, &|old, new| {
                 all_move(&selects, old, new)
             });
         }
     }
-    for (r, rule) in v.pointer("/spec/egress").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (r, rule) in v.at("/spec/egress").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let peers: Vec<&Value> =
             rule.get("to").and_then(Value::as_array).map(|t| t.iter().collect()).unwrap_or_default();
         let peer_selects = |peer: &Value, p: &PodEntry| peer_selects_pod(peer, &policy.namespace, p);

@@ -5,6 +5,7 @@
 //! is relative to the item.
 
 use super::{Run, resource_ref};
+use crate::pointer::Pointer;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -31,7 +32,7 @@ pub fn patches(run: &Run) -> Vec<ResourcePatch> {
     for (src, outcome) in run.sources.iter().zip(run.outcomes) {
         for doc in outcome.docs.iter().filter(|d| d.before != d.after) {
             for r in &doc.plan.resources {
-                let (Some(before), Some(after)) = (doc.before.pointer(&r.base), doc.after.pointer(&r.base)) else {
+                let (Some(before), Some(after)) = (doc.before.at(&r.base), doc.after.at(&r.base)) else {
                     continue;
                 };
                 let patch = diff(before, after);

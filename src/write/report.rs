@@ -13,6 +13,7 @@ use super::{Run, resource_ref};
 use crate::pipeline::DocOutcome;
 use crate::plan::ResourcePlan;
 use crate::plan::change::{Control, Op};
+use crate::pointer::Pointer;
 use crate::pss::Level;
 use serde::Serialize;
 use serde_json::Value;
@@ -159,7 +160,7 @@ struct DocCtx<'a, 'r> {
 
 impl DocCtx<'_, '_> {
     fn resource(&mut self, r: &ResourcePlan, out: &mut Vec<Finding>) {
-        let resource = self.doc.before.pointer(&r.base).unwrap_or(&Value::Null);
+        let resource = self.doc.before.at(&r.base).unwrap_or(&Value::Null);
         let origin = self.origin_of(resource);
         let mk = |this: &mut Self, kind: Kind, pointer: Option<String>, rule: String, control: Option<String>| {
             let ptr = pointer.clone().unwrap_or_else(|| r.base.clone());
@@ -225,7 +226,7 @@ impl DocCtx<'_, '_> {
         let fate = if self.run.partial { "kept" } else { "left unchanged" };
         for b in &r.blockers {
             let scope = b.container.as_deref().and_then(|c| container_pointer(resource, c)).unwrap_or_default();
-            let field = resource.pointer(&scope).and_then(|v| field_pointer(v, &b.what));
+            let field = resource.at(&scope).and_then(|v| field_pointer(v, &b.what));
             let pointer = (!scope.is_empty() || field.is_some())
                 .then(|| format!("{}{scope}{}", r.base, field.unwrap_or_default()));
             let check = help::pss_check(&b.control).unwrap_or("unknown").to_string();
@@ -364,7 +365,7 @@ fn below_level(ns: &Value, level: Level) -> Vec<(&'static str, String)> {
         _ => None,
     };
     let want = rank(level.as_str()).unwrap_or(2);
-    let labels = ns.pointer("/metadata/labels");
+    let labels = ns.at("/metadata/labels");
     ["enforce", "audit", "warn"]
         .into_iter()
         .filter_map(|mode| {

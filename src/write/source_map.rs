@@ -6,6 +6,7 @@
 //! normalised lexically; nothing here touches the network.
 
 use super::locate::{LineIndex, deepest};
+use crate::pointer::Pointer;
 use crate::yaml::{Document, Limits, Semantic, parse_stream};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -27,7 +28,7 @@ const KPT_PATHS: [&str; 2] = ["internal.config.kubernetes.io/path", "config.kube
 /// the previous document's end to the root node: where Helm writes
 /// `# Source:`). kustomize wins over kpt over Helm: it is the most specific.
 pub fn origin(resource: &Value, leading: &str, root: Option<&Path>) -> Option<Origin> {
-    let annotations = resource.pointer("/metadata/annotations");
+    let annotations = resource.at("/metadata/annotations");
     let annotation = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
     if let Some(path) = annotation(KUSTOMIZE).and_then(kustomize_path) {
         return Some(Origin { path: resolve(root, &path), via: "kustomize" });
@@ -98,7 +99,7 @@ impl OriginFiles {
         let Some(file) = file else { return 1 };
         let same_kind = |v: &Value| v.get("kind").and_then(Value::as_str) == Some(kind);
         let named = |v: &Value| {
-            let theirs = v.pointer("/metadata/name").and_then(Value::as_str);
+            let theirs = v.at("/metadata/name").and_then(Value::as_str);
             matches!((name, theirs), (Some(n), Some(t)) if n.contains(t))
         };
         let found = file
