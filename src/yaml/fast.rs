@@ -15,9 +15,10 @@
 //! exactly that.
 
 use super::Limits;
-use super::parse::KeySet;
-use super::scalar::key_identity;
+use super::scalar::key_str;
 use super::tree::{Document, Entry, Layout, Node, NodeKind, ScalarStyle, Span};
+use std::borrow::Cow;
+use std::collections::HashSet;
 
 /// Read `text` if it lies inside the subset, else `None`.
 pub fn parse(text: &str, limits: &Limits) -> Option<Vec<Document>> {
@@ -69,7 +70,7 @@ struct Reader<'t> {
     depth: usize,
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
     fn stream(mut self) -> Read<Vec<Document>> {
         let mut docs: Vec<Document> = Vec::new();
         loop {
@@ -187,13 +188,11 @@ impl Reader<'_> {
     fn block_mapping(&mut self, first: usize, n: usize) -> Read<Node> {
         self.enter()?;
         let mut entries: Vec<Entry> = Vec::new();
-        let mut keys = KeySet::default();
+        let mut keys = Keys::default();
         let mut at = first;
         loop {
             let (key, colon) = self.key(at)?;
-            if let Some(id) = key_identity(&key, self.text)
-                && !keys.insert(id)
-            {
+            if !keys.insert(self.identity(&key)) {
                 return Err(GiveUp); // a duplicate key: the full reader words it
             }
             let value = self.value(colon + 1, n, true)?;
@@ -212,6 +211,18 @@ impl Reader<'_> {
             span: Span::new(start, end),
             anchor: None,
         })
+    }
+
+    /// What a key is compared by for duplicates, as the full reader compares
+    /// (`scalar::key_identity`), borrowed from the text when it can be.
+    fn identity(&self, key: &Node) -> Cow<'t, str> {
+        match &key.kind {
+            NodeKind::Scalar { style: ScalarStyle::Plain, tag: None, .. } => {
+                key_str(&self.text[key.span.start..key.span.end], ScalarStyle::Plain, None)
+            }
+            NodeKind::Scalar { value, .. } => Cow::Owned(value.clone()),
+            _ => Cow::Borrowed(&self.text[key.span.start..key.span.end]),
+        }
     }
 
     fn at_dash(&self, p: usize) -> bool {
@@ -636,6 +647,31 @@ impl Reader<'_> {
         self.pos = line.min(self.b.len());
         let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
         Ok(scalar(value, style, Span::new(span_start, span_end)))
+    }
+}
+
+/// The keys of one mapping so far: a short list for the usual small
+/// mappings, a hash set once it grows.
+#[derive(Default)]
+struct Keys<'t> {
+    small: Vec<Cow<'t, str>>,
+    large: Option<HashSet<Cow<'t, str>>>,
+}
+
+impl<'t> Keys<'t> {
+    /// Adds `key`; false if it was already there.
+    fn insert(&mut self, key: Cow<'t, str>) -> bool {
+        if let Some(set) = &mut self.large {
+            return set.insert(key);
+        }
+        if self.small.contains(&key) {
+            return false;
+        }
+        self.small.push(key);
+        if self.small.len() > 16 {
+            self.large = Some(self.small.drain(..).collect());
+        }
+        true
     }
 }
 

@@ -305,14 +305,14 @@ fn collection_end(layout: Layout, end_event: Span, last_child_end: Option<usize>
 /// The keys seen so far in one mapping: a short list for the usual small
 /// mappings, a hash set once it grows (CRD schemas, big ConfigMaps).
 #[derive(Default)]
-pub(super) struct KeySet {
+struct KeySet {
     small: Vec<String>,
     large: Option<HashSet<String>>,
 }
 
 impl KeySet {
     /// Adds `key`; false if it was already there.
-    pub(super) fn insert(&mut self, key: String) -> bool {
+    fn insert(&mut self, key: String) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key);
         }

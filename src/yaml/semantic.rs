@@ -136,15 +136,7 @@ impl<'d> Semantic<'d> {
 
     fn convert(&mut self, node: &'d Node, via_alias: bool) -> Result<Value, ParseError> {
         if via_alias {
-            if self.alias_budget == 0 {
-                let (line, col) = super::line_col(self.text, self.alias_at);
-                return Err(ParseError::at(
-                    line,
-                    col,
-                    "aliases expand to more nodes than the limit allows (--max-alias-nodes); is this an alias bomb?",
-                ));
-            }
-            self.alias_budget -= 1;
+            self.spend_alias_node()?;
         }
         Ok(match &node.kind {
             NodeKind::Scalar { value, style, tag } => scalar_value(value, *style, tag.as_deref()),
@@ -163,7 +155,16 @@ impl<'d> Semantic<'d> {
                         merged.extend(self.merge_sources(&e.value, via_alias)?);
                         continue;
                     }
-                    let key = key_string(&self.convert(&e.key, via_alias)?);
+                    // A scalar key straight to its string (no Value in between).
+                    let key = match &e.key.kind {
+                        NodeKind::Scalar { value, style, tag } => {
+                            if via_alias {
+                                self.spend_alias_node()?;
+                            }
+                            key_str(value, *style, tag.as_deref()).into_owned()
+                        }
+                        _ => key_string(&self.convert(&e.key, via_alias)?),
+                    };
                     let value = self.convert(&e.value, via_alias)?;
                     map.insert(key, value);
                 }
@@ -187,6 +188,20 @@ impl<'d> Semantic<'d> {
                 self.convert(target, true)?
             }
         })
+    }
+
+    /// Count one node produced by expanding an alias against the budget.
+    fn spend_alias_node(&mut self) -> Result<(), ParseError> {
+        if self.alias_budget == 0 {
+            let (line, col) = super::line_col(self.text, self.alias_at);
+            return Err(ParseError::at(
+                line,
+                col,
+                "aliases expand to more nodes than the limit allows (--max-alias-nodes); is this an alias bomb?",
+            ));
+        }
+        self.alias_budget -= 1;
+        Ok(())
     }
 
     /// The mappings a `<<` value merges in: one mapping, or a sequence of them.
