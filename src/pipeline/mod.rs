@@ -213,7 +213,7 @@ fn for_each_batch<'i, E: From<Error>>(
             Input::File { name, path } => {
                 let file = std::fs::File::open(path)
                     .map_err(|source| Error::Read(ReadError::Io { name: name.clone(), source }))?;
-                let chunks = ReaderChunks::new(std::io::BufReader::new(file), name);
+                let chunks = ReaderChunks::new(std::io::BufReader::with_capacity(1 << 20, file), name);
                 Box::new(chunks.map(|c| c.map(|c| Chunk { text: c.text, offset: c.offset, line: c.line })))
             }
         };

@@ -220,7 +220,7 @@ impl<R: std::io::BufRead> ReaderChunks<R> {
             name: name.to_string(),
             splitter: Splitter::default(),
             group: Group::default(),
-            buf: Vec::new(),
+            buf: Vec::with_capacity(2 * MIN_BYTES),
             offset: 0,
             line: 1,
             done: false,
@@ -229,8 +229,12 @@ impl<R: std::io::BufRead> ReaderChunks<R> {
 
     /// Turn the first `len` buffered bytes (`lines` lines) into a chunk.
     fn take(&mut self, len: usize, lines: usize) -> Result<Chunk<'static>, super::ReadError> {
-        let rest = self.buf.split_off(len);
-        let bytes = std::mem::replace(&mut self.buf, rest);
+        // The next chunk's buffer starts at full size (growing it a line at a
+        // time would copy it over and over) with the bytes read past this one.
+        let mut next = Vec::with_capacity(2 * MIN_BYTES);
+        next.extend_from_slice(&self.buf[len..]);
+        let mut bytes = std::mem::replace(&mut self.buf, next);
+        bytes.truncate(len);
         // The chunk's own line numbers, moved to where it starts in the file.
         let text = super::decode(&self.name, bytes).map_err(|e| match e {
             super::ReadError::Utf8 { name, line, col } => {

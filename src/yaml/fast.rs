@@ -276,7 +276,7 @@ impl<'t> Reader<'t> {
                 }
                 Err(_) => false,
             },
-            _ => matches!(self.plain(p, true), Ok((_, Some(_)))),
+            _ => matches!(self.plain_extent(p), Ok((_, Some(_)))),
         }
     }
 
@@ -304,33 +304,7 @@ impl<'t> Reader<'t> {
     /// or (with `key`) the `: ` that makes it a key. Returns the node and
     /// the offset of that `:`, if it ended at one.
     fn plain(&self, p: usize, key: bool) -> Read<(Node, Option<usize>)> {
-        let first = *self.b.get(p).ok_or(GiveUp)?;
-        let second = self.b.get(p + 1).copied().unwrap_or(b'\n');
-        match first {
-            b'-' | b'?' | b':' if matches!(second, b' ' | b'\n') => return Err(GiveUp),
-            b'-' | b'?' | b':' => {}
-            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@'
-            | b'`' | b' ' | b'\n' => return Err(GiveUp),
-            _ => {}
-        }
-        let end_of_line = self.line_end(p);
-        let mut i = p;
-        let mut colon = None;
-        while i < end_of_line {
-            match self.b[i] {
-                b':' if matches!(self.b.get(i + 1), None | Some(b' ' | b'\n')) => {
-                    colon = Some(i);
-                    break;
-                }
-                b'#' if self.b[i - 1] == b' ' => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        let mut end = i;
-        while end > p && self.b[end - 1] == b' ' {
-            end -= 1;
-        }
+        let (end, colon) = self.plain_extent(p)?;
         if colon.is_some() && !key {
             return Err(GiveUp); // `a: b: c`
         }
@@ -338,23 +312,52 @@ impl<'t> Reader<'t> {
         if value.len() > self.limits.max_scalar_bytes {
             return Err(GiveUp);
         }
-        let node = scalar(value.to_string(), ScalarStyle::Plain, Span::new(p, end));
-        Ok((node, colon))
+        Ok((scalar(value.to_string(), ScalarStyle::Plain, Span::new(p, end)), colon))
+    }
+
+    /// Where a plain scalar starting at `p` ends (trailing spaces left
+    /// out), and the `:` after it if it is followed by one (a key).
+    fn plain_extent(&self, p: usize) -> Read<(usize, Option<usize>)> {
+        let b = self.b;
+        let first = *b.get(p).ok_or(GiveUp)?;
+        let second = b.get(p + 1).copied().unwrap_or(b'\n');
+        match first {
+            b'-' | b'?' | b':' if matches!(second, b' ' | b'\n') => return Err(GiveUp),
+            b'-' | b'?' | b':' => {}
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@'
+            | b'`' | b' ' | b'\n' => return Err(GiveUp),
+            _ => {}
+        }
+        let mut i = p;
+        let mut colon = None;
+        while i < b.len() {
+            match b[i] {
+                b'\n' => break,
+                b':' if matches!(b.get(i + 1), None | Some(b' ' | b'\n')) => {
+                    colon = Some(i);
+                    break;
+                }
+                b'#' if b[i - 1] == b' ' => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        while i > p && b[i - 1] == b' ' {
+            i -= 1;
+        }
+        Ok((i, colon))
     }
 
     /// A quoted scalar at `p` that closes on its own line: the node and the
     /// offset just past the closing quote.
     fn quoted(&self, p: usize) -> Read<(Node, usize)> {
         let quote = self.b[p];
-        let end_of_line = self.line_end(p);
         let mut value = String::new();
         let mut i = p + 1;
         let mut run = i;
         loop {
-            if i >= end_of_line {
-                return Err(GiveUp); // runs on to the next line
-            }
-            match self.b[i] {
+            match self.b.get(i).copied().unwrap_or(b'\n') {
+                b'\n' => return Err(GiveUp), // runs on to the next line
                 b'\'' if quote == b'\'' => {
                     value.push_str(&self.text[run..i]);
                     if self.b.get(i + 1) == Some(&b'\'') {
@@ -434,7 +437,7 @@ impl<'t> Reader<'t> {
             Some(_) if q == p && in_mapping => Err(GiveUp),
             Some(_) => {
                 let (node, _) = self.plain(q, false)?;
-                self.pos = self.next_line(q);
+                self.pos = self.next_line(node.span.end);
                 Ok(node)
             }
         }
