@@ -16,6 +16,7 @@ use crate::yaml::scalar::{key_str, key_string};
 use crate::yaml::{Document, Layout, Node, NodeKind, ParseError, ScalarStyle, Semantic, Span};
 use layout::{DocLayout, column};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Replace `span` of the source with `text`.
@@ -59,17 +60,12 @@ pub fn plan_edits(
     planned: &Value,
     max_alias_nodes: usize,
 ) -> Result<Vec<Edit>, ApplyError> {
-    let mut referenced = HashSet::new();
-    doc.root.walk(&mut |n| {
-        if let NodeKind::Alias(id) = n.kind {
-            referenced.insert(id);
-        }
-    });
     let mut ed = Editor {
         text,
         sem: Semantic::new(&doc.root, text, max_alias_nodes),
         lay: DocLayout::of(doc, text),
-        referenced,
+        root: &doc.root,
+        referenced: None,
         edits: Vec::new(),
         eof_broken: std::cell::Cell::new(false),
     };
@@ -110,7 +106,9 @@ struct Editor<'t> {
     text: &'t str,
     sem: Semantic<'t>,
     lay: DocLayout,
-    referenced: HashSet<usize>,
+    root: &'t Node,
+    /// The anchors some alias refers to, collected on the first anchor met.
+    referenced: Option<HashSet<usize>>,
     edits: Vec<Edit>,
     /// Whether an insertion already added the missing final line break.
     eof_broken: std::cell::Cell<bool>,
@@ -118,7 +116,7 @@ struct Editor<'t> {
 
 impl<'t> Editor<'t> {
     fn node(&mut self, node: &'t Node, planned: &Value, ptr: &mut String, ctx: Ctx) -> Result<(), ApplyError> {
-        let ctx = Ctx { shared: ctx.shared || node.anchor.is_some_and(|a| self.referenced.contains(&a)), ..ctx };
+        let ctx = Ctx { shared: ctx.shared || node.anchor.is_some_and(|a| self.is_referenced(a)), ..ctx };
         match &node.kind {
             NodeKind::Alias(_) => {
                 if !self.sem.equals(node, planned)? {
@@ -140,6 +138,21 @@ impl<'t> Editor<'t> {
                 self.sequence(node, *layout, items, want, ptr, ctx)
             }
         }
+    }
+
+    fn is_referenced(&mut self, anchor: usize) -> bool {
+        let root = self.root;
+        self.referenced
+            .get_or_insert_with(|| {
+                let mut referenced = HashSet::new();
+                root.walk(&mut |n| {
+                    if let NodeKind::Alias(id) = n.kind {
+                        referenced.insert(id);
+                    }
+                });
+                referenced
+            })
+            .contains(&anchor)
     }
 
     fn push(&mut self, ctx: Ctx, ptr: &str, span: Span, text: String) -> Result<(), ApplyError> {
@@ -216,10 +229,12 @@ impl<'t> Editor<'t> {
         ctx: Ctx,
     ) -> Result<(), ApplyError> {
         let in_flow = ctx.in_flow || layout == Layout::Flow;
-        let mut direct = HashSet::new();
+        let mut keys: Vec<Cow<'t, str>> = Vec::with_capacity(entries.len());
         let mut merged = Map::new();
+        let mut simple = true;
         for e in entries {
             if e.key.is_merge_key() {
+                simple = false;
                 if let Value::Object(m) = self.sem.value(&e.value)? {
                     for (k, v) in m {
                         merged.entry(k).or_insert(v);
@@ -234,22 +249,31 @@ impl<'t> Editor<'t> {
                 continue;
             }
             let key = match &e.key.kind {
-                NodeKind::Scalar { value, style, tag } => key_str(value, *style, tag.as_deref()).into_owned(),
-                _ => key_string(&self.sem.value(&e.key)?),
+                NodeKind::Scalar { value, style, tag } => key_str(value, *style, tag.as_deref()),
+                _ => {
+                    simple = false;
+                    Cow::Owned(key_string(&self.sem.value(&e.key)?))
+                }
             };
             let len = ptr.len();
             push_token(ptr, &key);
-            let Some(v) = want.get(&key) else {
+            let Some(v) = want.get(key.as_ref()) else {
                 return self.unsupported(ptr, "removing a key is not supported");
             };
             let owner_col = (!in_flow).then(|| column(self.text, e.key.span.start));
             self.node(&e.value, v, ptr, Ctx { owner_col, in_flow, ..ctx })?;
-            direct.insert(key);
+            keys.push(key);
             ptr.truncate(len);
         }
+        // Scalar keys are unique (the reader saw to it) and each was found in
+        // the plan: if the plan has as many, none is new.
+        if simple && want.len() == keys.len() {
+            return Ok(());
+        }
+        let direct: HashSet<&str> = keys.iter().map(|k| k.as_ref()).collect();
         let mut new = Vec::new();
         for (k, v) in want {
-            if direct.contains(k) {
+            if direct.contains(k.as_str()) {
                 continue;
             }
             match merged.get(k) {
@@ -258,7 +282,7 @@ impl<'t> Editor<'t> {
                 None => new.push((k, v)),
             }
         }
-        if let Some(k) = merged.keys().find(|k| !direct.contains(*k) && !want.contains_key(*k)) {
+        if let Some(k) = merged.keys().find(|k| !direct.contains(k.as_str()) && !want.contains_key(*k)) {
             return self.unsupported(&format!("{ptr}/{}", escape(k)), "removing a merged key is not supported");
         }
         if new.is_empty() {

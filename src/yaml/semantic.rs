@@ -12,7 +12,10 @@ use std::collections::HashMap;
 
 /// Converts nodes of one document, remembering its anchors.
 pub struct Semantic<'d> {
-    anchors: HashMap<usize, &'d Node>,
+    root: &'d Node,
+    /// The anchored nodes, collected on the first alias met (most
+    /// documents have none, and walking every tree for them was measurable).
+    anchors: Option<HashMap<usize, &'d Node>>,
     /// Nodes still allowed to be produced by expanding aliases.
     alias_budget: usize,
     /// The alias being expanded, for pointing at it when the budget runs out.
@@ -21,16 +24,26 @@ pub struct Semantic<'d> {
 }
 
 impl<'d> Semantic<'d> {
-    /// Prepare to read the document rooted at `root` (its anchors are
-    /// collected up front so that any node can be converted on its own).
+    /// Prepare to read the document rooted at `root` (any node of it can
+    /// then be converted on its own: aliases are looked up in the whole
+    /// document).
     pub fn new(root: &'d Node, text: &'d str, max_alias_nodes: usize) -> Self {
-        let mut anchors = HashMap::new();
-        root.walk(&mut |n| {
-            if let Some(id) = n.anchor {
-                anchors.insert(id, n);
-            }
+        Semantic { root, anchors: None, alias_budget: max_alias_nodes, alias_at: 0, text }
+    }
+
+    /// The node anchor `id` names.
+    fn anchored(&mut self, id: usize) -> Option<&'d Node> {
+        let root = self.root;
+        let anchors = self.anchors.get_or_insert_with(|| {
+            let mut anchors = HashMap::new();
+            root.walk(&mut |n| {
+                if let Some(id) = n.anchor {
+                    anchors.insert(id, n);
+                }
+            });
+            anchors
         });
-        Semantic { anchors, alias_budget: max_alias_nodes, alias_at: 0, text }
+        anchors.get(&id).copied()
     }
 
     /// Check, without building any value, that expanding the document's
@@ -125,11 +138,6 @@ impl<'d> Semantic<'d> {
         })
     }
 
-    /// The node an alias refers to.
-    pub fn target(&self, id: usize) -> Option<&'d Node> {
-        self.anchors.get(&id).copied()
-    }
-
     pub fn value(&mut self, node: &'d Node) -> Result<Value, ParseError> {
         self.convert(node, false)
     }
@@ -178,7 +186,7 @@ impl<'d> Semantic<'d> {
                 Value::Object(map)
             }
             NodeKind::Alias(id) => {
-                let target = self.anchors.get(id).copied().ok_or_else(|| {
+                let target = self.anchored(*id).ok_or_else(|| {
                     let (line, col) = super::line_col(self.text, node.span.start);
                     ParseError::at(line, col, "alias refers to an unknown anchor")
                 })?;
