@@ -12,6 +12,7 @@
 //! before it, is done, holding only a batch at a time.
 
 pub mod document;
+pub mod ordered;
 
 use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
@@ -151,16 +152,15 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
     Ok(out.remove(0))
 }
 
-/// How much text one parallel batch holds while streaming.
-const BATCH_BYTES: usize = 4 << 20;
-/// Chunks hold up to `read::split::MAX_DOCS` small documents each.
-const BATCH_CHUNKS: usize = 64;
+/// Chunks read and not yet written while streaming (each about 64 KB,
+/// unless one document is larger): the bound on memory in flight.
+const WINDOW: usize = 64;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
-/// any malformed input before `sink` sees anything), then pass 2, batch by
-/// batch, calling `sink(input index, chunk)` in stream order. Each outcome's
-/// `before`/`after` are null.
-pub fn stream<E: From<Error>>(
+/// any malformed input before `sink` sees anything), then pass 2, calling
+/// `sink(input index, chunk)` in stream order. Both passes run on every
+/// core (see [`ordered`]). Each outcome's `before`/`after` are null.
+pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
     mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
@@ -168,71 +168,56 @@ pub fn stream<E: From<Error>>(
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
     let io = index_options(opts, &map);
+    let threads = rayon::current_num_threads();
     let mut index = Index::default();
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
-    for_each_batch(inputs, |s, first, batch| -> Result<(), E> {
-        let parts = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, chunk)| index_chunk(chunk, inputs[s].name(), doc_key(s, first + i, 0), opts, &io))
-            .collect();
-        for (p, info) in in_order(parts)? {
-            index.merge(p);
+    ordered::run(
+        chunks(inputs),
+        threads,
+        WINDOW,
+        |_, (s, c, chunk)| {
+            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, r)).map_err(E::from)
+        },
+        |_, (s, (part, info))| {
+            index.merge(part);
             infos[s].push(info);
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     let port_plan = plan.map(|(strategy, _)| plan_stream(&index, strategy)).unwrap_or_default();
     drop(index);
-    for_each_batch(inputs, |s, first, batch| -> Result<(), E> {
-        let outcomes = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, chunk)| {
-                let info = infos[s].get(first + i).copied();
-                harden_chunk(chunk, inputs[s].name(), doc_key(s, first + i, 0), opts, &port_plan, false, info)
-            })
-            .collect();
-        for o in in_order(outcomes)? {
-            sink(s, o)?;
-        }
-        Ok(())
-    })
+    ordered::run(
+        chunks(inputs),
+        threads,
+        WINDOW,
+        |_, (s, c, chunk)| {
+            let info = infos[s].get(c).copied();
+            let name = inputs[s].name();
+            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &port_plan, false, info).map(|o| (s, o)).map_err(E::from)
+        },
+        |_, (s, outcome)| sink(s, outcome),
+    )
 }
 
-/// Run `f(input index, index of the batch's first chunk, batch)` over every
-/// input's chunks, a bounded batch at a time.
-fn for_each_batch<'i, E: From<Error>>(
+/// Every input's chunks in order, each with its input's index and its own:
+/// text in memory is cut where it lies, files are read a chunk at a time.
+fn chunks<'i, E: From<Error>>(
     inputs: &'i [Input],
-    mut f: impl FnMut(usize, usize, &[Chunk<'i>]) -> Result<(), E>,
-) -> Result<(), E> {
-    for (s, input) in inputs.iter().enumerate() {
-        let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, ReadError>> + 'i> = match input {
+) -> impl Iterator<Item = Result<(usize, usize, Chunk<'i>), E>> + Send + 'i {
+    inputs.iter().enumerate().flat_map(|(s, input)| {
+        let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, Error>> + Send + 'i> = match input {
             Input::Text(src) => Box::new(split(&src.text).into_iter().map(Ok)),
-            Input::File { name, path } => {
-                let file = std::fs::File::open(path)
-                    .map_err(|source| Error::Read(ReadError::Io { name: name.clone(), source }))?;
-                let chunks = ReaderChunks::new(std::io::BufReader::with_capacity(1 << 20, file), name);
-                Box::new(chunks.map(|c| c.map(|c| Chunk { text: c.text, offset: c.offset, line: c.line })))
-            }
+            Input::File { name, path } => match std::fs::File::open(path) {
+                Ok(file) => Box::new(
+                    ReaderChunks::new(std::io::BufReader::with_capacity(1 << 20, file), name)
+                        .map(|c| c.map_err(Error::Read)),
+                ),
+                Err(source) => {
+                    Box::new(std::iter::once(Err(Error::Read(ReadError::Io { name: name.clone(), source }))))
+                }
+            },
         };
-        let mut batch: Vec<Chunk<'i>> = Vec::new();
-        let (mut bytes, mut first) = (0, 0);
-        for chunk in chunks {
-            let chunk = chunk.map_err(Error::Read)?;
-            bytes += chunk.text.len();
-            batch.push(chunk);
-            if bytes >= BATCH_BYTES || batch.len() >= BATCH_CHUNKS {
-                f(s, first, &batch)?;
-                first += batch.len();
-                batch.clear();
-                bytes = 0;
-            }
-        }
-        if !batch.is_empty() {
-            f(s, first, &batch)?;
-        }
-    }
-    Ok(())
+        chunks.enumerate().map(move |(c, chunk)| chunk.map(|chunk| (s, c, chunk)).map_err(E::from))
+    })
 }
