@@ -223,7 +223,7 @@ fn finish(
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream(&sources, opts)?;
+    let outcomes = pipeline::harden_stream_keeping(&sources, opts, review.values())?;
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {

@@ -156,6 +156,15 @@ impl Review {
         self.yaml() && !self.check && !self.diff && self.stdout.is_none_or(|k| k == OutputKind::Yaml)
     }
 
+    /// Whether the run must keep each document's values: patches and
+    /// reports are computed from them.
+    pub fn values(&self) -> harden::pipeline::Values {
+        match self.stdout {
+            Some(OutputKind::Patch | OutputKind::Report) => harden::pipeline::Values::Keep,
+            _ => harden::pipeline::Values::Drop,
+        }
+    }
+
     pub fn yaml(&self) -> bool {
         match self.stdout {
             None => !self.check,

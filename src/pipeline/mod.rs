@@ -76,6 +76,18 @@ impl DocOutcome {
 pub struct SourceOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
+    /// Each chunk's length in the source and in the output and how many
+    /// documents it holds, in order: the pieces that line up between the
+    /// two (for diffing a piece at a time).
+    pub pieces: Vec<Piece>,
+}
+
+/// One chunk's place in a source and in its output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    pub old_len: usize,
+    pub new_len: usize,
+    pub docs: usize,
 }
 
 /// An input for [`stream`]: text already in memory (stdin), or a file read
@@ -110,8 +122,24 @@ fn in_order<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
     results.into_iter().collect()
 }
 
-/// Harden a whole stream of sources held in memory.
+/// Whether outcomes carry each document's meaning before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// For patches, reports and KRM results.
+    Keep,
+    /// For diffs, `--check` and `--in-place`, which need only the texts and
+    /// plans: holding every document's values twice costs more than the run.
+    Drop,
+}
+
+/// Harden a whole stream of sources held in memory, keeping every
+/// document's values.
 pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOutcome>, Error> {
+    harden_stream_keeping(sources, opts, Values::Keep)
+}
+
+/// Harden a whole stream of sources held in memory.
+pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let port_plan = match strategy(opts) {
         Some((strategy, map)) => {
@@ -134,10 +162,15 @@ pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOut
         let outcomes = chunks
             .par_iter()
             .enumerate()
-            .map(|(c, chunk)| harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, true, None))
+            .map(|(c, chunk)| {
+                let keep = values == Values::Keep;
+                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, keep, None)
+            })
             .collect();
-        let mut source = SourceOutcome { output: String::with_capacity(src.text.len()), docs: Vec::new() };
-        for o in in_order(outcomes)? {
+        let mut source =
+            SourceOutcome { output: String::with_capacity(src.text.len()), docs: Vec::new(), pieces: Vec::new() };
+        for (o, chunk) in in_order(outcomes)?.into_iter().zip(chunks) {
+            source.pieces.push(Piece { old_len: chunk.text.len(), new_len: o.output.len(), docs: o.docs.len() });
             source.output.push_str(&o.output);
             source.docs.extend(o.docs);
         }
