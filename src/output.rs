@@ -160,7 +160,7 @@ impl Review {
     /// reports are computed from them.
     pub fn values(&self) -> harden::pipeline::Values {
         match self.stdout {
-            Some(OutputKind::Patch | OutputKind::Report) => harden::pipeline::Values::Keep,
+            Some(OutputKind::Patch | OutputKind::Report) => harden::pipeline::Values::Reduce(write::keep_for_review),
             _ => harden::pipeline::Values::Drop,
         }
     }

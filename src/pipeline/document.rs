@@ -3,7 +3,7 @@
 //! changes filed for it) → apply → verify. Chunks are independent, so they
 //! run in parallel.
 
-use super::{DocOutcome, Error, Options};
+use super::{DocOutcome, Error, Options, Values};
 use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
@@ -100,18 +100,20 @@ pub fn index_chunk(
     Ok((index, info))
 }
 
-/// Pass 2: harden the chunk. With `keep_values` the outcome carries each
-/// document's meaning before and after (for patches and reports); without,
-/// those are null, to keep memory flat while streaming.
+/// Pass 2: harden the chunk. Unless `keep` is `Drop`, the outcome
+/// carries each document's meaning before and after (for patches, reports
+/// and KRM results), as `keep` says; else those are null, to keep memory
+/// flat while streaming.
 pub fn harden_chunk(
     chunk: &Chunk,
     name: &str,
     key: usize,
     opts: &Options,
     ports: &PortPlan,
-    keep_values: bool,
+    keep: Values,
     info: Option<ChunkInfo>,
 ) -> Result<ChunkOutcome, Error> {
+    let keep_values = !matches!(keep, Values::Drop);
     let text: &str = &chunk.text;
     // Pass 1 saw nothing here a rule or a port change can touch: the text
     // goes through as it is, unparsed.
@@ -168,7 +170,7 @@ pub fn harden_chunk(
             Some(before) => (before, after),
             None => (Value::Null, Value::Null),
         };
-        outcomes.push(DocOutcome {
+        let mut outcome = DocOutcome {
             start: chunk.offset + doc.start,
             end: chunk.offset + doc.end,
             line,
@@ -177,7 +179,11 @@ pub fn harden_chunk(
             after,
             refused,
             edits: absolute,
-        });
+        };
+        if let Values::Reduce(reduce) = keep {
+            reduce(&mut outcome);
+        }
+        outcomes.push(outcome);
     }
     let output = if all_edits.is_empty() { text.to_string() } else { apply::splice(text, &all_edits) };
     Ok(ChunkOutcome { output, docs: outcomes })

@@ -123,12 +123,16 @@ fn in_order<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
 }
 
 /// Whether outcomes carry each document's meaning before and after.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Values {
-    /// For patches, reports and KRM results.
+    /// Whole (KRM results).
     Keep,
+    /// Kept, then cut down by the given function to what the caller needs,
+    /// in the worker, as each document is done (patches and reports: the
+    /// values of a whole big stream, twice, cost more than the run).
+    Reduce(fn(&mut DocOutcome)),
     /// For diffs, `--check` and `--in-place`, which need only the texts and
-    /// plans: holding every document's values twice costs more than the run.
+    /// plans.
     Drop,
 }
 
@@ -162,10 +166,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
         let outcomes = chunks
             .par_iter()
             .enumerate()
-            .map(|(c, chunk)| {
-                let keep = values == Values::Keep;
-                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, keep, None)
-            })
+            .map(|(c, chunk)| harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, values, None))
             .collect();
         let mut source =
             SourceOutcome { output: String::with_capacity(src.text.len()), docs: Vec::new(), pieces: Vec::new() };
@@ -187,7 +188,7 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
 
 /// Chunks read and not yet written while streaming (each about 64 KB,
 /// unless one document is larger): the bound on memory in flight.
-const WINDOW: usize = 64;
+const WINDOW: usize = 16;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
 /// any malformed input before `sink` sees anything), then pass 2, calling
@@ -227,7 +228,9 @@ pub fn stream<E: From<Error> + Send>(
         |_, (s, c, chunk)| {
             let info = infos[s].get(c).copied();
             let name = inputs[s].name();
-            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &port_plan, false, info).map(|o| (s, o)).map_err(E::from)
+            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &port_plan, Values::Drop, info)
+                .map(|o| (s, o))
+                .map_err(E::from)
         },
         |_, (s, outcome)| sink(s, outcome),
     )

@@ -8,6 +8,7 @@ use crate::pipeline::DocOutcome;
 pub use crate::yaml::LineIndex;
 use crate::yaml::{Document, Limits, Node, NodeKind, parse_stream};
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// One source, its documents parsed again for their spans, one at a time
 /// and only when asked (reports walk documents in order; holding every
@@ -15,9 +16,9 @@ use std::cell::RefCell;
 /// all up front in parallel was slower for it, not faster).
 pub struct Located<'a> {
     pub text: &'a str,
-    pub lines: LineIndex,
+    pub lines: Arc<LineIndex>,
     /// Each document's byte range, from the pipeline's outcomes.
-    regions: Vec<(usize, usize)>,
+    regions: Arc<Vec<(usize, usize)>>,
     limits: Limits,
     /// The last document parsed: (index, its tree with absolute spans).
     current: RefCell<Option<(usize, Option<Document>)>>,
@@ -26,7 +27,25 @@ pub struct Located<'a> {
 impl<'a> Located<'a> {
     pub fn new(text: &'a str, docs: &[DocOutcome], limits: &Limits) -> Self {
         let regions: Vec<(usize, usize)> = docs.iter().map(|d| (d.start, d.end)).collect();
-        Located { text, lines: LineIndex::new(text), regions, limits: limits.clone(), current: RefCell::new(None) }
+        Located {
+            text,
+            lines: Arc::new(LineIndex::new(text)),
+            regions: Arc::new(regions),
+            limits: limits.clone(),
+            current: RefCell::new(None),
+        }
+    }
+
+    /// Another reader of the same source with its own parsed document, for
+    /// another thread.
+    pub fn again(&self) -> Located<'a> {
+        Located {
+            text: self.text,
+            lines: Arc::clone(&self.lines),
+            regions: Arc::clone(&self.regions),
+            limits: self.limits.clone(),
+            current: RefCell::new(None),
+        }
     }
 
     /// Run `f` on document `doc`'s tree, parsing it if it is not the last one asked for.
@@ -92,7 +111,7 @@ mod tests {
     fn located<'t>(text: &'t str) -> Located<'t> {
         let docs = crate::yaml::parse_stream(text, &Limits::default()).expect("parses");
         let mut l = Located::new(text, &[], &Limits::default());
-        l.regions = docs.iter().map(|d| (d.start, d.end)).collect();
+        l.regions = Arc::new(docs.iter().map(|d| (d.start, d.end)).collect());
         l
     }
 

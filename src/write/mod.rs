@@ -57,6 +57,65 @@ pub fn needs_attention(outcomes: &[SourceOutcome]) -> bool {
     })
 }
 
+/// Cut a document's values down to what patches and reports read of them
+/// (`pipeline::Values::Reduce`): where before and after agree, both become
+/// null (a patch is the difference, which stays exactly as it was); each
+/// resource's metadata (origins, Namespace labels), and the whole of a
+/// resource with blockers or left alone (reports point into it), stay as
+/// they are.
+pub fn keep_for_review(doc: &mut DocOutcome) {
+    let keep: Vec<String> = doc
+        .plan
+        .resources
+        .iter()
+        .flat_map(|r| {
+            let whole = !r.blockers.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
+            if whole { vec![r.base.clone()] } else { vec![format!("{}/metadata", r.base)] }
+        })
+        .collect();
+    prune(&mut doc.before, &mut doc.after, &mut String::new(), &keep);
+}
+
+/// Null out what `before` and `after` agree on, below `path`, except the
+/// pointers in `keep` (and what lies below them).
+fn prune(before: &mut Value, after: &mut Value, path: &mut String, keep: &[String]) {
+    if keep.iter().any(|k| k == path) {
+        return;
+    }
+    if before == after {
+        // Keep what leads to a kept pointer.
+        if !keep.iter().any(|k| k.starts_with(path.as_str()) && k[path.len()..].starts_with('/')) {
+            *before = Value::Null;
+            *after = Value::Null;
+            return;
+        }
+    }
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            for (k, bv) in b.iter_mut() {
+                if let Some(av) = a.get_mut(k) {
+                    let len = path.len();
+                    path.push('/');
+                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    prune(bv, av, path, keep);
+                    path.truncate(len);
+                }
+            }
+        }
+        // Element by element where a patch compares them so: lists of one
+        // length, or one extending the other.
+        (Value::Array(b), Value::Array(a)) if a.len() == b.len() || a.starts_with(b) || b.starts_with(a) => {
+            for (i, (bv, av)) in b.iter_mut().zip(a.iter_mut()).enumerate() {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                prune(bv, av, path, keep);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `{apiVersion, kind, namespace, name}` of a resource, as patches and
 /// reports name it (namespace and name left out when the object has none).
 pub fn resource_ref(id: &ResourceId) -> Value {
@@ -70,4 +129,61 @@ pub fn resource_ref(id: &ResourceId) -> Value {
         m.insert("name".into(), json!(name));
     }
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{DocPlan, ResourcePlan};
+
+    fn outcome(before: Value, after: Value, blocked: bool) -> DocOutcome {
+        let id = ResourceId { api_version: "apps/v1".into(), kind: "Deployment".into(), namespace: None, name: None };
+        let blockers = if blocked {
+            vec![crate::plan::change::Blocker { container: None, what: "x".into(), control: "y".into() }]
+        } else {
+            Vec::new()
+        };
+        let r = ResourcePlan {
+            id,
+            base: String::new(),
+            pods: 1,
+            changes: Vec::new(),
+            notes: Vec::new(),
+            blockers,
+            withheld: 0,
+            skipped: None,
+        };
+        let plan = DocPlan { resources: vec![r] };
+        DocOutcome { start: 0, end: 0, line: 1, plan, before, after, refused: None, edits: Vec::new() }
+    }
+
+    #[test]
+    fn review_values_keep_the_patch_and_the_metadata_and_drop_the_rest() {
+        let before = json!({
+            "metadata": {"name": "w", "annotations": {"a": "b"}},
+            "spec": {"template": {"spec": {
+                "containers": [{"name": "c", "env": [{"name": "E", "value": "1"}], "ports": [1]}],
+                "volumes": [{"name": "v"}]
+            }}}
+        });
+        let mut after = before.clone();
+        after["spec"]["template"]["spec"]["containers"][0]["securityContext"] = json!({"runAsNonRoot": true});
+        after["spec"]["template"]["spec"]["containers"][0]["ports"] = json!([1, 2]);
+        after["spec"]["template"]["spec"]["volumes"] = json!([{"name": "v"}, {"name": "t"}]);
+        let patch = patch::diff(&before, &after);
+        let mut doc = outcome(before, after, false);
+        keep_for_review(&mut doc);
+        assert_eq!(patch::diff(&doc.before, &doc.after), patch, "the patch is unchanged");
+        assert_eq!(doc.before["metadata"], json!({"name": "w", "annotations": {"a": "b"}}));
+        assert_eq!(doc.before["spec"]["template"]["spec"]["containers"][0]["env"], Value::Null);
+        assert_eq!(doc.before["spec"]["template"]["spec"]["volumes"][0], Value::Null);
+    }
+
+    #[test]
+    fn review_values_keep_a_blocked_resource_whole() {
+        let before = json!({"metadata": {"name": "w"}, "spec": {"hostNetwork": true, "x": [1]}});
+        let mut doc = outcome(before.clone(), before.clone(), true);
+        keep_for_review(&mut doc);
+        assert_eq!(doc.before, before);
+    }
 }

@@ -15,6 +15,7 @@ use crate::plan::ResourcePlan;
 use crate::plan::change::{Control, Op};
 use crate::pointer::Pointer;
 use crate::pss::Level;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -119,19 +120,36 @@ const HARDEN_DEFAULT: &str = "harden default";
 pub fn build(run: &Run) -> Report {
     let mut findings = Vec::new();
     let mut summary = Summary::default();
-    let mut origins = OriginFiles::default();
     for (src, outcome) in run.sources.iter().zip(run.outcomes) {
         let located = Located::new(&src.text, &outcome.docs, &run.limits);
-        for (index, doc) in outcome.docs.iter().enumerate() {
-            summary.documents += 1;
-            let mut ctx = DocCtx { run, located: &located, name: &src.name, index, doc, origins: &mut origins };
-            if let Some(why) = &doc.refused {
-                findings.push(ctx.refused(why));
-            }
-            for r in &doc.plan.resources {
-                summary.resources_changed += usize::from(!r.changes.is_empty());
-                ctx.resource(r, &mut findings);
-            }
+        // Documents in parallel, a run of them per task, each task with its
+        // own parsed document and origin files; findings stay in order.
+        const RUN: usize = 64;
+        let tasks: Vec<(usize, &[DocOutcome], Located)> =
+            outcome.docs.chunks(RUN).enumerate().map(|(i, docs)| (i * RUN, docs, located.again())).collect();
+        let parts: Vec<(Vec<Finding>, usize)> = tasks
+            .into_par_iter()
+            .map(|(first, docs, located)| {
+                let (mut found, mut changed) = (Vec::new(), 0);
+                let mut origins = OriginFiles::default();
+                for (i, doc) in docs.iter().enumerate() {
+                    let index = first + i;
+                    let mut ctx = DocCtx { run, located: &located, name: &src.name, index, doc, origins: &mut origins };
+                    if let Some(why) = &doc.refused {
+                        found.push(ctx.refused(why));
+                    }
+                    for r in &doc.plan.resources {
+                        changed += usize::from(!r.changes.is_empty());
+                        ctx.resource(r, &mut found);
+                    }
+                }
+                (found, changed)
+            })
+            .collect();
+        summary.documents += outcome.docs.len();
+        for (found, changed) in parts {
+            findings.extend(found);
+            summary.resources_changed += changed;
         }
     }
     for f in &findings {
