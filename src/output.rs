@@ -185,14 +185,11 @@ impl Review {
                 out.text(&write::diff::render(run, colour(self.color, io::stdout().is_terminal())))
             }
             Some(OutputKind::Patch) => out.text(&write::patch::render(run)),
-            Some(OutputKind::Report) => {
-                let report = write::report::build(run);
-                out.text(&match self.format {
-                    ReportFormat::Text => write::text::render(&report),
-                    ReportFormat::Json => write::report::json(&report),
-                    ReportFormat::Sarif => write::sarif::render(&report),
-                })
-            }
+            Some(OutputKind::Report) => out.text(&match self.format {
+                ReportFormat::Text => write::text::render_run(run),
+                ReportFormat::Json => write::report::json_of(run),
+                ReportFormat::Sarif => write::sarif::render(&write::report::build(run)),
+            }),
         }
     }
 

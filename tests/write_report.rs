@@ -135,3 +135,49 @@ fn report_controls_are_honest_on_the_corpus() {
     eprintln!("checked the control of {checked} changes");
     assert!(checked > 300);
 }
+
+/// Reports are made a run of documents at a time (so that a big stream's
+/// findings are never all held): what they print must be exactly the
+/// report of all the findings at once, across the runs' boundaries.
+#[test]
+fn reports_made_in_parts_equal_the_whole_report() {
+    use harden::pipeline::{Options, harden_stream};
+    use harden::plan::PlanOptions;
+    use harden::profile::Profile;
+    use harden::pss::Version;
+    use harden::read::Source;
+    use harden::write::{Run, report, text};
+    let small = std::fs::read_to_string(fixture("small.yaml")).expect("fixture");
+    let system = std::fs::read_to_string(fixture("system.yaml")).expect("fixture");
+    let mut stream = String::new();
+    for i in 0..150 {
+        let one = if i % 3 == 0 { &system } else { &small };
+        stream.push_str(&format!("---\n# document {i}\n{}", one.replace("name: ", &format!("name: n{i}-"))));
+    }
+    let profile = Profile::load("restricted").expect("profile");
+    let kinds = harden::workload::built_in_kinds();
+    let plan = PlanOptions {
+        profile: &profile,
+        kinds: &kinds,
+        version: Version::LATEST,
+        partial: false,
+        exceptions: &[],
+        ports: None,
+    };
+    let opts = Options { plan, limits: Default::default() };
+    let sources = vec![Source { name: "s.yaml".into(), path: None, text: stream }];
+    let outcomes = harden_stream(&sources, &opts).expect("hardens");
+    let run = Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level: profile.level,
+        version: Version::LATEST,
+        partial: false,
+        limits: Default::default(),
+        origin_root: None,
+    };
+    let whole = report::build(&run);
+    assert!(whole.findings.len() > 1000, "enough findings to cross parts: {}", whole.findings.len());
+    assert_eq!(text::render_run(&run), text::render(&whole));
+    assert_eq!(report::json_of(&run), report::json(&whole));
+}

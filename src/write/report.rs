@@ -118,19 +118,27 @@ const HARDEN_DEFAULT: &str = "harden default";
 
 /// The findings of a run, in stream order.
 pub fn build(run: &Run) -> Report {
-    let mut findings = Vec::new();
+    let (summary, parts) = build_in_parts(run, <[Finding]>::to_vec);
+    Report { level: run.level, pss_version: run.version.to_string(), summary, findings: parts.concat() }
+}
+
+/// The findings of a run a run of documents at a time, in parallel, each
+/// run's findings handed to `part` as soon as they are made (so that a big
+/// stream's findings are never all held at once): the summary, and what
+/// `part` made of each run, in stream order.
+pub fn build_in_parts<T: Send>(run: &Run, part: impl Fn(&[Finding]) -> T + Sync) -> (Summary, Vec<T>) {
+    const RUN: usize = 64;
     let mut summary = Summary::default();
+    let mut parts = Vec::new();
     for (src, outcome) in run.sources.iter().zip(run.outcomes) {
         let located = Located::new(&src.text, &outcome.docs, &run.limits);
-        // Documents in parallel, a run of them per task, each task with its
-        // own parsed document and origin files; findings stay in order.
-        const RUN: usize = 64;
+        // Each task with its own parsed document and origin files.
         let tasks: Vec<(usize, &[DocOutcome], Located)> =
             outcome.docs.chunks(RUN).enumerate().map(|(i, docs)| (i * RUN, docs, located.again())).collect();
-        let parts: Vec<(Vec<Finding>, usize)> = tasks
+        let done: Vec<(Summary, T)> = tasks
             .into_par_iter()
             .map(|(first, docs, located)| {
-                let (mut found, mut changed) = (Vec::new(), 0);
+                let (mut found, mut counts) = (Vec::new(), Summary::default());
                 let mut origins = OriginFiles::default();
                 for (i, doc) in docs.iter().enumerate() {
                     let index = first + i;
@@ -139,31 +147,48 @@ pub fn build(run: &Run) -> Report {
                         found.push(ctx.refused(why));
                     }
                     for r in &doc.plan.resources {
-                        changed += usize::from(!r.changes.is_empty());
+                        counts.resources_changed += usize::from(!r.changes.is_empty());
                         ctx.resource(r, &mut found);
                     }
                 }
-                (found, changed)
+                counts.documents = docs.len();
+                counts.count(&found);
+                (counts, part(&found))
             })
             .collect();
-        summary.documents += outcome.docs.len();
-        for (found, changed) in parts {
-            findings.extend(found);
-            summary.resources_changed += changed;
-        }
-    }
-    for f in &findings {
-        match f.kind {
-            Kind::Change if f.pss_check.is_some() => summary.pss_changes += 1,
-            Kind::Change => summary.harden_default_changes += 1,
-            Kind::Violation => summary.violations += 1,
-            Kind::Withheld => summary.withheld += f.count.unwrap_or(0),
-            Kind::Namespace => summary.namespaces_below_level += 1,
-            Kind::Note | Kind::Warning | Kind::Skipped => {}
+        for (counts, made) in done {
+            summary.add(&counts);
+            parts.push(made);
         }
     }
     summary.changes = summary.pss_changes + summary.harden_default_changes;
-    Report { level: run.level, pss_version: run.version.to_string(), summary, findings }
+    (summary, parts)
+}
+
+impl Summary {
+    /// Count findings by kind.
+    fn count(&mut self, findings: &[Finding]) {
+        for f in findings {
+            match f.kind {
+                Kind::Change if f.pss_check.is_some() => self.pss_changes += 1,
+                Kind::Change => self.harden_default_changes += 1,
+                Kind::Violation => self.violations += 1,
+                Kind::Withheld => self.withheld += f.count.unwrap_or(0),
+                Kind::Namespace => self.namespaces_below_level += 1,
+                Kind::Note | Kind::Warning | Kind::Skipped => {}
+            }
+        }
+    }
+
+    fn add(&mut self, other: &Summary) {
+        self.documents += other.documents;
+        self.resources_changed += other.resources_changed;
+        self.pss_changes += other.pss_changes;
+        self.harden_default_changes += other.harden_default_changes;
+        self.violations += other.violations;
+        self.withheld += other.withheld;
+        self.namespaces_below_level += other.namespaces_below_level;
+    }
 }
 
 /// One document being reported.
@@ -408,6 +433,50 @@ pub fn json(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+/// The JSON report of a run, made a run of documents at a time: the same
+/// text as [`json`] of [`build`], without holding every finding.
+pub fn json_of(run: &Run) -> String {
+    let (summary, parts) = build_in_parts(run, |found| {
+        let mut out = Indented(Vec::new());
+        for f in found {
+            // A finding at the depth the whole report puts it.
+            out.0.extend_from_slice(if out.0.is_empty() { b"    " } else { b",\n    " });
+            let _ = serde_json::to_writer_pretty(&mut out, f);
+        }
+        String::from_utf8(out.0).unwrap_or_default()
+    });
+    let findings: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    let head = Report { level: run.level, pss_version: run.version.to_string(), summary, findings: Vec::new() };
+    let mut s = serde_json::to_string_pretty(&head).unwrap_or_else(|_| "{}".into());
+    if !findings.is_empty() {
+        // `"findings": []` closes the object; put the findings inside.
+        let Some(at) = s.rfind("[]") else { return json(&head) };
+        s.replace_range(at..at + 2, &format!("[\n{}\n  ]", findings.join(",\n")));
+    }
+    s.push('\n');
+    s
+}
+
+/// Bytes with every line after the first indented by four spaces (JSON
+/// strings hold no raw line breaks, so every one is the layout's).
+struct Indented(Vec<u8>);
+
+impl std::io::Write for Indented {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.0.push(b);
+            if b == b'\n' {
+                self.0.extend_from_slice(b"    ");
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! reason indented below it, the origin file when the stream names one, and
 //! a summary sentence. The findings come from [`super::report::build`].
 
-use super::report::{Kind, Report};
+use super::Run;
+use super::report::{Finding, Kind, Report};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -12,8 +13,30 @@ const HARDEN_DEFAULT: &str = "harden default";
 /// The report as text: `file:line: resource: what` lines, each followed by
 /// its rule, control and reason, then a summary.
 pub fn render(report: &Report) -> String {
+    let mut out = findings(&report.findings);
+    summary(&mut out, report);
+    out
+}
+
+/// The report of a run as text, made a run of documents at a time: the
+/// same text as [`render`] of `report::build`, without holding every finding.
+pub fn render_run(run: &Run) -> String {
+    let (summary_counts, parts) = super::report::build_in_parts(run, findings);
+    let mut out = parts.concat();
+    let head = Report {
+        level: run.level,
+        pss_version: run.version.to_string(),
+        summary: summary_counts,
+        findings: Vec::new(),
+    };
+    summary(&mut out, &head);
+    out
+}
+
+/// Two or three lines per finding.
+fn findings(found: &[Finding]) -> String {
     let mut out = String::new();
-    for f in &report.findings {
+    for f in found {
         let container = f.container.as_ref().map(|c| format!("container \"{c}\": ")).unwrap_or_default();
         let what = match f.kind {
             Kind::Change => format!(
@@ -43,6 +66,11 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "    from {}:{} ({})", o.file, o.line, o.via.unwrap_or(""));
         }
     }
+    out
+}
+
+/// The summary sentence.
+fn summary(out: &mut String, report: &Report) {
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -58,7 +86,6 @@ pub fn render(report: &Report) -> String {
         count(s.namespaces_below_level, "namespace"),
         report.level
     );
-    out
 }
 
 /// `1 change`, `2 changes`, `2 fixes`.
