@@ -17,6 +17,7 @@ pub mod ordered;
 use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
 use crate::ports::index::{Index, IndexOptions};
+use crate::ports::labels::Names;
 use crate::ports::{PortPlan, plan_stream};
 use crate::read::split::{Chunk, ReaderChunks, split};
 use crate::read::{ReadError, Source};
@@ -107,8 +108,8 @@ impl Input {
 }
 
 /// The port-index options for a run, if the profile handles ports.
-fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'o> {
-    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
+fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)], names: &'o Names) -> IndexOptions<'o> {
+    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial, names }
 }
 
 fn strategy(opts: &Options) -> Option<(crate::ports::Strategy, Vec<(u64, u64)>)> {
@@ -147,7 +148,8 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let port_plan = match strategy(opts) {
         Some((strategy, map)) => {
-            let io = index_options(opts, &map);
+            let names = Names::default();
+            let io = index_options(opts, &map, &names);
             let mut index = Index::default();
             for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
                 let parts = chunks
@@ -201,7 +203,8 @@ pub fn stream<E: From<Error> + Send>(
 ) -> Result<(), E> {
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
-    let io = index_options(opts, &map);
+    let names = Names::default();
+    let io = index_options(opts, &map, &names);
     let threads = rayon::current_num_threads();
     let mut index = Index::default();
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).

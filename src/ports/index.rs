@@ -4,12 +4,14 @@
 //! the index holds only what the port decisions need. Positions are
 //! (document, resource) so changes can be filed back into the right plan.
 
+use super::labels::{Labels, Names};
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note};
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
 use crate::pointer::Pointer;
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::sync::Arc;
 
 /// Where a resource is: its document's number in the stream and its index
 /// among that document's resources (a `List` has several).
@@ -35,8 +37,8 @@ pub struct LowPort {
 pub struct PodEntry {
     pub at: At,
     pub site: PodSite,
-    pub namespace: String,
-    pub labels: Map<String, Value>,
+    pub namespace: Arc<str>,
+    pub labels: Labels,
     /// Every containerPort the pod declares.
     pub declared: Vec<u64>,
     pub low: Vec<LowPort>,
@@ -45,8 +47,8 @@ pub struct PodEntry {
     /// Whether the pod already sets the unprivileged-port sysctl.
     pub sysctl_present: bool,
     /// What moving its ports would change inside its own document, worked
-    /// out while the document is at hand.
-    pub candidate: Candidate,
+    /// out while the document is at hand (boxed: most pods have none).
+    pub candidate: Box<Candidate>,
 }
 
 /// A pod's own side of a move: the new numbers, the edits inside the pod
@@ -65,8 +67,8 @@ pub struct ServiceEntry {
     pub at: At,
     /// Pointer to the resource in its document.
     pub base: String,
-    pub labels: Map<String, Value>,
-    pub namespace: String,
+    pub labels: Labels,
+    pub namespace: Arc<str>,
     pub name: String,
     pub selector: Option<Value>,
     pub headless: bool,
@@ -78,7 +80,7 @@ pub struct PolicyEntry {
     pub at: At,
     pub base: String,
     pub kind: String,
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub value: Value,
 }
 
@@ -95,6 +97,8 @@ pub struct IndexOptions<'a> {
     /// Old port → new port, from the profile.
     pub map: &'a [(u64, u64)],
     pub partial: bool,
+    /// Where the index keeps its strings, one copy each.
+    pub names: &'a Names,
 }
 
 /// Whether any pod of the document declares one of the privileged ports:
@@ -132,12 +136,12 @@ impl Index {
         for (r, (base, id)) in resources(value).into_iter().enumerate() {
             let at = At { doc, resource: r };
             let Some(resource) = value.at(&base) else { continue };
-            let namespace = id.namespace.clone().unwrap_or_default();
+            let namespace = opts.names.get(id.namespace.as_deref().unwrap_or_default());
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
                     base: base.clone(),
-                    labels: resource.at("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default(),
+                    labels: Labels::of(resource.at("/metadata/labels"), opts.names),
                     namespace: namespace.clone(),
                     name: id.name.clone().unwrap_or_default(),
                     selector: resource.at("/spec/selector").cloned(),
@@ -157,7 +161,7 @@ impl Index {
             }
             let frozen = plan.and_then(|p| p.resources.get(r)).and_then(|res| frozen_resource(res, opts.partial));
             for site in pod_sites(value, &base, &id, opts.kinds) {
-                if let Some(entry) = pod_entry(value, at, site, &namespace, opts.map, frozen.clone()) {
+                if let Some(entry) = pod_entry(value, at, site, &namespace, opts, frozen.clone()) {
                     self.pods.push(entry);
                 }
             }
@@ -180,12 +184,13 @@ fn pod_entry(
     doc: &Value,
     at: At,
     site: PodSite,
-    namespace: &str,
-    map: &[(u64, u64)],
+    namespace: &Arc<str>,
+    opts: &IndexOptions,
     frozen: Option<String>,
 ) -> Option<PodEntry> {
     let spec = doc.at(&site.spec)?;
-    let labels = doc.at(&format!("{}/labels", site.metadata)).and_then(Value::as_object).cloned().unwrap_or_default();
+    let map = opts.map;
+    let labels = Labels::of(doc.at(&format!("{}/labels", site.metadata)), opts.names);
     let mut declared = Vec::new();
     let mut lows = Vec::new();
     let mut host_port = false;
@@ -226,16 +231,16 @@ fn pod_entry(
     let mut entry = PodEntry {
         at,
         site,
-        namespace: namespace.to_string(),
+        namespace: Arc::clone(namespace),
         labels,
         declared,
         low: lows,
         frozen,
         sysctl_present,
-        candidate: Candidate::default(),
+        candidate: Box::default(),
     };
     if !entry.low.is_empty() && entry.frozen.is_none() {
-        entry.candidate = super::candidate(doc, &entry, map);
+        entry.candidate = Box::new(super::candidate(doc, &entry, map));
     }
     Some(entry)
 }

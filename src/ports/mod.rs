@@ -12,6 +12,7 @@
 //! document has been planned, because it needs the whole stream.
 
 pub mod index;
+pub mod labels;
 pub mod references;
 pub mod selection;
 pub mod selector;

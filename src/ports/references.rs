@@ -8,12 +8,13 @@
 use super::PortPlan;
 use super::change;
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
+use super::labels::Labels;
 use super::moved;
 use super::selector::label_selector_selects;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The pod ports a Service sends traffic to, where given by number
 /// (`targetPort`, or `port` when `targetPort` is absent).
@@ -153,7 +154,7 @@ fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {
         Some(sel) if sel.get("matchNames").is_some() => {
             sel.get("matchNames").and_then(Value::as_array).is_some_and(|n| n.iter().any(|x| x.as_str() == Some(ns)))
         }
-        _ => policy.namespace == ns,
+        _ => *policy.namespace == *ns,
     }
 }
 
@@ -229,10 +230,9 @@ fn network_policy(
 fn peer_selects_pod(peer: &Value, policy_ns: &str, pod: &PodEntry) -> bool {
     let Some(pod_sel) = peer.get("podSelector") else { return false };
     let ns_ok = match peer.get("namespaceSelector") {
-        None => policy_ns == pod.namespace,
+        None => policy_ns == &*pod.namespace,
         Some(ns_sel) => {
-            let mut ns_labels = Map::new();
-            ns_labels.insert("kubernetes.io/metadata.name".into(), json!(pod.namespace));
+            let ns_labels = Labels::single("kubernetes.io/metadata.name", &pod.namespace);
             label_selector_selects(Some(ns_sel), &ns_labels)
         }
     };

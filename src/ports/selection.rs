@@ -6,6 +6,7 @@
 //! first selector pair.
 
 use super::index::Index;
+use super::labels::text;
 use super::selector::service_selects;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -19,17 +20,18 @@ pub struct Selection {
 
 impl Selection {
     pub fn new(index: &Index) -> Selection {
-        let mut buckets: HashMap<(&str, &str, &Value), Vec<usize>> = HashMap::new();
+        let mut buckets: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
         for (p, pod) in index.pods.iter().enumerate() {
-            for (k, v) in &pod.labels {
-                buckets.entry((pod.namespace.as_str(), k.as_str(), v)).or_default().push(p);
+            for (k, v) in pod.labels.iter() {
+                buckets.entry((&pod.namespace, k, v)).or_default().push(p);
             }
         }
         let mut pods_of_service = Vec::with_capacity(index.services.len());
         let mut services_of_pod = vec![Vec::new(); index.pods.len()];
         for (s, svc) in index.services.iter().enumerate() {
             let first = svc.selector.as_ref().and_then(Value::as_object).and_then(|m| m.iter().next());
-            let candidates = first.and_then(|(k, v)| buckets.get(&(svc.namespace.as_str(), k.as_str(), v)));
+            let first = first.map(|(k, v)| (k, text(v)));
+            let candidates = first.as_ref().and_then(|(k, v)| buckets.get(&(&*svc.namespace, k.as_str(), v.as_ref())));
             let selected: Vec<usize> = candidates
                 .into_iter()
                 .flatten()

@@ -1,24 +1,23 @@
 //! Label selectors, as Services (a plain map) and NetworkPolicies /
 //! monitors (`matchLabels` + `matchExpressions`) write them.
 
-use serde_json::{Map, Value};
+use super::labels::Labels;
+use serde_json::Value;
 
 /// A Service selector: every pair present in `labels`. An empty or missing
 /// selector selects nothing harden can see (endpoints are managed by hand).
-pub fn service_selects(selector: Option<&Value>, labels: &Map<String, Value>) -> bool {
+pub fn service_selects(selector: Option<&Value>, labels: &Labels) -> bool {
     match selector.and_then(Value::as_object) {
-        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.get(k) == Some(v)),
+        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.has(k, v)),
         _ => false,
     }
 }
 
 /// A `metav1.LabelSelector`: an empty selector selects everything.
-pub fn label_selector_selects(selector: Option<&Value>, labels: &Map<String, Value>) -> bool {
+pub fn label_selector_selects(selector: Option<&Value>, labels: &Labels) -> bool {
     let Some(sel) = selector.and_then(Value::as_object) else { return false };
-    let labels_match = sel
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let labels_match =
+        sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.iter().all(|(k, v)| labels.has(k, v)));
     let exprs_match = sel
         .get("matchExpressions")
         .and_then(Value::as_array)
@@ -26,14 +25,14 @@ pub fn label_selector_selects(selector: Option<&Value>, labels: &Map<String, Val
     labels_match && exprs_match
 }
 
-fn expression(e: &Value, labels: &Map<String, Value>) -> bool {
+fn expression(e: &Value, labels: &Labels) -> bool {
     let key = e.get("key").and_then(Value::as_str).unwrap_or("");
     let values: Vec<&str> = e
         .get("values")
         .and_then(Value::as_array)
         .map(|v| v.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let have = labels.get(key).and_then(Value::as_str);
+    let have = labels.get(key);
     match e.get("operator").and_then(Value::as_str) {
         Some("In") => have.is_some_and(|h| values.contains(&h)),
         Some("NotIn") => have.is_none_or(|h| !values.contains(&h)),
@@ -48,8 +47,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn labels(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
+    fn labels(v: Value) -> Labels {
+        Labels::of(Some(&v), &super::super::labels::Names::default())
     }
 
     #[test]

@@ -1,0 +1,95 @@
+//! Labels as the port pass keeps them for the whole stream: every key and
+//! value stored once and shared (a big stream's pods carry the same few
+//! keys and values thousands of times; a JSON map per pod made the index
+//! most of a run's memory).
+
+use serde_json::Value;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Label values that are not strings (the API rejects them, but a stream
+/// may hold them) are kept as their JSON text after this mark, so that they
+/// never equal a string.
+const NOT_A_STRING: char = '\u{0}';
+
+/// One object's labels, in their order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels(Box<[(Arc<str>, Arc<str>)]>);
+
+impl Labels {
+    /// The labels of a JSON object (none if it is not one).
+    pub fn of(map: Option<&Value>, names: &Names) -> Labels {
+        let Some(map) = map.and_then(Value::as_object) else { return Labels::default() };
+        Labels(map.iter().map(|(k, v)| (names.get(k), names.get(&text(v)))).collect())
+    }
+
+    /// One label.
+    pub fn single(key: &str, value: &str) -> Labels {
+        Labels(Box::new([(Arc::from(key), Arc::from(value))]))
+    }
+
+    /// A label's value, if it is a string.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.text(key).filter(|v| !v.starts_with(NOT_A_STRING))
+    }
+
+    /// Whether the label `key` is `value` (as a selector compares them).
+    pub fn has(&self, key: &str, value: &Value) -> bool {
+        self.text(key) == Some(text(value).as_ref())
+    }
+
+    /// Every label, values as [`text`] writes them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    fn text(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v.as_ref())
+    }
+}
+
+/// A label value as the index compares it: a string as it is, anything
+/// else as marked JSON.
+pub fn text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(format!("{NOT_A_STRING}{other}")),
+    }
+}
+
+/// The strings of one run's index, each stored once (shared by the threads
+/// that build it).
+#[derive(Default)]
+pub struct Names(Mutex<HashSet<Arc<str>>>);
+
+impl Names {
+    pub fn get(&self, s: &str) -> Arc<str> {
+        // A poisoned lock only means another thread panicked; the set is intact.
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = set.get(s) {
+            return Arc::clone(name);
+        }
+        let name: Arc<str> = Arc::from(s);
+        set.insert(Arc::clone(&name));
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_compare_as_strings_and_other_values_never_equal_a_string() {
+        let names = Names::default();
+        let l = Labels::of(Some(&json!({"app": "web", "v": 1, "s": "1"})), &names);
+        assert!(l.has("app", &json!("web")));
+        assert!(l.has("v", &json!(1)) && !l.has("v", &json!("1")));
+        assert!(l.has("s", &json!("1")) && !l.has("s", &json!(1)));
+        assert_eq!((l.get("app"), l.get("v"), l.get("x")), (Some("web"), None, None));
+        let again = Labels::of(Some(&json!({"app": "web"})), &names);
+        assert!(Arc::ptr_eq(&l.0[0].1, &again.0[0].1), "one copy of each string");
+    }
+}
