@@ -19,7 +19,7 @@ use harden::in_place;
 use harden::pipeline::{self, Options};
 use harden::pipeline::{DocOutcome, Input};
 use harden::plan::{Counts, PlanOptions};
-use harden::read::{Named, Source, list_inputs, read_inputs, read_named};
+use harden::read::{Named, Source, StdinText, list_inputs, read_inputs, read_named};
 use output::Output;
 use std::process::ExitCode;
 
@@ -97,7 +97,12 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin.
     if let [Named::Stdin] = named.as_slice() {
-        let src = read_named(&Named::Stdin, &mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
+        let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
+        // More than one chunk is more than one document: not a ResourceList.
+        if text.len() > 1 && review.streams_yaml_only() && !args.in_place {
+            return stream(&args, &s, &opts, &[Input::Stdin(text)]);
+        }
+        let src = text.into_source();
         if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
             if e.is_internal() { Failure::Internal(e.to_string()) } else { Failure::Input(e.to_string()) }
         })? {
@@ -125,7 +130,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         let mut inputs = Vec::with_capacity(named.len());
         for n in &named {
             inputs.push(match n {
-                Named::Stdin => Input::Text(read_named(n, &mut stdin).map_err(|e| Failure::Input(e.to_string()))?),
+                Named::Stdin => Input::Stdin(StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?),
                 Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
             });
         }

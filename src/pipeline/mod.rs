@@ -95,13 +95,19 @@ pub struct Piece {
 /// a chunk at a time (twice: once per pass).
 pub enum Input {
     Text(Source),
-    File { name: String, path: PathBuf },
+    /// Standard input, read and cut into chunks.
+    Stdin(crate::read::StdinText),
+    File {
+        name: String,
+        path: PathBuf,
+    },
 }
 
 impl Input {
     pub fn name(&self) -> &str {
         match self {
             Input::Text(s) => &s.name,
+            Input::Stdin(_) => crate::read::STDIN,
             Input::File { name, .. } => name,
         }
     }
@@ -247,6 +253,7 @@ fn chunks<'i, E: From<Error>>(
     inputs.iter().enumerate().flat_map(|(s, input)| {
         let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, Error>> + Send + 'i> = match input {
             Input::Text(src) => Box::new(split(&src.text).into_iter().map(Ok)),
+            Input::Stdin(text) => Box::new(text.chunks().map(Ok)),
             Input::File { name, path } => match std::fs::File::open(path) {
                 Ok(file) => Box::new(
                     ReaderChunks::new(std::io::BufReader::with_capacity(1 << 20, file), name)

@@ -91,11 +91,74 @@ fn read_file(path: &Path) -> Result<Source, ReadError> {
 }
 
 fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
-    let name = "<stdin>".to_string();
+    let name = STDIN.to_string();
     let mut bytes = Vec::new();
     stdin.read_to_end(&mut bytes).map_err(|source| ReadError::Io { name: name.clone(), source })?;
     Ok(Source { text: decode(&name, bytes)?, name, path: None })
 }
+
+/// Standard input, held for the two passes as document-aligned chunks
+/// (see [`split`]) packed into large blocks: read into one growing buffer,
+/// a big stream peaked at two or three times its size, and a buffer per
+/// chunk lost a few percent to the allocator's size classes.
+#[derive(Default)]
+pub struct StdinText {
+    blocks: Vec<String>,
+    /// Per chunk: its block, its range in the block, and where it is in the stream.
+    chunks: Vec<(usize, std::ops::Range<usize>, usize, usize)>,
+}
+
+const BLOCK: usize = 4 << 20;
+
+impl StdinText {
+    /// Read standard input to its end.
+    pub fn read(stdin: &mut dyn Read) -> Result<StdinText, ReadError> {
+        let reader = std::io::BufReader::with_capacity(1 << 20, stdin);
+        let mut out = StdinText::default();
+        for chunk in split::ReaderChunks::new(reader, STDIN) {
+            let chunk = chunk?;
+            let room = out.blocks.last().is_some_and(|b| b.capacity() - b.len() >= chunk.text.len());
+            if !room {
+                out.blocks.push(String::with_capacity(BLOCK.max(chunk.text.len())));
+            }
+            let b = out.blocks.len() - 1;
+            let block = &mut out.blocks[b];
+            let start = block.len();
+            block.push_str(&chunk.text);
+            out.chunks.push((b, start..block.len(), chunk.offset, chunk.line));
+        }
+        Ok(out)
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// The chunks, in order.
+    pub fn chunks(&self) -> impl Iterator<Item = split::Chunk<'_>> {
+        self.chunks.iter().map(|(b, range, offset, line)| split::Chunk {
+            text: std::borrow::Cow::Borrowed(&self.blocks[*b][range.clone()]),
+            offset: *offset,
+            line: *line,
+        })
+    }
+
+    /// The whole text as one source.
+    pub fn into_source(self) -> Source {
+        let mut text = String::with_capacity(self.blocks.iter().map(String::len).sum());
+        for block in self.blocks {
+            text.push_str(&block);
+        }
+        Source { name: STDIN.to_string(), path: None, text }
+    }
+}
+
+/// How standard input is named in messages.
+pub const STDIN: &str = "<stdin>";
 
 /// UTF-8 or an error that says where it stops being UTF-8.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
@@ -106,4 +169,29 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
         let (line, col) = crate::yaml::line_col(good, valid);
         ReadError::Utf8 { name: name.to_string(), line, col }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stdin_is_held_as_the_chunks_a_text_is_cut_into() {
+        // Small documents grouped, one bigger than a block, and a tail without a line break.
+        let mut text = "---\na: 1\n".repeat(300);
+        text.push_str(&format!("---\nbig: {}\n", "x".repeat(BLOCK + 10)));
+        text.push_str("---\nz: 2");
+        let held = StdinText::read(&mut text.as_bytes()).expect("reads");
+        let want = split::split(&text);
+        let got: Vec<split::Chunk> = held.chunks().collect();
+        assert_eq!(got, want);
+        assert_eq!(held.into_source().text, text);
+    }
+
+    #[test]
+    fn invalid_utf8_on_stdin_is_located() {
+        let bytes = b"a: 1\n---\nb: \xff\n";
+        let Err(ReadError::Utf8 { line, col, .. }) = StdinText::read(&mut &bytes[..]) else { panic!("an error") };
+        assert_eq!((line, col), (3, 4));
+    }
 }
