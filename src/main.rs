@@ -265,7 +265,12 @@ fn finish(
         summary.push_str(&format!(", {n} files rewritten"));
     }
     out.summary(&summary);
-    Ok(review.exit_code(&outcomes))
+    let code = review.exit_code(&outcomes);
+    // Everything is written: freeing a big stream's outcomes one by one
+    // would only delay the exit (the process hands its memory back whole).
+    std::mem::forget(outcomes);
+    std::mem::forget(sources);
+    Ok(code)
 }
 
 fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {

@@ -180,4 +180,22 @@ fn reports_made_in_parts_equal_the_whole_report() {
     assert!(whole.findings.len() > 1000, "enough findings to cross parts: {}", whole.findings.len());
     assert_eq!(text::render_run(&run), text::render(&whole));
     assert_eq!(report::json_of(&run), report::json(&whole));
+
+    // The lines the workers note for reports are the lines a re-parse finds.
+    let reviewed = harden::pipeline::harden_stream_keeping(
+        &sources,
+        &opts,
+        harden::pipeline::Values::Reduce(harden::write::keep_for_review),
+    )
+    .expect("hardens");
+    let located = harden::write::locate::Located::new(&sources[0].text, &reviewed[0].docs, &Default::default());
+    let mut checked = 0;
+    for (i, d) in reviewed[0].docs.iter().enumerate() {
+        for (pointer, line) in &d.places.lines {
+            assert_eq!(Some(*line), located.line(i, pointer), "document {i}, {pointer}");
+            checked += 1;
+        }
+        assert_eq!(located.leading(i, d.places.content), located.leading(i, None), "document {i}");
+    }
+    assert!(checked > 1000, "{checked} places checked");
 }

@@ -3,7 +3,7 @@
 //! changes filed for it) → apply → verify. Chunks are independent, so they
 //! run in parallel.
 
-use super::{DocOutcome, Error, Options, Values};
+use super::{DocOutcome, DocText, Error, Options, Places, Values};
 use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
@@ -131,6 +131,7 @@ pub fn harden_chunk(
             after: Value::Null,
             refused: None,
             edits: Vec::new(),
+            places: Places::default(),
         };
         return Ok(ChunkOutcome { output: text.to_string(), docs: (0..info.docs).map(passthrough).collect() });
     }
@@ -149,7 +150,8 @@ pub fn harden_chunk(
             let (start, end) = (chunk.offset + doc.start, chunk.offset + doc.end);
             let (before, after, plan, refused, edits) =
                 (Value::Null, Value::Null, DocPlan::default(), None, Vec::new());
-            outcomes.push(DocOutcome { start, end, line, plan, before, after, refused, edits });
+            let places = Places::default();
+            outcomes.push(DocOutcome { start, end, line, plan, before, after, refused, edits, places });
             continue;
         };
         let mut plan = plan_document(&before, &opts.plan);
@@ -179,9 +181,10 @@ pub fn harden_chunk(
             after,
             refused,
             edits: absolute,
+            places: Places::default(),
         };
         if let Values::Reduce(reduce) = keep {
-            reduce(&mut outcome);
+            reduce(&mut outcome, &DocText { doc, text });
         }
         outcomes.push(outcome);
     }

@@ -22,7 +22,7 @@ use crate::ports::{PortPlan, plan_stream};
 use crate::read::split::{Chunk, ReaderChunks, split};
 use crate::read::{ReadError, Source};
 use crate::verify::VerifyError;
-use crate::yaml::{Limits, ParseError};
+use crate::yaml::{Document, Limits, ParseError};
 use document::{ChunkInfo, ChunkOutcome, doc_key, harden_chunk, index_chunk};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -64,6 +64,32 @@ pub struct DocOutcome {
     pub refused: Option<String>,
     /// The document's own edits, as byte ranges of its source.
     pub edits: Vec<Edit>,
+    /// Where things are in it, noted while its tree was at hand (for
+    /// review outputs; empty otherwise).
+    pub places: Places,
+}
+
+/// Places in a document, found by the worker that parsed it, so that
+/// reports need not parse it again.
+#[derive(Debug, Default)]
+pub struct Places {
+    /// Byte offset (in the source) of the document's root node.
+    pub content: Option<usize>,
+    /// JSON pointer → 1-based line of the deepest node on it.
+    pub lines: Vec<(String, usize)>,
+}
+
+impl Places {
+    pub fn line(&self, pointer: &str) -> Option<usize> {
+        self.lines.iter().find(|(p, _)| p == pointer).map(|&(_, l)| l)
+    }
+}
+
+/// A document's tree and text, for a [`Values::Reduce`] function.
+pub struct DocText<'a> {
+    pub doc: &'a Document,
+    /// The chunk the document was read from (its spans are offsets into it).
+    pub text: &'a str,
 }
 
 impl DocOutcome {
@@ -137,7 +163,7 @@ pub enum Values {
     /// Kept, then cut down by the given function to what the caller needs,
     /// in the worker, as each document is done (patches and reports: the
     /// values of a whole big stream, twice, cost more than the run).
-    Reduce(fn(&mut DocOutcome)),
+    Reduce(fn(&mut DocOutcome, &DocText)),
     /// For diffs, `--check` and `--in-place`, which need only the texts and
     /// plans.
     Drop,

@@ -304,7 +304,7 @@ mod tests {
 
     fn doc(edits: Vec<Edit>) -> DocOutcome {
         let (plan, before, after) = (DocPlan::default(), Value::Null, Value::Null);
-        DocOutcome { start: 0, end: 0, line: 1, plan, before, after, refused: None, edits }
+        DocOutcome { start: 0, end: 0, line: 1, plan, before, after, refused: None, edits, places: Default::default() }
     }
 
     fn insert(at: usize, text: &str) -> Edit {

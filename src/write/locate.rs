@@ -65,9 +65,11 @@ impl<'a> Located<'a> {
 
     /// The text between the previous document's end and document `doc`'s
     /// content: its leading comments (Helm's `# Source:`) and `---`.
-    pub fn leading(&self, doc: usize) -> &'a str {
+    /// `content`: where the document's root starts, if already known.
+    pub fn leading(&self, doc: usize, content: Option<usize>) -> &'a str {
         let from = if doc == 0 { 0 } else { self.regions.get(doc - 1).map_or(0, |r| r.1) };
-        self.with_doc(doc, |d| d.root.span.start).and_then(|to| self.text.get(from.min(to)..to)).unwrap_or("")
+        let to = content.or_else(|| self.with_doc(doc, |d| d.root.span.start));
+        to.and_then(|to| self.text.get(from.min(to)..to)).unwrap_or("")
     }
 }
 
@@ -139,8 +141,8 @@ mod tests {
         let located = located(text);
         assert_eq!(located.line(2, "/spec/x"), Some(7));
         assert_eq!(located.line(0, "/a"), Some(1));
-        assert_eq!(located.leading(2), "---\n");
+        assert_eq!(located.leading(2, None), "---\n");
         // An empty document's (null) root sits right after its `---`.
-        assert_eq!(located.leading(1), "---");
+        assert_eq!(located.leading(1, None), "---");
     }
 }

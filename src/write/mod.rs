@@ -15,7 +15,7 @@ pub mod sarif;
 pub mod source_map;
 pub mod text;
 
-use crate::pipeline::{DocOutcome, SourceOutcome};
+use crate::pipeline::{DocOutcome, DocText, SourceOutcome};
 use crate::pss::{Level, Version};
 use crate::read::Source;
 use crate::workload::ResourceId;
@@ -63,7 +63,13 @@ pub fn needs_attention(outcomes: &[SourceOutcome]) -> bool {
 /// resource's metadata (origins, Namespace labels), and the whole of a
 /// resource with blockers or left alone (reports point into it), stay as
 /// they are.
-pub fn keep_for_review(doc: &mut DocOutcome) {
+pub fn keep_for_review(doc: &mut DocOutcome, src: &DocText) {
+    locate_for_review(doc, src);
+    prune_for_review(doc);
+}
+
+/// The values part of [`keep_for_review`].
+fn prune_for_review(doc: &mut DocOutcome) {
     let keep: Vec<String> = doc
         .plan
         .resources
@@ -74,6 +80,26 @@ pub fn keep_for_review(doc: &mut DocOutcome) {
         })
         .collect();
     prune(&mut doc.before, &mut doc.after, &mut String::new(), &keep);
+}
+
+/// The lines reports ask for (each resource, each change and note), and
+/// where the document's content starts, from the tree at hand.
+fn locate_for_review(doc: &mut DocOutcome, src: &DocText) {
+    let tree = src.doc;
+    let region = &src.text[tree.start..tree.end.min(src.text.len())];
+    let newlines: Vec<usize> = region.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+    let line_of = |at: usize| doc.line + newlines.partition_point(|&n| n < at.saturating_sub(tree.start));
+    let mut lines = Vec::new();
+    for r in &doc.plan.resources {
+        let pointers = std::iter::once(&r.base)
+            .chain(r.changes.iter().map(|c| &c.pointer))
+            .chain(r.notes.iter().map(|n| &n.pointer));
+        for p in pointers {
+            lines.push((p.clone(), line_of(locate::deepest(&tree.root, p))));
+        }
+    }
+    doc.places.lines = lines;
+    doc.places.content = Some(doc.start - tree.start + tree.root.span.start);
 }
 
 /// Null out what `before` and `after` agree on, below `path`, except the
@@ -154,7 +180,17 @@ mod tests {
             skipped: None,
         };
         let plan = DocPlan { resources: vec![r] };
-        DocOutcome { start: 0, end: 0, line: 1, plan, before, after, refused: None, edits: Vec::new() }
+        DocOutcome {
+            start: 0,
+            end: 0,
+            line: 1,
+            plan,
+            before,
+            after,
+            refused: None,
+            edits: Vec::new(),
+            places: Default::default(),
+        }
     }
 
     #[test]
@@ -172,7 +208,7 @@ mod tests {
         after["spec"]["template"]["spec"]["volumes"] = json!([{"name": "v"}, {"name": "t"}]);
         let patch = patch::diff(&before, &after);
         let mut doc = outcome(before, after, false);
-        keep_for_review(&mut doc);
+        prune_for_review(&mut doc);
         assert_eq!(patch::diff(&doc.before, &doc.after), patch, "the patch is unchanged");
         assert_eq!(doc.before["metadata"], json!({"name": "w", "annotations": {"a": "b"}}));
         assert_eq!(doc.before["spec"]["template"]["spec"]["containers"][0]["env"], Value::Null);
@@ -183,7 +219,7 @@ mod tests {
     fn review_values_keep_a_blocked_resource_whole() {
         let before = json!({"metadata": {"name": "w"}, "spec": {"hostNetwork": true, "x": [1]}});
         let mut doc = outcome(before.clone(), before.clone(), true);
-        keep_for_review(&mut doc);
+        prune_for_review(&mut doc);
         assert_eq!(doc.before, before);
     }
 }

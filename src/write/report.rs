@@ -332,12 +332,13 @@ impl DocCtx<'_, '_> {
     }
 
     fn at(&self, pointer: &str) -> Location {
-        let line = self.located.line(self.index, pointer).unwrap_or(self.doc.line);
+        let line =
+            self.doc.places.line(pointer).or_else(|| self.located.line(self.index, pointer)).unwrap_or(self.doc.line);
         Location { file: self.name.to_string(), line, via: None }
     }
 
     fn origin_of(&self, resource: &Value) -> Option<source_map::Origin> {
-        let leading = self.located.leading(self.index);
+        let leading = self.located.leading(self.index, self.doc.places.content);
         source_map::origin(resource, leading, self.run.origin_root.as_deref())
     }
 }
