@@ -160,7 +160,8 @@ impl Review {
     /// reports are computed from them.
     pub fn values(&self) -> harden::pipeline::Values {
         match self.stdout {
-            Some(OutputKind::Patch | OutputKind::Report) => harden::pipeline::Values::Reduce(write::keep_for_review),
+            Some(OutputKind::Patch) => harden::pipeline::Values::Reduce(write::FOR_PATCH),
+            Some(OutputKind::Report) => harden::pipeline::Values::Reduce(write::FOR_REPORT),
             _ => harden::pipeline::Values::Drop,
         }
     }

@@ -185,7 +185,7 @@ fn reports_made_in_parts_equal_the_whole_report() {
     let reviewed = harden::pipeline::harden_stream_keeping(
         &sources,
         &opts,
-        harden::pipeline::Values::Reduce(harden::write::keep_for_review),
+        harden::pipeline::Values::Reduce(harden::write::FOR_REPORT),
     )
     .expect("hardens");
     let located = harden::write::locate::Located::new(&sources[0].text, &reviewed[0].docs, &Default::default());

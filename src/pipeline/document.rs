@@ -156,7 +156,11 @@ pub fn harden_chunk(
         };
         let mut plan = plan_document(&before, &opts.plan);
         ports.apply_to(key + i, &mut plan);
-        let original = keep_values.then(|| before.clone());
+        let original = match keep {
+            Values::Keep => Some(before.clone()),
+            Values::Reduce(reducer) => Some((reducer.before)(&before, &plan)),
+            Values::Drop => None,
+        };
         let (edits, after, refused) = write_plan(text, doc, before, &mut plan, opts);
         if !edits.is_empty() {
             let region = shifted(&edits, doc.start, doc.end, doc.start);
@@ -183,8 +187,8 @@ pub fn harden_chunk(
             edits: absolute,
             places: Places::default(),
         };
-        if let Values::Reduce(reduce) = keep {
-            reduce(&mut outcome, &DocText { doc, text });
+        if let Values::Reduce(reducer) = keep {
+            (reducer.outcome)(&mut outcome, &DocText { doc, text });
         }
         outcomes.push(outcome);
     }

@@ -160,13 +160,23 @@ fn in_order<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
 pub enum Values {
     /// Whole (KRM results).
     Keep,
-    /// Kept, then cut down by the given function to what the caller needs,
-    /// in the worker, as each document is done (patches and reports: the
-    /// values of a whole big stream, twice, cost more than the run).
-    Reduce(fn(&mut DocOutcome, &DocText)),
+    /// Cut down to what the caller needs, in the worker, as each document
+    /// is done (patches and reports: the values of a whole big stream,
+    /// twice, cost more than the run).
+    Reduce(Reducer),
     /// For diffs, `--check` and `--in-place`, which need only the texts and
     /// plans.
     Drop,
+}
+
+/// How [`Values::Reduce`] cuts a document's values down.
+#[derive(Clone, Copy, Debug)]
+pub struct Reducer {
+    /// What to keep of the value before hardening, given the plan, taken
+    /// before the value is changed into the planned one.
+    pub before: fn(&Value, &DocPlan) -> Value,
+    /// Then, with the outcome made (and the tree at hand), whatever else.
+    pub outcome: fn(&mut DocOutcome, &DocText),
 }
 
 /// Harden a whole stream of sources held in memory, keeping every

@@ -15,7 +15,8 @@ pub mod sarif;
 pub mod source_map;
 pub mod text;
 
-use crate::pipeline::{DocOutcome, DocText, SourceOutcome};
+use crate::pipeline::{DocOutcome, DocText, Reducer, SourceOutcome};
+use crate::plan::DocPlan;
 use crate::pss::{Level, Version};
 use crate::read::Source;
 use crate::workload::ResourceId;
@@ -57,28 +58,88 @@ pub fn needs_attention(outcomes: &[SourceOutcome]) -> bool {
     })
 }
 
-/// Cut a document's values down to what patches and reports read of them
-/// (`pipeline::Values::Reduce`): where before and after agree, both become
-/// null (a patch is the difference, which stays exactly as it was); each
-/// resource's metadata (origins, Namespace labels), and the whole of a
-/// resource with blockers or left alone (reports point into it), stay as
-/// they are.
+/// What patches need of each document's values: the difference (with
+/// each resource's metadata, and blocked resources whole, for reports).
+pub const FOR_PATCH: Reducer = Reducer { before: |before, _| before.clone(), outcome: keep_for_review };
+
+/// What reports need: each resource's metadata (origins, Namespace labels)
+/// and the whole of a resource with blockers or left alone (reports point
+/// into it), before hardening; nothing after.
+pub const FOR_REPORT: Reducer = Reducer { before: report_values, outcome: keep_for_report };
+
+/// Cut a document's values down to what patches and reports read of them:
+/// where before and after agree, both become null (a patch is the
+/// difference, which stays exactly as it was); each resource's metadata
+/// (origins, Namespace labels), and the whole of a resource with blockers
+/// or left alone (reports point into it), stay as they are.
 pub fn keep_for_review(doc: &mut DocOutcome, src: &DocText) {
     locate_for_review(doc, src);
     prune_for_review(doc);
 }
 
+fn keep_for_report(doc: &mut DocOutcome, src: &DocText) {
+    locate_for_review(doc, src);
+    doc.after = Value::Null;
+}
+
+/// The pointers of a plan's resources that reports read whole.
+fn kept_whole(plan: &DocPlan) -> Vec<String> {
+    plan.resources
+        .iter()
+        .map(|r| {
+            let whole = !r.blockers.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
+            if whole { r.base.clone() } else { format!("{}/metadata", r.base) }
+        })
+        .collect()
+}
+
+/// Of `before`, only what [`kept_whole`] names, at the same pointers.
+fn report_values(before: &Value, plan: &DocPlan) -> Value {
+    let mut out = Value::Null;
+    for pointer in kept_whole(plan) {
+        copy_at(before, &mut out, &pointer);
+    }
+    out
+}
+
+/// Copy the value at `pointer` of `from` into `to`, creating its parents
+/// as `from` has them (lists as lists, of the same length, other items null).
+fn copy_at(from: &Value, to: &mut Value, pointer: &str) {
+    let Some(rest) = pointer.strip_prefix('/') else {
+        if pointer.is_empty() {
+            *to = from.clone();
+        }
+        return;
+    };
+    let (token, tail) = rest.split_once('/').map_or((rest, ""), |(t, r)| (t, r));
+    let tail = if tail.is_empty() { String::new() } else { format!("/{tail}") };
+    let key = crate::pointer::unescape(token);
+    match from {
+        Value::Object(m) => {
+            let Some(child) = m.get(key.as_ref()) else { return };
+            if !to.is_object() {
+                *to = Value::Object(Map::new());
+            }
+            if let Value::Object(t) = to {
+                copy_at(child, t.entry(key.into_owned()).or_insert(Value::Null), &tail);
+            }
+        }
+        Value::Array(items) => {
+            let Some((i, child)) = key.parse::<usize>().ok().and_then(|i| items.get(i).map(|c| (i, c))) else { return };
+            if !matches!(to, Value::Array(t) if t.len() == items.len()) {
+                *to = Value::Array(vec![Value::Null; items.len()]);
+            }
+            if let Value::Array(t) = to {
+                copy_at(child, &mut t[i], &tail);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The values part of [`keep_for_review`].
 fn prune_for_review(doc: &mut DocOutcome) {
-    let keep: Vec<String> = doc
-        .plan
-        .resources
-        .iter()
-        .flat_map(|r| {
-            let whole = !r.blockers.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
-            if whole { vec![r.base.clone()] } else { vec![format!("{}/metadata", r.base)] }
-        })
-        .collect();
+    let keep = kept_whole(&doc.plan);
     prune(&mut doc.before, &mut doc.after, &mut String::new(), &keep);
 }
 
@@ -160,7 +221,8 @@ pub fn resource_ref(id: &ResourceId) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{DocPlan, ResourcePlan};
+    use crate::plan::ResourcePlan;
+    use crate::pointer::Pointer;
 
     fn outcome(before: Value, after: Value, blocked: bool) -> DocOutcome {
         let id = ResourceId { api_version: "apps/v1".into(), kind: "Deployment".into(), namespace: None, name: None };
@@ -213,6 +275,25 @@ mod tests {
         assert_eq!(doc.before["metadata"], json!({"name": "w", "annotations": {"a": "b"}}));
         assert_eq!(doc.before["spec"]["template"]["spec"]["containers"][0]["env"], Value::Null);
         assert_eq!(doc.before["spec"]["template"]["spec"]["volumes"][0], Value::Null);
+    }
+
+    #[test]
+    fn report_values_are_metadata_and_blocked_resources_at_their_pointers() {
+        let before = json!({"kind": "List", "items": [
+            {"metadata": {"name": "a"}, "spec": {"big": [1, 2, 3]}},
+            {"metadata": {"name": "b"}, "spec": {"hostNetwork": true}}
+        ]});
+        let mut doc = outcome(Value::Null, Value::Null, false);
+        let mut blocked = outcome(Value::Null, Value::Null, true);
+        doc.plan.resources[0].base = "/items/0".into();
+        blocked.plan.resources[0].base = "/items/1".into();
+        doc.plan.resources.push(blocked.plan.resources.remove(0));
+        let kept = report_values(&before, &doc.plan);
+        assert_eq!(
+            kept,
+            json!({"items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "b"}, "spec": {"hostNetwork": true}}]})
+        );
+        assert_eq!(kept.at("/items/1/spec/hostNetwork"), Some(&json!(true)));
     }
 
     #[test]
