@@ -15,10 +15,10 @@
 //! exactly that.
 
 use super::Limits;
+use super::parse::KeySet;
 use super::scalar::key_str;
 use super::tree::{Document, Entry, Layout, Node, NodeKind, ScalarStyle, Span};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// Read `text` if it lies inside the subset, else `None`.
 pub fn parse(text: &str, limits: &Limits) -> Option<Vec<Document>> {
@@ -188,7 +188,7 @@ impl<'t> Reader<'t> {
     fn block_mapping(&mut self, first: usize, n: usize) -> Read<Node> {
         self.enter()?;
         let mut entries: Vec<Entry> = Vec::new();
-        let mut keys = Keys::default();
+        let mut keys: KeySet<Cow<'t, str>> = KeySet::default();
         let mut at = first;
         loop {
             let (key, colon) = self.key(at)?;
@@ -650,31 +650,6 @@ impl<'t> Reader<'t> {
         self.pos = line.min(self.b.len());
         let style = if literal { ScalarStyle::Literal } else { ScalarStyle::Folded };
         Ok(scalar(value, style, Span::new(span_start, span_end)))
-    }
-}
-
-/// The keys of one mapping so far: a short list for the usual small
-/// mappings, a hash set once it grows.
-#[derive(Default)]
-struct Keys<'t> {
-    small: Vec<Cow<'t, str>>,
-    large: Option<HashSet<Cow<'t, str>>>,
-}
-
-impl<'t> Keys<'t> {
-    /// Adds `key`; false if it was already there.
-    fn insert(&mut self, key: Cow<'t, str>) -> bool {
-        if let Some(set) = &mut self.large {
-            return set.insert(key);
-        }
-        if self.small.contains(&key) {
-            return false;
-        }
-        self.small.push(key);
-        if self.small.len() > 16 {
-            self.large = Some(self.small.drain(..).collect());
-        }
-        true
     }
 }
 

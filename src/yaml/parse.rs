@@ -93,7 +93,7 @@ enum Frame {
         anchor: Option<usize>,
         entries: Vec<Entry>,
         pending_key: Option<Node>,
-        keys: KeySet,
+        keys: KeySet<String>,
     },
     Sequence {
         start: usize,
@@ -303,16 +303,22 @@ fn collection_end(layout: Layout, end_event: Span, last_child_end: Option<usize>
 }
 
 /// The keys seen so far in one mapping: a short list for the usual small
-/// mappings, a hash set once it grows (CRD schemas, big ConfigMaps).
-#[derive(Default)]
-struct KeySet {
-    small: Vec<String>,
-    large: Option<HashSet<String>>,
+/// mappings, a hash set once it grows (CRD schemas, big ConfigMaps). Both
+/// readers use it (the fast one with keys borrowed from the text).
+pub(super) struct KeySet<K> {
+    small: Vec<K>,
+    large: Option<HashSet<K>>,
 }
 
-impl KeySet {
+impl<K> Default for KeySet<K> {
+    fn default() -> Self {
+        KeySet { small: Vec::new(), large: None }
+    }
+}
+
+impl<K: Eq + std::hash::Hash> KeySet<K> {
     /// Adds `key`; false if it was already there.
-    fn insert(&mut self, key: String) -> bool {
+    pub(super) fn insert(&mut self, key: K) -> bool {
         if let Some(set) = &mut self.large {
             return set.insert(key);
         }
