@@ -230,6 +230,7 @@ impl<'t> Editor<'t> {
     ) -> Result<(), ApplyError> {
         let in_flow = ctx.in_flow || layout == Layout::Flow;
         let mut keys: Vec<Cow<'t, str>> = Vec::with_capacity(entries.len());
+        let mut in_step = want.iter();
         let mut merged = Map::new();
         let mut simple = true;
         for e in entries {
@@ -257,7 +258,13 @@ impl<'t> Editor<'t> {
             };
             let len = ptr.len();
             push_token(ptr, &key);
-            let Some(v) = want.get(key.as_ref()) else {
+            // The planned map mostly has the keys in the text's order: take
+            // them in step, and look one up only where not.
+            let in_order = match in_step.next() {
+                Some((k, v)) if *k == *key => Some(v),
+                _ => want.get(key.as_ref()),
+            };
+            let Some(v) = in_order else {
                 return self.unsupported(ptr, "removing a key is not supported");
             };
             let owner_col = (!in_flow).then(|| column(self.text, e.key.span.start));

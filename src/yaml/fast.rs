@@ -37,6 +37,11 @@ type Read<T> = Result<T, GiveUp>;
 /// separators: the characters whose handling differs between readers or
 /// that are errors.
 fn plain_characters(b: &[u8]) -> bool {
+    // Nearly always printable ASCII and line breaks: a loop the compiler
+    // turns into wide compares, before the careful one.
+    if b.iter().all(|&c| (0x20..0x7f).contains(&c) || c == b'\n') {
+        return true;
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];

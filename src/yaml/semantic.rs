@@ -124,9 +124,17 @@ impl<'d> Semantic<'d> {
                 if entries.len() != want.len() {
                     return Ok(false);
                 }
+                // The planned map mostly has the keys in the text's order:
+                // take them in step, and look one up only where not.
+                let mut in_step = want.iter();
                 for e in entries {
                     let NodeKind::Scalar { value, style, tag } = &e.key.kind else { return Ok(false) };
-                    let Some(w) = want.get(key_str(value, *style, tag.as_deref()).as_ref()) else { return Ok(false) };
+                    let key = key_str(value, *style, tag.as_deref());
+                    let w = match in_step.next() {
+                        Some((k, w)) if *k == *key => Some(w),
+                        _ => want.get(key.as_ref()),
+                    };
+                    let Some(w) = w else { return Ok(false) };
                     if !self.equals(&e.value, w)? {
                         return Ok(false);
                     }
