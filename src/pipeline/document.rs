@@ -9,7 +9,7 @@ use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
 use crate::ports::PortPlan;
-use crate::ports::index::{Index, IndexOptions, has_low_port};
+use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
 use crate::read::split::Chunk;
 use crate::verify::verify_document;
 use crate::yaml::{Document, Kind, ParseError, Semantic, Span, parse_stream};
@@ -38,23 +38,28 @@ fn read_chunk(
     wanted: impl Fn(usize, &Document) -> bool,
 ) -> Result<(Vec<Document>, Vec<Option<Value>>), Error> {
     let text: &str = &chunk.text;
-    let located = |mut error: ParseError| {
-        error.line += chunk.line - 1;
-        Error::Parse { name: name.to_string(), error }
-    };
-    let docs = parse_stream(text, &opts.limits).map_err(located)?;
+    let located = located(chunk, name);
+    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
     let mut values = Vec::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
         let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
         values.push(if wanted(i, doc) {
-            Some(sem.value(&doc.root).map_err(located)?)
+            Some(sem.value(&doc.root).map_err(&located)?)
         } else {
             // Not needed, but bad input is bad input: an alias bomb fails here too.
-            sem.check_aliases(&doc.root).map_err(located)?;
+            sem.check_aliases(&doc.root).map_err(&located)?;
             None
         });
     }
     Ok((docs, values))
+}
+
+/// A parse error in the chunk, placed in its source.
+fn located<'c>(chunk: &'c Chunk, name: &'c str) -> impl Fn(ParseError) -> Error + 'c {
+    move |mut error: ParseError| {
+        error.line += chunk.line - 1;
+        Error::Parse { name: name.to_string(), error }
+    }
 }
 
 /// Whether a document of this `kind` can matter to a rule or to the port
@@ -81,7 +86,9 @@ pub struct ChunkInfo {
     pub matters: bool,
 }
 
-/// Pass 1: what the port decisions need from this chunk.
+/// Pass 1: what the port decisions need from this chunk. A document whose
+/// pods declare no privileged port is read without the keys indexing never
+/// looks at (`ports::index::UNREAD`); one that does is read whole and planned.
 pub fn index_chunk(
     chunk: &Chunk,
     name: &str,
@@ -89,15 +96,31 @@ pub fn index_chunk(
     opts: &Options,
     io: &IndexOptions,
 ) -> Result<(Index, ChunkInfo), Error> {
-    let (docs, values) = read_chunk(chunk, name, opts, |_, doc| may_matter(doc, opts))?;
-    let info = ChunkInfo { docs: docs.len(), matters: values.iter().any(Option::is_some) };
+    let text: &str = &chunk.text;
+    let located = located(chunk, name);
+    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
     let mut index = Index::default();
-    for (i, value) in values.iter().enumerate() {
-        let Some(value) = value else { continue };
-        let plan = has_low_port(value, io).then(|| plan_document(value, &opts.plan));
-        index.add(key + i, value, plan.as_ref(), io);
+    let mut matters = false;
+    for (i, doc) in docs.iter().enumerate() {
+        let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
+        if !may_matter(doc, opts) {
+            // Not needed, but bad input is bad input: an alias bomb fails here too.
+            sem.check_aliases(&doc.root).map_err(&located)?;
+            continue;
+        }
+        matters = true;
+        let partial = match sem.value_without(&doc.root, UNREAD) {
+            Some(value) => Some(value.map_err(&located)?).filter(|v| !has_low_port(v, io)),
+            None => None,
+        };
+        let value = match partial {
+            Some(value) => value,
+            None => Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(&located)?,
+        };
+        let plan = has_low_port(&value, io).then(|| plan_document(&value, &opts.plan));
+        index.add(key + i, &value, plan.as_ref(), io);
     }
-    Ok((index, info))
+    Ok((index, ChunkInfo { docs: docs.len(), matters }))
 }
 
 /// Pass 2: harden the chunk. Unless `keep` is `Drop`, the outcome

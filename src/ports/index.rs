@@ -34,6 +34,7 @@ pub struct LowPort {
     pub bind_capability: bool,
 }
 
+#[derive(Debug)]
 pub struct PodEntry {
     pub at: At,
     pub site: PodSite,
@@ -54,7 +55,7 @@ pub struct PodEntry {
 /// A pod's own side of a move: the new numbers, the edits inside the pod
 /// (containerPort, probes, hooks, env, flags, annotations), and whether harden
 /// can tell every affected app its new port.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Candidate {
     pub moves: Vec<(u64, u64)>,
     pub changes: Vec<Change>,
@@ -63,6 +64,7 @@ pub struct Candidate {
     pub untold: Option<String>,
 }
 
+#[derive(Debug)]
 pub struct ServiceEntry {
     pub at: At,
     /// Pointer to the resource in its document.
@@ -76,6 +78,7 @@ pub struct ServiceEntry {
 }
 
 /// A resource that refers to pod ports by number: NetworkPolicy, PodMonitor, ServiceMonitor.
+#[derive(Debug)]
 pub struct PolicyEntry {
     pub at: At,
     pub base: String,
@@ -84,12 +87,34 @@ pub struct PolicyEntry {
     pub value: Value,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Index {
     pub pods: Vec<PodEntry>,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
 }
+
+/// Keys whose values indexing never reads in a document whose pods declare
+/// no privileged port (it reads kinds, names, labels, selectors, ports and
+/// a few pod fields; a document with a privileged port is read whole and
+/// planned). Pass 1 leaves these out of its reading: most of a workload's
+/// bytes are its env, mounts and probes. tests/index_reading.rs holds the
+/// index built so to the index built from whole documents.
+pub const UNREAD: &[&str] = &[
+    "env",
+    "envFrom",
+    "volumeMounts",
+    "volumes",
+    "args",
+    "command",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "resources",
+    "affinity",
+    "tolerations",
+];
 
 /// What indexing needs besides the document.
 pub struct IndexOptions<'a> {

@@ -21,6 +21,8 @@ pub struct Semantic<'d> {
     /// The alias being expanded, for pointing at it when the budget runs out.
     alias_at: usize,
     text: &'d str,
+    /// Keys whose values are not read (see [`Semantic::value_without`]).
+    unread: &'d [&'d str],
 }
 
 impl<'d> Semantic<'d> {
@@ -28,7 +30,7 @@ impl<'d> Semantic<'d> {
     /// then be converted on its own: aliases are looked up in the whole
     /// document).
     pub fn new(root: &'d Node, text: &'d str, max_alias_nodes: usize) -> Self {
-        Semantic { root, anchors: None, alias_budget: max_alias_nodes, alias_at: 0, text }
+        Semantic { root, anchors: None, alias_budget: max_alias_nodes, alias_at: 0, text, unread: &[] }
     }
 
     /// The node anchor `id` names.
@@ -150,6 +152,22 @@ impl<'d> Semantic<'d> {
         self.convert(node, false)
     }
 
+    /// The meaning of `node` with the values of the keys in `unread` left
+    /// null wherever they are, for a reader that needs only the rest; `None`
+    /// if the document has aliases (which must be expanded, and budgeted,
+    /// whole).
+    pub fn value_without(&mut self, node: &'d Node, unread: &'d [&'d str]) -> Option<Result<Value, ParseError>> {
+        let mut aliases = false;
+        self.root.walk(&mut |n| aliases |= matches!(n.kind, NodeKind::Alias(_)));
+        if aliases {
+            return None;
+        }
+        self.unread = unread;
+        let value = self.convert(node, false);
+        self.unread = &[];
+        Some(value)
+    }
+
     fn convert(&mut self, node: &'d Node, via_alias: bool) -> Result<Value, ParseError> {
         if via_alias {
             self.spend_alias_node()?;
@@ -181,7 +199,11 @@ impl<'d> Semantic<'d> {
                         }
                         _ => key_string(&self.convert(&e.key, via_alias)?),
                     };
-                    let value = self.convert(&e.value, via_alias)?;
+                    let value = if self.unread.contains(&key.as_str()) {
+                        Value::Null
+                    } else {
+                        self.convert(&e.value, via_alias)?
+                    };
                     map.insert(key, value);
                 }
                 // Explicit keys win over merged ones; earlier merge sources

@@ -1,0 +1,94 @@
+//! Pass 1 reads documents without the keys the port index never looks at
+//! (`ports::index::UNREAD`). The index it builds so must be exactly the
+//! index built from the whole documents, on every YAML text we have and on
+//! the generated benchmark stream; if indexing ever starts to read one of
+//! those keys, this fails.
+
+use harden::pipeline::Options;
+use harden::pipeline::document::index_chunk;
+use harden::plan::{PlanOptions, plan_document};
+use harden::ports::index::{Index, IndexOptions, has_low_port};
+use harden::ports::labels::Names;
+use harden::profile::Profile;
+use harden::pss::Version;
+use harden::read::split::{Chunk, split};
+use harden::yaml::{Limits, Semantic, parse_stream};
+use std::path::{Path, PathBuf};
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+}
+
+/// The index of a chunk built from its documents read whole.
+fn whole(chunk: &Chunk, opts: &Options, io: &IndexOptions) -> Option<Index> {
+    let docs = parse_stream(&chunk.text, &opts.limits).ok()?;
+    let mut index = Index::default();
+    for (i, doc) in docs.iter().enumerate() {
+        let Ok(value) = Semantic::new(&doc.root, &chunk.text, opts.limits.max_alias_nodes).value(&doc.root) else {
+            return None;
+        };
+        let plan = has_low_port(&value, io).then(|| plan_document(&value, &opts.plan));
+        index.add(i, &value, plan.as_ref(), io);
+    }
+    Some(index)
+}
+
+#[test]
+fn the_index_from_partly_read_documents_is_the_index_from_whole_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["tests", "examples", "../shared/corpus", "../shared/psa-fixtures"] {
+        yaml_files(&root.join(dir), &mut files);
+    }
+    let mut texts: Vec<(String, String)> =
+        files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect();
+    let generator = root.join("../shared/bench/gen_manifests.py");
+    let dir = tempfile::tempdir().expect("temp dir");
+    if generator.exists() {
+        let out = dir.path().join("m.yaml");
+        let ran = std::process::Command::new("python3")
+            .arg(&generator)
+            .args(["--size", "1M", "--out"])
+            .arg(&out)
+            .status()
+            .expect("python3 runs");
+        assert!(ran.success());
+        texts.push(("generated".into(), std::fs::read_to_string(&out).expect("generated")));
+    } else {
+        eprintln!("note: ../shared not found; checking the project's own YAML only");
+    }
+    let profile = Profile::load("restricted").expect("profile");
+    let kinds = harden::workload::built_in_kinds();
+    let plan = PlanOptions {
+        profile: &profile,
+        kinds: &kinds,
+        version: Version::LATEST,
+        partial: false,
+        exceptions: &[],
+        ports: None,
+    };
+    let opts = Options { plan, limits: Limits::default() };
+    let map = profile.ports.as_ref().expect("restricted handles ports").moves();
+    let (mut compared, mut pods) = (0, 0);
+    for (name, text) in &texts {
+        for chunk in split(text) {
+            let names = Names::default();
+            let io = IndexOptions { kinds: &kinds, map: &map, partial: false, names: &names };
+            let Some(want) = whole(&chunk, &opts, &io) else { continue };
+            let (got, _) = index_chunk(&chunk, name, 0, &opts, &io).expect("the chunk reads");
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{name}, the chunk at line {}", chunk.line);
+            compared += 1;
+            pods += got.pods.len();
+        }
+    }
+    eprintln!("{compared} chunks, {pods} pods compared");
+    assert!(pods > 0);
+}
