@@ -99,8 +99,14 @@ fn killing_harden_leaves_every_file_old_or_new() {
     let full = start.elapsed();
     let mut seen_old = false;
     let mut seen_new = false;
+    // Kills spread over the run, again and again until some landed before
+    // the renames and some after (a run is short, and its timing varies):
+    // at least 20, at most 200.
     let rounds = 20u32;
-    for round in 0..rounds {
+    for round in 0..200u32 {
+        if round >= rounds && seen_old && seen_new {
+            break;
+        }
         for f in &files {
             fs::write(f, &big).expect("write");
         }
@@ -112,7 +118,7 @@ fn killing_harden_leaves_every_file_old_or_new() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(full * round / rounds * 6 / 5);
+        std::thread::sleep(full * (round % rounds) / rounds * 6 / 5);
         let _ = child.kill();
         let _ = child.wait();
         for f in &files {
