@@ -205,6 +205,8 @@ impl DocCtx<'_, '_> {
     fn resource(&mut self, r: &ResourcePlan, out: &mut Vec<Finding>) {
         let resource = self.doc.before.at(&r.base).unwrap_or(&Value::Null);
         let origin = self.origin_of(resource);
+        // Made once per resource, copied into each of its findings.
+        let (reference, name) = (resource_ref(&r.id), r.id.to_string());
         let mk = |this: &mut Self, kind: Kind, pointer: Option<String>, rule: String, control: Option<String>| {
             let ptr = pointer.clone().unwrap_or_else(|| r.base.clone());
             let at = this.at(&ptr);
@@ -222,8 +224,8 @@ impl DocCtx<'_, '_> {
             let pss_check = control.as_deref().and_then(help::pss_check).map(str::to_string);
             Finding {
                 kind,
-                resource: resource_ref(&r.id),
-                resource_name: r.id.to_string(),
+                resource: reference.clone(),
+                resource_name: name.clone(),
                 at,
                 origin,
                 pointer,
