@@ -5,6 +5,8 @@
 //! stream, which the fast reader must take on whole (that is what makes it
 //! worth having).
 
+mod shared_inputs;
+
 use harden::read::split::split;
 use harden::yaml::fast;
 use harden::yaml::parse::parse_stream_full;
@@ -197,21 +199,7 @@ fn fast_reader_agrees_on_hand_written_edge_cases() {
 
 #[test]
 fn fast_reader_takes_the_whole_generated_benchmark_stream() {
-    let gen_script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_manifests.py");
-    if !gen_script.exists() {
-        eprintln!("skipping: ../shared/bench/gen_manifests.py not found");
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("m.yaml");
-    let ran = std::process::Command::new("python3")
-        .arg(&gen_script)
-        .args(["--size", "1M", "--out"])
-        .arg(&out)
-        .status()
-        .expect("python3 runs");
-    assert!(ran.success());
-    let text = std::fs::read_to_string(&out).expect("generated");
+    let Some(text) = shared_inputs::generated("1M") else { return };
     let chunks = split(&text);
     let taken = chunks.iter().filter(|c| agree(&c.text, &format!("the chunk at line {}", c.line))).count();
     assert_eq!(taken, chunks.len(), "the fast reader gave up on {} of {} chunks", chunks.len() - taken, chunks.len());

@@ -4,15 +4,15 @@
 //! the generated benchmark stream; if indexing ever starts to read one of
 //! those keys, this fails.
 
+mod shared_inputs;
+
 use harden::pipeline::Options;
 use harden::pipeline::document::index_chunk;
-use harden::plan::{PlanOptions, plan_document};
+use harden::plan::plan_document;
 use harden::ports::index::{Index, IndexOptions, has_low_port};
 use harden::ports::labels::Names;
-use harden::profile::Profile;
-use harden::pss::Version;
 use harden::read::split::{Chunk, split};
-use harden::yaml::{Limits, Semantic, parse_stream};
+use harden::yaml::{Semantic, parse_stream};
 use std::path::{Path, PathBuf};
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -50,38 +50,15 @@ fn the_index_from_partly_read_documents_is_the_index_from_whole_ones() {
     }
     let mut texts: Vec<(String, String)> =
         files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect();
-    let generator = root.join("../shared/bench/gen_manifests.py");
-    let dir = tempfile::tempdir().expect("temp dir");
-    if generator.exists() {
-        let out = dir.path().join("m.yaml");
-        let ran = std::process::Command::new("python3")
-            .arg(&generator)
-            .args(["--size", "1M", "--out"])
-            .arg(&out)
-            .status()
-            .expect("python3 runs");
-        assert!(ran.success());
-        texts.push(("generated".into(), std::fs::read_to_string(&out).expect("generated")));
-    } else {
-        eprintln!("note: ../shared not found; checking the project's own YAML only");
-    }
-    let profile = Profile::load("restricted").expect("profile");
-    let kinds = harden::workload::built_in_kinds();
-    let plan = PlanOptions {
-        profile: &profile,
-        kinds: &kinds,
-        version: Version::LATEST,
-        partial: false,
-        exceptions: &[],
-        ports: None,
-    };
-    let opts = Options { plan, limits: Limits::default() };
+    texts.extend(shared_inputs::generated("1M").map(|t| ("generated".to_string(), t)));
+    let restricted = shared_inputs::Restricted::new();
+    let (opts, kinds, profile) = (restricted.options(), &restricted.kinds, &restricted.profile);
     let map = profile.ports.as_ref().expect("restricted handles ports").moves();
     let (mut compared, mut pods) = (0, 0);
     for (name, text) in &texts {
         for chunk in split(text) {
             let names = Names::default();
-            let io = IndexOptions { kinds: &kinds, map: &map, partial: false, names: &names };
+            let io = IndexOptions { kinds, map: &map, partial: false, names: &names };
             let Some(want) = whole(&chunk, &opts, &io) else { continue };
             let (got, _) = index_chunk(&chunk, name, 0, &opts, &io).expect("the chunk reads");
             assert_eq!(format!("{got:?}"), format!("{want:?}"), "{name}, the chunk at line {}", chunk.line);

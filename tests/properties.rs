@@ -5,13 +5,13 @@
 //! identities are kept, values that were already strict stay byte-identical,
 //! and documents that are not workloads are untouched.
 
-use harden::pipeline::{Options, harden_stream};
-use harden::plan::PlanOptions;
-use harden::profile::Profile;
+mod shared_inputs;
+
+use harden::pipeline::harden_stream;
 use harden::pss::Version;
 use harden::read::Source;
-use harden::workload::{ResourceId, built_in_kinds};
-use harden::yaml::{Limits, parse_values};
+use harden::workload::ResourceId;
+use harden::yaml::parse_values;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -172,19 +172,8 @@ fn render(d: &Doc) -> String {
 }
 
 fn run(text: &str) -> (String, Vec<harden::pipeline::DocOutcome>) {
-    let profile = Profile::load("restricted").expect("profile");
-    let kinds = built_in_kinds();
-    let opts = Options {
-        plan: PlanOptions {
-            profile: &profile,
-            kinds: &kinds,
-            version: Version::LATEST,
-            partial: false,
-            exceptions: &[],
-            ports: None,
-        },
-        limits: Limits::default(),
-    };
+    let restricted = shared_inputs::Restricted::new();
+    let opts = restricted.options();
     let src = Source { name: "gen.yaml".into(), path: None, text: text.to_string() };
     let mut out = harden_stream(std::slice::from_ref(&src), &opts).expect("generated input hardens");
     let o = out.remove(0);

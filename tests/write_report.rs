@@ -4,6 +4,7 @@
 //! corpus the property reviewers rely on: every change names its rule and
 //! control, and what Pod Security does not require is never called PSS.
 
+mod shared_inputs;
 mod write_support;
 
 use serde_json::Value;
@@ -141,9 +142,7 @@ fn report_controls_are_honest_on_the_corpus() {
 /// report of all the findings at once, across the runs' boundaries.
 #[test]
 fn reports_made_in_parts_equal_the_whole_report() {
-    use harden::pipeline::{Options, harden_stream};
-    use harden::plan::PlanOptions;
-    use harden::profile::Profile;
+    use harden::pipeline::harden_stream;
     use harden::pss::Version;
     use harden::read::Source;
     use harden::write::{Run, report, text};
@@ -154,17 +153,8 @@ fn reports_made_in_parts_equal_the_whole_report() {
         let one = if i % 3 == 0 { &system } else { &small };
         stream.push_str(&format!("---\n# document {i}\n{}", one.replace("name: ", &format!("name: n{i}-"))));
     }
-    let profile = Profile::load("restricted").expect("profile");
-    let kinds = harden::workload::built_in_kinds();
-    let plan = PlanOptions {
-        profile: &profile,
-        kinds: &kinds,
-        version: Version::LATEST,
-        partial: false,
-        exceptions: &[],
-        ports: None,
-    };
-    let opts = Options { plan, limits: Default::default() };
+    let restricted = shared_inputs::Restricted::new();
+    let (opts, profile) = (restricted.options(), &restricted.profile);
     let sources = vec![Source { name: "s.yaml".into(), path: None, text: stream }];
     let outcomes = harden_stream(&sources, &opts).expect("hardens");
     let run = Run {
