@@ -11,19 +11,7 @@ use harden::read::split::split;
 use harden::yaml::fast;
 use harden::yaml::parse::parse_stream_full;
 use harden::yaml::{Document, Limits, Node, NodeKind};
-use std::path::{Path, PathBuf};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || dir.ends_with("pipeline") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 /// Where they answer, the readers agree. Returns whether the fast one answered.
 fn agree(text: &str, what: &str) -> bool {
@@ -107,7 +95,7 @@ fn fast_reader_agrees_with_the_full_reader_on_every_yaml_we_have() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in ["tests", "examples", "profiles", "data", "fuzz/corpus", "../shared/corpus", "../shared/psa-fixtures"] {
-        yaml_files(&root.join(dir), &mut files);
+        shared_inputs::yaml_files(&root.join(dir), &mut files);
     }
     if !root.join("../shared").exists() {
         eprintln!("note: ../shared not found; checking the project's own YAML only");

@@ -13,19 +13,7 @@ use harden::ports::index::{Index, IndexOptions, has_low_port};
 use harden::ports::labels::Names;
 use harden::read::split::{Chunk, split};
 use harden::yaml::{Semantic, parse_stream};
-use std::path::{Path, PathBuf};
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 /// The index of a chunk built from its documents read whole.
 fn whole(chunk: &Chunk, opts: &Options, io: &IndexOptions) -> Option<Index> {
@@ -46,7 +34,7 @@ fn the_index_from_partly_read_documents_is_the_index_from_whole_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     for dir in ["tests", "examples", "../shared/corpus", "../shared/psa-fixtures"] {
-        yaml_files(&root.join(dir), &mut files);
+        shared_inputs::yaml_files(&root.join(dir), &mut files);
     }
     let mut texts: Vec<(String, String)> =
         files.iter().filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?))).collect();

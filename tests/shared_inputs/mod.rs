@@ -9,7 +9,21 @@ use harden::profile::Profile;
 use harden::pss::Version;
 use harden::workload::{KindRow, built_in_kinds};
 use harden::yaml::Limits;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Every `*.yaml`/`*.yml` below `dir`, and every file of a fuzz corpus
+/// (`…/pipeline/`, whose inputs have no extension), in no particular order.
+pub fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            yaml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || dir.ends_with("pipeline") {
+            out.push(p);
+        }
+    }
+}
 
 /// The generator's stream of `size` (`1M`, …), or `None` (with a note)
 /// where ../shared is not beside the checkout.
