@@ -74,7 +74,21 @@ pub struct ServiceEntry {
     pub name: String,
     pub selector: Option<Value>,
     pub headless: bool,
-    pub ports: Vec<Value>,
+    pub ports: Vec<ServicePort>,
+}
+
+/// What the port pass reads of one of a Service's ports (the rest of it,
+/// name, protocol, nodePort, is never needed and not kept).
+#[derive(Debug)]
+pub struct ServicePort {
+    pub port: Option<Value>,
+    pub target_port: Option<Value>,
+}
+
+impl ServicePort {
+    fn of(p: &Value) -> ServicePort {
+        ServicePort { port: p.get("port").cloned(), target_port: p.get("targetPort").cloned() }
+    }
 }
 
 /// A resource that refers to pod ports by number: NetworkPolicy, PodMonitor, ServiceMonitor.
@@ -171,7 +185,11 @@ impl Index {
                     name: id.name.clone().unwrap_or_default(),
                     selector: resource.at("/spec/selector").cloned(),
                     headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
-                    ports: resource.at("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default(),
+                    ports: resource
+                        .at("/spec/ports")
+                        .and_then(Value::as_array)
+                        .map(|ports| ports.iter().map(ServicePort::of).collect())
+                        .unwrap_or_default(),
                 }),
                 ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor") => {
                     self.policies.push(PolicyEntry {

@@ -21,9 +21,9 @@ use serde_json::{Value, json};
 pub fn service_targets(svc: &ServiceEntry) -> Vec<u64> {
     svc.ports
         .iter()
-        .filter_map(|p| match p.get("targetPort") {
+        .filter_map(|p| match &p.target_port {
             Some(t) => t.as_u64(),
-            None => p.get("port").and_then(Value::as_u64),
+            None => p.port.as_ref().and_then(Value::as_u64),
         })
         .collect()
 }
@@ -87,7 +87,7 @@ pub fn elsewhere(
     for svc in services.iter().map(|&s| &index.services[s]).filter(|s| !s.headless) {
         for (i, p) in svc.ports.iter().enumerate() {
             let ptr = format!("{}/spec/ports/{i}/targetPort", svc.base);
-            match (p.get("targetPort"), p.get("port").and_then(Value::as_u64)) {
+            match (p.target_port.as_ref(), p.port.as_ref().and_then(Value::as_u64)) {
                 (Some(t), _) => {
                     if let Some(new) = t.as_u64().and_then(|o| moved(o, moves)) {
                         plan.file(
@@ -100,7 +100,7 @@ pub fn elsewhere(
                                 None,
                                 format!(
                                     "the selected pods moved port {t} to {new}; clients keep using port {}",
-                                    p.get("port").cloned().unwrap_or_default()
+                                    p.port.clone().unwrap_or_default()
                                 ),
                             ),
                         );
