@@ -33,10 +33,14 @@ pub fn render(run: &Run, color: bool) -> String {
 /// The unified diff of one file, from anything to anything.
 pub fn unified(name: &str, old: &str, new: &str, color: bool) -> String {
     let (old_lines, new_lines) = (old.tokenize_lines(), new.tokenize_lines());
+    hunks(name, &old_lines, &new_lines, line_diff(&old_lines, &new_lines), color)
+}
+
+/// An exact (Myers, no heuristics) diff of two lists of lines.
+fn line_diff(old: &[&str], new: &[&str]) -> Vec<DiffOp> {
     let mut hook = Replace::new(Capture::new());
-    let Ok(()) =
-        myers::diff_deadline_raw(&mut hook, &old_lines, 0..old_lines.len(), &new_lines, 0..new_lines.len(), None);
-    hunks(name, &old_lines, &new_lines, hook.into_inner().into_ops(), color)
+    let Ok(()) = myers::diff_deadline_raw(&mut hook, old, 0..old.len(), new, 0..new.len(), None);
+    hook.into_inner().into_ops()
 }
 
 /// The unified diff of one hardened source, built from harden's own edits
@@ -114,18 +118,8 @@ impl<'t> Lines<'t> {
             return Lines { new: old_lines.clone(), old: old_lines, ops };
         }
         let new_lines = new.tokenize_lines();
-        let ops = from_edits(old, &old_lines, edits, offset, &new_lines).unwrap_or_else(|| {
-            let mut hook = Replace::new(Capture::new());
-            let Ok(()) = myers::diff_deadline_raw(
-                &mut hook,
-                &old_lines,
-                0..old_lines.len(),
-                &new_lines,
-                0..new_lines.len(),
-                None,
-            );
-            hook.into_inner().into_ops()
-        });
+        let ops =
+            from_edits(old, &old_lines, edits, offset, &new_lines).unwrap_or_else(|| line_diff(&old_lines, &new_lines));
         Lines { old: old_lines, new: new_lines, ops }
     }
 }
