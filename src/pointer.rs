@@ -35,6 +35,22 @@ pub fn unescape(token: &str) -> Cow<'_, str> {
     if token.contains('~') { Cow::Owned(token.replace("~1", "/").replace("~0", "~")) } else { Cow::Borrowed(token) }
 }
 
+/// A token with `~` written `~0` and `/` written `~1` (label and
+/// annotation keys hold slashes).
+pub fn escape(token: &str) -> Cow<'_, str> {
+    if token.contains(['~', '/']) {
+        Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(token)
+    }
+}
+
+/// Append one token to a pointer.
+pub fn push_token(ptr: &mut String, token: &str) {
+    ptr.push('/');
+    ptr.push_str(&escape(token));
+}
+
 /// A list index as RFC 6901 writes it: no sign, no leading zeros.
 fn index(token: &str) -> Option<usize> {
     if token.starts_with('+') || (token.starts_with('0') && token.len() != 1) {

@@ -12,6 +12,7 @@
 pub mod layout;
 pub mod render;
 
+use crate::pointer::{escape, push_token};
 use crate::yaml::scalar::{key_str, key_string};
 use crate::yaml::{Document, Layout, Node, NodeKind, ParseError, ScalarStyle, Semantic, Span};
 use layout::{DocLayout, column};
@@ -474,21 +475,6 @@ fn skip_space_and_comments(text: &str, from: usize, limit: usize) -> usize {
         }
     }
     i
-}
-
-/// Append one RFC 6901 reference token to a JSON pointer.
-pub fn push_token(ptr: &mut String, token: &str) {
-    ptr.push('/');
-    // Almost no Kubernetes key needs escaping; do not allocate for those.
-    if token.contains(['~', '/']) {
-        ptr.push_str(&escape(token));
-    } else {
-        ptr.push_str(token);
-    }
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

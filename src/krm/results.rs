@@ -140,7 +140,7 @@ pub fn dotted(resource: &Value, pointer: &str) -> String {
     let mut out = String::new();
     let mut cur = Some(resource);
     for raw in pointer.split('/').skip(1) {
-        let token = raw.replace("~1", "/").replace("~0", "~");
+        let token = crate::pointer::unescape(raw);
         match (cur, token.parse::<usize>()) {
             (Some(Value::Array(items)), Ok(i)) => {
                 out.push_str(&format!("[{i}]"));
@@ -155,7 +155,7 @@ pub fn dotted(resource: &Value, pointer: &str) -> String {
                     }
                     out.push_str(&token);
                 }
-                cur = node.and_then(|n| n.get(&token));
+                cur = node.and_then(|n| n.get(token.as_ref()));
             }
         }
     }

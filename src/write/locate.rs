@@ -87,12 +87,12 @@ fn parse_region(text: &str, start: usize, end: usize, limits: &Limits) -> Option
 pub fn deepest(root: &Node, pointer: &str) -> usize {
     let mut node = root;
     let mut at = root.span.start;
-    for token in pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")) {
+    for token in pointer.split('/').skip(1).map(crate::pointer::unescape) {
         let next = match &node.kind {
             NodeKind::Mapping { entries, .. } => entries
                 .iter()
                 .rev()
-                .find(|e| e.key.as_str() == Some(token.as_str()))
+                .find(|e| e.key.as_str() == Some(token.as_ref()))
                 .map(|e| (e.key.span.start, &e.value)),
             NodeKind::Sequence { items, .. } => {
                 token.parse::<usize>().ok().and_then(|i| items.get(i)).map(|item| (item.span.start, item))

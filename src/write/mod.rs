@@ -182,8 +182,7 @@ fn prune(before: &mut Value, after: &mut Value, path: &mut String, keep: &[Strin
             for (k, bv) in b.iter_mut() {
                 if let Some(av) = a.get_mut(k) {
                     let len = path.len();
-                    path.push('/');
-                    path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    crate::pointer::push_token(path, k);
                     prune(bv, av, path, keep);
                     path.truncate(len);
                 }

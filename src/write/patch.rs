@@ -6,6 +6,7 @@
 
 use super::{Run, resource_ref};
 use crate::pointer::Pointer;
+use crate::pointer::push_token;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -108,13 +109,6 @@ fn diff_objects(path: &mut String, b: &Map<String, Value>, a: &Map<String, Value
         ops.push(Operation::Add { path: path.clone(), value: av.clone() });
         path.truncate(len);
     }
-}
-
-/// Append one JSON-pointer token, escaped (`~` → `~0`, `/` → `~1`): label
-/// and annotation keys contain slashes.
-fn push_token(path: &mut String, token: &str) {
-    path.push('/');
-    path.push_str(&token.replace('~', "~0").replace('/', "~1"));
 }
 
 #[cfg(test)]

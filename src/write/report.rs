@@ -13,7 +13,7 @@ use super::{Run, resource_ref};
 use crate::pipeline::DocOutcome;
 use crate::plan::ResourcePlan;
 use crate::plan::change::{Control, Op};
-use crate::pointer::Pointer;
+use crate::pointer::{Pointer, escape};
 use crate::pss::Level;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -390,11 +390,6 @@ fn find_path(v: &Value, keys: &[&str]) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// One JSON-pointer token.
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn is_container_list(key: &str) -> bool {
