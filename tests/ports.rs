@@ -222,6 +222,62 @@ spec:
     );
 }
 
+/// A hardened pod labelled app=web in `namespace` that declares only port 8080.
+fn pod_on_8080(namespace: &str) -> String {
+    format!(
+        "---
+apiVersion: v1
+kind: Pod
+metadata: {{name: web-canary, namespace: {namespace}, labels: {{app: web, track: canary}}}}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {{runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: {{type: RuntimeDefault}}}}
+  containers:
+  - name: app
+    image: example.com/web:canary
+    securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}, readOnlyRootFilesystem: true}}
+    resources: {{requests: {{cpu: 100m, memory: 128Mi}}, limits: {{memory: 512Mi}}}}
+    volumeMounts: [{{name: tmp, mountPath: /tmp}}]
+    ports: [{{containerPort: 8080}}]
+  volumes: [{{name: tmp, emptyDir: {{}}}}]
+"
+    )
+}
+
+#[test]
+fn a_service_that_also_selects_a_pod_without_a_privileged_port_moves_nobody() {
+    // The canary declares no port 80, yet the Service sends it traffic on
+    // 80: moving the Deployment and the targetPort would break the canary.
+    // (The index keeps such pods only as hashed labels: this is that path.)
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + &pod_on_8080("shop") + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[(
+            "seccompProfile: {type: RuntimeDefault}}\n      containers",
+            &format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}\n      containers"),
+        )],
+    );
+}
+
+#[test]
+fn a_pod_without_a_privileged_port_in_another_namespace_does_not_hold_a_move_back() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + &pod_on_8080("lab") + SERVICE;
+    expect(
+        &[],
+        &input,
+        &[
+            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+            (
+                "containerPort: 80\n",
+                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+            ),
+            ("    port: 80\n    targetPort: 80\n", "    port: 80\n    targetPort: 8080\n"),
+            ("  - name: implicit\n    port: 80\n", "  - name: implicit\n    port: 80\n    targetPort: 8080\n"),
+        ],
+    );
+}
+
 #[test]
 fn network_policies_follow_the_pods_they_select() {
     let policies = "---

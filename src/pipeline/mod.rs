@@ -201,7 +201,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
                     .collect();
                 in_order(parts)?.into_iter().for_each(|(p, _)| index.merge(p));
             }
-            plan_stream(&index, strategy)
+            plan_stream(&index, strategy, &map)
         }
         None => PortPlan::default(),
     };
@@ -264,7 +264,7 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
-    let port_plan = plan.map(|(strategy, _)| plan_stream(&index, strategy)).unwrap_or_default();
+    let port_plan = plan.map(|(strategy, map)| plan_stream(&index, strategy, &map)).unwrap_or_default();
     drop(index);
     ordered::run(
         chunks(inputs),

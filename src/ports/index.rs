@@ -4,9 +4,9 @@
 //! the index holds only what the port decisions need. Positions are
 //! (document, resource) so changes can be filed back into the right plan.
 
-use super::labels::{Labels, Names};
+use super::labels::{Labels, Names, text, triple};
+use super::pod::{LowPort, assign, own_ports, untold};
 use crate::plan::DocPlan;
-use crate::plan::change::{Change, Note};
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
 use crate::pointer::Pointer;
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
@@ -21,23 +21,12 @@ pub struct At {
     pub resource: usize,
 }
 
-/// A declared privileged port of one container.
-#[derive(Clone, Debug)]
-pub struct LowPort {
-    /// Pointer to the container, relative to the pod spec.
-    pub container: String,
-    pub container_name: String,
-    /// Index of the port in the container's `ports`.
-    pub index: usize,
-    pub port: u64,
-    /// The container adds NET_BIND_SERVICE: it is built to bind low ports.
-    pub bind_capability: bool,
-}
-
 #[derive(Debug)]
 pub struct PodEntry {
     pub at: At,
     pub site: PodSite,
+    /// Its number among the resource's pods (`workload::pod_sites` order).
+    pub site_no: usize,
     pub namespace: Arc<str>,
     pub labels: Labels,
     /// Every containerPort the pod declares.
@@ -45,22 +34,18 @@ pub struct PodEntry {
     pub low: Vec<LowPort>,
     /// Why the pod's ports must not change at all, if so.
     pub frozen: Option<String>,
-    /// Whether the pod already sets the unprivileged-port sysctl.
-    pub sysctl_present: bool,
-    /// What moving its ports would change inside its own document, worked
-    /// out while the document is at hand (boxed: most pods have none).
-    pub candidate: Box<Candidate>,
+    /// What a move would do, as far as the decision needs to know (worked
+    /// out while the document is at hand; none for a frozen pod).
+    pub movable: Option<Movable>,
 }
 
-/// A pod's own side of a move: the new numbers, the edits inside the pod
-/// (containerPort, probes, hooks, env, flags, annotations), and whether harden
-/// can tell every affected app its new port.
+/// A pod's own side of a move, as the decision needs it.
 #[derive(Debug, Default)]
-pub struct Candidate {
+pub struct Movable {
+    /// Old → new port numbers.
     pub moves: Vec<(u64, u64)>,
-    pub changes: Vec<Change>,
-    pub notes: Vec<Note>,
-    /// The first container harden cannot tell, if any (auto falls back to the sysctl).
+    /// The first container harden cannot tell its new port, if any (auto
+    /// falls back to the sysctl).
     pub untold: Option<String>,
 }
 
@@ -72,7 +57,8 @@ pub struct ServiceEntry {
     pub labels: Labels,
     pub namespace: Arc<str>,
     pub name: String,
-    pub selector: Option<Value>,
+    /// Its selector, as labels (empty: it selects no pod harden can see).
+    pub selector: Labels,
     pub headless: bool,
     pub ports: Vec<ServicePort>,
 }
@@ -103,9 +89,34 @@ pub struct PolicyEntry {
 
 #[derive(Debug, Default)]
 pub struct Index {
+    /// Pods that declare a privileged port.
     pub pods: Vec<PodEntry>,
+    /// Every other pod.
+    pub others: Vec<OtherPod>,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
+}
+
+/// A pod that declares no privileged port. It never moves and is given no
+/// change; it matters only as a pod that a Service may select next to pods
+/// that would move (then those must keep their port). So all the index
+/// keeps of it is each of its (namespace, label, value) triples as a
+/// number (`labels::triple`), a few bytes a pod. Two triples that hash the
+/// same can only make a Service seem to select it, which makes harden
+/// choose the sysctl over a move for that Service's pods: safe either way.
+#[derive(Debug)]
+pub struct OtherPod(pub Box<[u64]>);
+
+impl OtherPod {
+    fn of(namespace: &str, labels: Option<&Value>) -> OtherPod {
+        let labels = labels.and_then(Value::as_object).into_iter().flatten();
+        OtherPod(labels.map(|(k, v)| triple(namespace, k, &text(v))).collect())
+    }
+
+    /// Whether it carries every triple of `wanted`.
+    pub fn has_all(&self, wanted: &[u64]) -> bool {
+        wanted.iter().all(|t| self.0.contains(t))
+    }
 }
 
 /// Keys whose values indexing never reads in a document whose pods declare
@@ -145,17 +156,18 @@ pub struct IndexOptions<'a> {
 /// pod is left unchanged for blockers).
 pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
     resources(doc).iter().any(|(base, id)| {
-        pod_sites(doc, base, id, opts.kinds).iter().any(|site| {
-            doc.at(&site.spec).is_some_and(|spec| {
-                CONTAINER_LISTS.iter().any(|list| {
-                    spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|c| {
-                        c.get("ports").and_then(Value::as_array).into_iter().flatten().any(|p| {
-                            p.get("containerPort")
-                                .and_then(Value::as_u64)
-                                .is_some_and(|n| opts.map.iter().any(|(o, _)| *o == n))
-                        })
-                    })
-                })
+        pod_sites(doc, base, id, opts.kinds)
+            .iter()
+            .any(|site| doc.at(&site.spec).is_some_and(|spec| has_low_port_in(spec, opts.map)))
+    })
+}
+
+/// Whether the pod spec declares a port that `map` moves.
+fn has_low_port_in(spec: &Value, map: &[(u64, u64)]) -> bool {
+    CONTAINER_LISTS.iter().any(|list| {
+        spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|c| {
+            c.get("ports").and_then(Value::as_array).into_iter().flatten().any(|p| {
+                p.get("containerPort").and_then(Value::as_u64).is_some_and(|n| map.iter().any(|(o, _)| *o == n))
             })
         })
     })
@@ -165,6 +177,7 @@ impl Index {
     /// Append another index (of later documents).
     pub fn merge(&mut self, other: Index) {
         self.pods.extend(other.pods);
+        self.others.extend(other.others);
         self.services.extend(other.services);
         self.policies.extend(other.policies);
     }
@@ -183,7 +196,7 @@ impl Index {
                     labels: Labels::of(resource.at("/metadata/labels"), opts.names),
                     namespace: namespace.clone(),
                     name: id.name.clone().unwrap_or_default(),
-                    selector: resource.at("/spec/selector").cloned(),
+                    selector: Labels::of(resource.at("/spec/selector"), opts.names),
                     headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
                     ports: resource
                         .at("/spec/ports")
@@ -203,10 +216,16 @@ impl Index {
                 _ => {}
             }
             let frozen = plan.and_then(|p| p.resources.get(r)).and_then(|res| frozen_resource(res, opts.partial));
-            for site in pod_sites(value, &base, &id, opts.kinds) {
-                if let Some(entry) = pod_entry(value, at, site, &namespace, opts, frozen.clone()) {
-                    self.pods.push(entry);
+            for (site_no, site) in pod_sites(value, &base, &id, opts.kinds).into_iter().enumerate() {
+                let Some(spec) = value.at(&site.spec) else { continue };
+                let metadata = || value.at(&format!("{}/labels", site.metadata));
+                if !has_low_port_in(spec, opts.map) {
+                    self.others.push(OtherPod::of(&namespace, metadata()));
+                    continue;
                 }
+                let labels = Labels::of(metadata(), opts.names);
+                let pod = pod_entry(spec, at, (site_no, site), labels, &namespace, opts, frozen.clone());
+                self.pods.push(pod);
             }
         }
     }
@@ -224,66 +243,35 @@ fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<Str
 }
 
 fn pod_entry(
-    doc: &Value,
+    spec: &Value,
     at: At,
-    site: PodSite,
+    (site_no, site): (usize, PodSite),
+    labels: Labels,
     namespace: &Arc<str>,
     opts: &IndexOptions,
     frozen: Option<String>,
-) -> Option<PodEntry> {
-    let spec = doc.at(&site.spec)?;
-    let map = opts.map;
-    let labels = Labels::of(doc.at(&format!("{}/labels", site.metadata)), opts.names);
-    let mut declared = Vec::new();
-    let mut lows = Vec::new();
-    let mut host_port = false;
-    for list in CONTAINER_LISTS {
-        for (ci, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let bind_capability =
-                c.at("/securityContext/capabilities/add").and_then(Value::as_array).is_some_and(|a| {
-                    a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
-                });
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            for (pi, p) in c.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let Some(port) = p.get("containerPort").and_then(Value::as_u64) else { continue };
-                declared.push(port);
-                host_port |= p.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
-                if map.iter().any(|(o, _)| *o == port) {
-                    lows.push(LowPort {
-                        container: format!("/{list}/{ci}"),
-                        container_name: name.clone(),
-                        index: pi,
-                        port,
-                        bind_capability,
-                    });
-                }
-            }
-        }
-    }
+) -> PodEntry {
+    let own = own_ports(spec, opts.map);
     let frozen = frozen
         .or_else(|| {
             (spec.get("hostNetwork").and_then(Value::as_bool) == Some(true))
                 .then(|| "the pod uses the host network".to_string())
         })
-        .or_else(|| host_port.then(|| "the pod binds host ports".to_string()))
+        .or_else(|| own.host_port.then(|| "the pod binds host ports".to_string()))
         .or_else(|| is_windows(spec).then(|| "Windows has no privileged ports".to_string()));
-    let sysctl_present = spec
-        .at("/securityContext/sysctls")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(super::SYSCTL)));
-    let mut entry = PodEntry {
+    let movable = (!own.low.is_empty() && frozen.is_none()).then(|| {
+        let moves = assign(&own, opts.map);
+        Movable { untold: untold(spec, &own, &moves), moves }
+    });
+    PodEntry {
         at,
         site,
+        site_no,
         namespace: Arc::clone(namespace),
         labels,
-        declared,
-        low: lows,
+        declared: own.declared,
+        low: own.low,
         frozen,
-        sysctl_present,
-        candidate: Box::default(),
-    };
-    if !entry.low.is_empty() && entry.frozen.is_none() {
-        entry.candidate = Box::new(super::candidate(doc, &entry, map));
+        movable,
     }
-    Some(entry)
 }

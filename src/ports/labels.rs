@@ -6,6 +6,7 @@
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 /// Label values that are not strings (the API rejects them, but a stream
@@ -39,6 +40,18 @@ impl Labels {
         self.text(key) == Some(text(value).as_ref())
     }
 
+    /// Whether these labels, read as a Service selector, select an object
+    /// with `labels`: every pair present. An empty selector selects nothing
+    /// harden can see (the Service's endpoints are managed by hand).
+    pub fn selects(&self, labels: &Labels) -> bool {
+        !self.0.is_empty() && self.iter().all(|(k, v)| labels.text(k) == Some(v))
+    }
+
+    /// The first label, values as [`text`] writes them.
+    pub fn first(&self) -> Option<(&str, &str)> {
+        self.iter().next()
+    }
+
     /// Every label, values as [`text`] writes them.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
@@ -56,6 +69,16 @@ pub fn text(v: &Value) -> Cow<'_, str> {
         Value::String(s) => Cow::Borrowed(s),
         other => Cow::Owned(format!("{NOT_A_STRING}{other}")),
     }
+}
+
+/// A (namespace, key, value) triple as a number: how the index keeps the
+/// labels of pods that need only be found, never named (see
+/// `index::OtherPod`). Values as [`text`] writes them.
+pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
+    // Fixed keys: the same triple hashes the same for every pod of a run.
+    let mut h = std::hash::DefaultHasher::new();
+    (namespace, key, value).hash(&mut h);
+    h.finish()
 }
 
 /// The strings of one run's index, each stored once (shared by the threads
@@ -91,5 +114,26 @@ mod tests {
         assert_eq!((l.get("app"), l.get("v"), l.get("x")), (Some("web"), None, None));
         let again = Labels::of(Some(&json!({"app": "web"})), &names);
         assert!(Arc::ptr_eq(&l.0[0].1, &again.0[0].1), "one copy of each string");
+    }
+
+    #[test]
+    fn a_service_selector_needs_every_pair_and_an_empty_one_selects_nothing() {
+        let names = Names::default();
+        let l = Labels::of(Some(&json!({"app": "web", "tier": "fe", "v": 1})), &names);
+        let sel = |v: Value| Labels::of(Some(&v), &names);
+        assert!(sel(json!({"app": "web"})).selects(&l));
+        assert!(sel(json!({"v": 1})).selects(&l) && !sel(json!({"v": "1"})).selects(&l));
+        assert!(!sel(json!({"app": "web", "tier": "be"})).selects(&l));
+        assert!(!sel(json!({})).selects(&l));
+        assert!(!Labels::of(None, &names).selects(&l));
+    }
+
+    #[test]
+    fn triples_tell_namespaces_keys_and_values_apart() {
+        let t = triple("a", "app", "web");
+        assert_eq!(t, triple("a", "app", "web"));
+        assert!(
+            [triple("b", "app", "web"), triple("a", "ap", "pweb"), triple("a", "app", "we")].iter().all(|x| *x != t)
+        );
     }
 }

@@ -11,20 +11,23 @@
 //! variables, a port flag, a PORT variable). This pass runs after every
 //! document has been planned, because it needs the whole stream.
 
+pub mod filed;
 pub mod index;
 pub mod labels;
+pub mod pod;
 pub mod references;
 pub mod selection;
 pub mod selector;
 pub mod tell;
 
+pub use filed::PortPlan;
+
 use crate::plan::change::{Change, Control, Note, Op};
-use crate::pointer::Pointer;
-use index::{At, Candidate, Index, PodEntry};
+use index::Index;
 use selection::Selection;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
@@ -66,7 +69,7 @@ pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
 
 /// What happens to one pod's privileged ports.
 #[derive(Clone, Debug, PartialEq)]
-enum Action {
+pub enum Action {
     Keep(String),
     Sysctl(String),
     /// (old, new) pairs, and why.
@@ -74,58 +77,12 @@ enum Action {
 }
 
 /// Images that listen on 80 whatever the manifest says.
-const FIXED_PORT_IMAGES: [&str; 4] = ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
-
-/// The port decisions, filed by document: each document, when its turn
-/// comes to be written, takes the changes and notes meant for it.
-#[derive(Debug, Default)]
-pub struct PortPlan {
-    by_doc: HashMap<usize, Vec<(usize, Filed)>>,
-}
-
-/// A change or note for one resource of a document.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Filed {
-    Change(Change),
-    Note(Note),
-}
-
-impl PortPlan {
-    /// File a change for the resource at `at`, once.
-    pub(crate) fn file(&mut self, at: At, c: Change) {
-        let items = self.by_doc.entry(at.doc).or_default();
-        let duplicate = items.iter().any(|(r, f)| {
-            *r == at.resource && matches!(f, Filed::Change(x) if x.pointer == c.pointer && x.value == c.value)
-        });
-        if !duplicate {
-            items.push((at.resource, Filed::Change(c)));
-        }
-    }
-
-    fn note(&mut self, at: At, n: Note) {
-        self.by_doc.entry(at.doc).or_default().push((at.resource, Filed::Note(n)));
-    }
-
-    /// Whether anything is filed for document `doc`.
-    pub fn has(&self, doc: usize) -> bool {
-        self.by_doc.contains_key(&doc)
-    }
-
-    /// Add document `doc`'s port changes and notes to its plan.
-    pub fn apply_to(&self, doc: usize, plan: &mut crate::plan::DocPlan) {
-        for (r, item) in self.by_doc.get(&doc).into_iter().flatten() {
-            let Some(res) = plan.resources.get_mut(*r) else { continue };
-            match item {
-                Filed::Change(c) => res.changes.push(c.clone()),
-                Filed::Note(n) => res.notes.push(n.clone()),
-            }
-        }
-    }
-}
+pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
+    ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
 
 /// Decide, for every indexed pod, whether its ports move, get the sysctl or
 /// stay, and file the resulting changes by document.
-pub fn plan_stream(index: &Index, strategy: Strategy) -> PortPlan {
+pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> PortPlan {
     // No pod declares a privileged port: nothing to decide.
     if index.pods.iter().all(|p| p.low.is_empty()) {
         return PortPlan::default();
@@ -136,21 +93,28 @@ pub fn plan_stream(index: &Index, strategy: Strategy) -> PortPlan {
     settle_shared_services(index, &sel, &mut actions);
     let all_moves: Vec<Vec<(u64, u64)>> =
         actions.iter().map(|a| if let Action::Move(m, _) = a { m.clone() } else { Vec::new() }).collect();
-    let mut plan = PortPlan::default();
-    for (i, (pod, action)) in index.pods.iter().zip(&actions).enumerate() {
-        emit(&mut plan, index, pod, action, &all_moves, &sel.services_of_pod[i]);
+    let mut plan = PortPlan::new(map.to_vec());
+    for (i, (pod, action)) in index.pods.iter().zip(actions).enumerate() {
+        if pod.low.is_empty() {
+            continue;
+        }
+        let moving = matches!(action, Action::Move(..));
+        plan.pod(pod.at, pod.site_no, action);
+        if moving {
+            references::elsewhere(&mut plan, index, pod, &all_moves[i], &all_moves, &sel.services_of_pod[i]);
+        }
     }
     plan
 }
 
 /// The first decision for a pod, on its own.
-fn decide(pod: &PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
+fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
     if pod.low.is_empty() {
         return Action::Keep(String::new());
     }
-    if let Some(why) = &pod.frozen {
-        return Action::Keep(why.clone());
-    }
+    let Some(movable) = &pod.movable else {
+        return Action::Keep(pod.frozen.clone().unwrap_or_default());
+    };
     if pod.low.iter().all(|l| l.bind_capability) {
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
@@ -168,7 +132,7 @@ fn decide(pod: &PodEntry, strategy: Strategy, index: &Index, services: &[usize])
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move".to_string(),
-        Strategy::Auto => match &pod.candidate.untold {
+        Strategy::Auto => match &movable.untold {
             None => "harden can tell the app its new port".to_string(),
             // Knative tells the app its port through $PORT itself.
             Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT".to_string(),
@@ -177,91 +141,7 @@ fn decide(pod: &PodEntry, strategy: Strategy, index: &Index, services: &[usize])
             }
         },
     };
-    Action::Move(pod.candidate.moves.clone(), reason)
-}
-
-/// New numbers for the pod's privileged ports, skipping any the pod already
-/// declares (8080 taken → 8081), so two ports never collide.
-fn assign(pod: &PodEntry, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
-    let mut taken = pod.declared.clone();
-    let mut out: Vec<(u64, u64)> = Vec::new();
-    for l in pod.low.iter().filter(|l| !l.bind_capability) {
-        if out.iter().any(|(o, _)| *o == l.port) {
-            continue;
-        }
-        let Some(mut n) = moved(l.port, map) else { continue };
-        while taken.contains(&n) {
-            n += 1;
-        }
-        taken.push(n);
-        out.push((l.port, n));
-    }
-    out
-}
-
-/// What moving a pod's ports changes inside its own document. Worked out
-/// while indexing, when the document is at hand; used only if the pod moves.
-pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Candidate {
-    let moves = assign(pod, map);
-    let spec_ptr = &pod.site.spec;
-    let spec = doc.at(spec_ptr).unwrap_or(&Value::Null);
-    let mut changes = Vec::new();
-    let mut notes = Vec::new();
-    let mut untold = None;
-    for l in pod.low.iter().filter(|l| !l.bind_capability) {
-        let Some(n) = moved(l.port, &moves) else { continue };
-        let who = Some(l.container_name.clone());
-        let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
-        changes.push(change(
-            Op::Set,
-            ptr,
-            json!(n),
-            Some(json!(l.port)),
-            who.clone(),
-            format!("a non-root process cannot bind port {}; moved to {n}", l.port),
-        ));
-        let container = spec.at(&l.container).unwrap_or(&Value::Null);
-        let told = tell_edits(container, &moves);
-        if told.is_empty() && untold.is_none() {
-            untold = Some(l.container_name.clone());
-        }
-        for e in told {
-            changes.push(match e {
-                tell::Edit::Set { pointer, value, reason } => {
-                    let abs = format!("{spec_ptr}{}{pointer}", l.container);
-                    let before = doc.at(&abs).cloned();
-                    change(Op::Set, abs, value, before, who.clone(), reason)
-                }
-                tell::Edit::AppendEnv { name, value, reason } => change(
-                    Op::Append,
-                    format!("{spec_ptr}{}/env", l.container),
-                    json!({"name": name, "value": value}),
-                    None,
-                    who.clone(),
-                    reason,
-                ),
-            });
-        }
-        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
-        if FIXED_PORT_IMAGES
-            .iter()
-            .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
-        {
-            let mut n = note(
-                &format!("{spec_ptr}{}", l.container),
-                who.clone(),
-                format!(
-                    "image {image} listens on {} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)",
-                    l.port
-                ),
-            );
-            n.warning = true;
-            notes.push(n);
-        }
-    }
-    changes.extend(references::in_pod(doc, pod, &moves));
-    changes.extend(references::annotations(doc, pod, &moves));
-    Candidate { moves, changes, notes, untold }
+    Action::Move(movable.moves.clone(), reason)
 }
 
 /// A Service that selects pods which move a port together with pods that
@@ -271,7 +151,8 @@ pub(crate) fn candidate(doc: &Value, pod: &PodEntry, map: &[(u64, u64)]) -> Cand
 fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]) {
     loop {
         let mut changed = false;
-        for (svc, selected) in index.services.iter().zip(&sel.pods_of_service).filter(|(s, _)| !s.headless) {
+        let services = index.services.iter().zip(&sel.pods_of_service).zip(&sel.selects_other);
+        for ((svc, selected), &selects_other) in services.filter(|((s, _), _)| !s.headless) {
             for target in references::service_targets(svc) {
                 let new_of = |i: usize| match &actions[i] {
                     Action::Move(m, _) => moved(target, m),
@@ -280,7 +161,7 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
                 let movers: Vec<usize> = selected.iter().copied().filter(|&i| new_of(i).is_some()).collect();
                 let mut numbers: Vec<u64> = movers.iter().filter_map(|&i| new_of(i)).collect();
                 numbers.dedup();
-                let split = movers.len() < selected.len() || numbers.len() > 1;
+                let split = movers.len() < selected.len() || selects_other || numbers.len() > 1;
                 if movers.is_empty() || !split {
                     continue;
                 }
@@ -298,81 +179,6 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
     }
 }
 
-/// The edits that tell a container's app its new port.
-fn tell_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<tell::Edit> {
-    let mut edits = Vec::new();
-    if tell::is_aspnet(container) {
-        edits.extend(tell::aspnet(container, moves));
-    }
-    edits.extend(tell::flags(container, moves));
-    edits.extend(tell::port_env(container, moves));
-    edits
-}
-
-fn emit(
-    plan: &mut PortPlan,
-    index: &Index,
-    pod: &PodEntry,
-    action: &Action,
-    all_moves: &[Vec<(u64, u64)>],
-    services: &[usize],
-) {
-    let spec_ptr = &pod.site.spec;
-    match action {
-        Action::Keep(_) if pod.low.is_empty() => {}
-        Action::Keep(why) => {
-            for l in &pod.low {
-                let why = if l.bind_capability {
-                    "the container adds NET_BIND_SERVICE, so it can bind the port as non-root"
-                } else {
-                    why
-                };
-                let n = note(
-                    &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
-                    Some(l.container_name.clone()),
-                    format!("port {} kept: {why}", l.port),
-                );
-                plan.note(pod.at, n);
-            }
-        }
-        Action::Sysctl(why) => {
-            if !pod.sysctl_present {
-                let c = change(
-                    Op::Append,
-                    format!("{spec_ptr}/securityContext/sysctls"),
-                    json!({"name": SYSCTL, "value": "0"}),
-                    None,
-                    None,
-                    format!(
-                        "lets the non-root app bind port {} inside the pod's own network namespace ({why})",
-                        ports_list(pod)
-                    ),
-                );
-                plan.file(pod.at, c);
-            }
-        }
-        Action::Move(moves, why) => {
-            for c in &pod.candidate.changes {
-                let mut c = c.clone();
-                if c.pointer.ends_with("/containerPort") {
-                    c.reason = format!("{} ({why})", c.reason);
-                }
-                plan.file(pod.at, c);
-            }
-            for n in &pod.candidate.notes {
-                plan.note(pod.at, n.clone());
-            }
-            references::elsewhere(plan, index, pod, moves, all_moves, services);
-        }
-    }
-}
-
-fn ports_list(pod: &PodEntry) -> String {
-    let mut ports: Vec<String> = pod.low.iter().map(|l| l.port.to_string()).collect();
-    ports.dedup();
-    ports.join(", ")
-}
-
 pub(crate) fn change(
     op: Op,
     pointer: String,
@@ -384,6 +190,6 @@ pub(crate) fn change(
     Change { op, pointer, value, before, rule: ID, control: Control::HardenDefault, reason, container }
 }
 
-fn note(pointer: &str, container: Option<String>, message: String) -> Note {
+pub(crate) fn note(pointer: &str, container: Option<String>, message: String) -> Note {
     Note { pointer: pointer.to_string(), rule: ID, container, message, warning: false }
 }

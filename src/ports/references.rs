@@ -14,6 +14,7 @@ use super::selector::label_selector_selects;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
+use crate::workload::PodSite;
 use serde_json::{Value, json};
 
 /// The pod ports a Service sends traffic to, where given by number
@@ -30,9 +31,8 @@ pub fn service_targets(svc: &ServiceEntry) -> Vec<u64> {
 
 /// Probe and lifecycle-hook ports given by number, in every container of the
 /// pod (they all share the pod's network namespace).
-pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> {
+pub fn in_pod(spec: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Change> {
     let mut out = Vec::new();
-    let Some(spec) = doc.at(&pod.site.spec) else { return out };
     const HANDLERS: [&str; 5] =
         ["/livenessProbe", "/readinessProbe", "/startupProbe", "/lifecycle/postStart", "/lifecycle/preStop"];
     for list in CONTAINER_LISTS {
@@ -43,7 +43,7 @@ pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> 
                     let rel = format!("{h}/{kind}/port");
                     let Some(old) = c.at(&rel).and_then(Value::as_u64) else { continue };
                     if let Some(new) = moved(old, moves) {
-                        let ptr = format!("{}/{list}/{ci}{rel}", pod.site.spec);
+                        let ptr = format!("{}/{list}/{ci}{rel}", site.spec);
                         out.push(change(
                             Op::Set,
                             ptr,
@@ -61,8 +61,8 @@ pub fn in_pod(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> 
 }
 
 /// `prometheus.io/port` on the pod template.
-pub fn annotations(doc: &Value, pod: &PodEntry, moves: &[(u64, u64)]) -> Vec<Change> {
-    let ptr = format!("{}/annotations/prometheus.io~1port", pod.site.metadata);
+pub fn annotations(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Change> {
+    let ptr = format!("{}/annotations/prometheus.io~1port", site.metadata);
     let Some(v) = doc.at(&ptr) else { return Vec::new() };
     let old = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
     match old.and_then(|o| moved(o, moves)) {

@@ -3,19 +3,21 @@
 //! Checking every Service against every pod is quadratic in the stream
 //! (thousands of each in a big install); instead pods are bucketed by
 //! namespace and label, and a Service looks only at the pods that carry its
-//! first selector pair.
+//! first selector pair. Pods without a privileged port (`index::OtherPod`)
+//! are only counted: the other way round, each looks up the Services whose
+//! first pair it carries.
 
 use super::index::Index;
-use super::labels::text;
-use super::selector::service_selects;
-use serde_json::Value;
+use super::labels::triple;
 use std::collections::HashMap;
 
 pub struct Selection {
-    /// For each Service of the index, the pods it selects.
+    /// For each Service of the index, the pods (with a privileged port) it selects.
     pub pods_of_service: Vec<Vec<usize>>,
     /// For each pod of the index, the Services that select it.
     pub services_of_pod: Vec<Vec<usize>>,
+    /// For each Service, whether it also selects a pod without a privileged port.
+    pub selects_other: Vec<bool>,
 }
 
 impl Selection {
@@ -29,20 +31,47 @@ impl Selection {
         let mut pods_of_service = Vec::with_capacity(index.services.len());
         let mut services_of_pod = vec![Vec::new(); index.pods.len()];
         for (s, svc) in index.services.iter().enumerate() {
-            let first = svc.selector.as_ref().and_then(Value::as_object).and_then(|m| m.iter().next());
-            let first = first.map(|(k, v)| (k, text(v)));
-            let candidates = first.as_ref().and_then(|(k, v)| buckets.get(&(&*svc.namespace, k.as_str(), v.as_ref())));
+            let candidates = svc.selector.first().and_then(|(k, v)| buckets.get(&(&*svc.namespace, k, v)));
             let selected: Vec<usize> = candidates
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|&p| service_selects(svc.selector.as_ref(), &index.pods[p].labels))
+                .filter(|&p| svc.selector.selects(&index.pods[p].labels))
                 .collect();
             for &p in &selected {
                 services_of_pod[p].push(s);
             }
             pods_of_service.push(selected);
         }
-        Selection { pods_of_service, services_of_pod }
+        let selects_other = selects_other(index, &pods_of_service);
+        Selection { pods_of_service, services_of_pod, selects_other }
     }
+}
+
+/// For each Service, whether it selects one of `index.others`. Only
+/// Services that select a pod with a privileged port are asked (no other
+/// answer is ever read).
+fn selects_other(index: &Index, pods_of_service: &[Vec<usize>]) -> Vec<bool> {
+    let mut out = vec![false; index.services.len()];
+    // Each asked Service's selector as triples, filed under its first one.
+    let mut by_first: HashMap<u64, Vec<(usize, Vec<u64>)>> = HashMap::new();
+    for (s, svc) in index.services.iter().enumerate().filter(|(s, _)| !pods_of_service[*s].is_empty()) {
+        let wanted: Vec<u64> = svc.selector.iter().map(|(k, v)| triple(&svc.namespace, k, v)).collect();
+        if let Some(&first) = wanted.first() {
+            by_first.entry(first).or_default().push((s, wanted));
+        }
+    }
+    if by_first.is_empty() {
+        return out;
+    }
+    for pod in &index.others {
+        for t in pod.0.iter() {
+            for (s, wanted) in by_first.get(t).into_iter().flatten() {
+                if !out[*s] && pod.has_all(wanted) {
+                    out[*s] = true;
+                }
+            }
+        }
+    }
+    out
 }

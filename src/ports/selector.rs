@@ -1,17 +1,9 @@
-//! Label selectors, as Services (a plain map) and NetworkPolicies /
-//! monitors (`matchLabels` + `matchExpressions`) write them.
+//! Label selectors as NetworkPolicies and monitors write them
+//! (`matchLabels` + `matchExpressions`). A Service's plain map is
+//! `Labels::selects`.
 
 use super::labels::Labels;
 use serde_json::Value;
-
-/// A Service selector: every pair present in `labels`. An empty or missing
-/// selector selects nothing harden can see (endpoints are managed by hand).
-pub fn service_selects(selector: Option<&Value>, labels: &Labels) -> bool {
-    match selector.and_then(Value::as_object) {
-        Some(sel) if !sel.is_empty() => sel.iter().all(|(k, v)| labels.has(k, v)),
-        _ => false,
-    }
-}
 
 /// A `metav1.LabelSelector`: an empty selector selects everything.
 pub fn label_selector_selects(selector: Option<&Value>, labels: &Labels) -> bool {
@@ -49,15 +41,6 @@ mod tests {
 
     fn labels(v: Value) -> Labels {
         Labels::of(Some(&v), &super::super::labels::Names::default())
-    }
-
-    #[test]
-    fn services_need_every_pair() {
-        let l = labels(json!({"app": "web", "tier": "fe"}));
-        assert!(service_selects(Some(&json!({"app": "web"})), &l));
-        assert!(!service_selects(Some(&json!({"app": "web", "tier": "be"})), &l));
-        assert!(!service_selects(Some(&json!({})), &l));
-        assert!(!service_selects(None, &l));
     }
 
     #[test]

@@ -1,0 +1,91 @@
+//! The port decisions, filed by document: each document, when its turn
+//! comes in pass 2, takes what is meant for it. A pod's decision is filed
+//! as the decision itself and turned into edits only then, with the
+//! document at hand ([`super::pod::expand`]); Services, NetworkPolicies and
+//! monitors (a few edits each) are filed as changes.
+
+use super::Action;
+use super::index::At;
+use crate::plan::DocPlan;
+use crate::plan::change::{Change, Note};
+use crate::workload::{KindRow, pod_sites};
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct PortPlan {
+    by_doc: HashMap<usize, Vec<(usize, Filed)>>,
+    /// Old port → new port, from the profile.
+    map: Vec<(u64, u64)>,
+}
+
+/// Something for one resource of a document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filed {
+    Change(Change),
+    Note(Note),
+    /// What happens to the ports of the resource's pod number `site` (in
+    /// the order of `workload::pod_sites`).
+    Pod {
+        site: usize,
+        action: Action,
+    },
+}
+
+impl PortPlan {
+    pub fn new(map: Vec<(u64, u64)>) -> PortPlan {
+        PortPlan { by_doc: HashMap::new(), map }
+    }
+
+    /// File a change for the resource at `at`, once.
+    pub(crate) fn file(&mut self, at: At, c: Change) {
+        push_unique(self.by_doc.entry(at.doc).or_default(), at.resource, Filed::Change(c));
+    }
+
+    /// File a pod's decision (turned into edits in pass 2).
+    pub(crate) fn pod(&mut self, at: At, site: usize, action: Action) {
+        self.by_doc.entry(at.doc).or_default().push((at.resource, Filed::Pod { site, action }));
+    }
+
+    /// Whether anything is filed for document `doc`.
+    pub fn has(&self, doc: usize) -> bool {
+        self.by_doc.contains_key(&doc)
+    }
+
+    /// Add document `doc`'s port changes and notes to its plan; `value` is
+    /// the document, `kinds` where its pods are.
+    pub fn apply_to(&self, doc: usize, value: &serde_json::Value, plan: &mut DocPlan, kinds: &[KindRow]) {
+        let Some(filed) = self.by_doc.get(&doc) else { return };
+        let mut items: Vec<(usize, Filed)> = Vec::with_capacity(filed.len());
+        for (r, item) in filed {
+            let Filed::Pod { site, action } = item else {
+                push_unique(&mut items, *r, item.clone());
+                continue;
+            };
+            let Some(res) = plan.resources.get(*r) else { continue };
+            let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(*site) else { continue };
+            for own in super::pod::expand(value, &site, action, &self.map) {
+                push_unique(&mut items, *r, own);
+            }
+        }
+        for (r, item) in items {
+            let Some(res) = plan.resources.get_mut(r) else { continue };
+            match item {
+                Filed::Change(c) => res.changes.push(c),
+                Filed::Note(n) => res.notes.push(n),
+                Filed::Pod { .. } => {}
+            }
+        }
+    }
+}
+
+/// Add a change unless the resource already has the same one (two ports of
+/// one container tell its app the same thing).
+fn push_unique(items: &mut Vec<(usize, Filed)>, resource: usize, item: Filed) {
+    let Filed::Change(c) = &item else { return items.push((resource, item)) };
+    let duplicate = items
+        .iter()
+        .any(|(r, f)| *r == resource && matches!(f, Filed::Change(x) if x.pointer == c.pointer && x.value == c.value));
+    if !duplicate {
+        items.push((resource, item));
+    }
+}

@@ -1,0 +1,218 @@
+//! A pod's own side of the port decision: the ports it declares, the new
+//! numbers it would get, and what its decision changes inside its own
+//! document (containerPort, probes, hooks, env, flags, annotations, the
+//! sysctl, notes).
+//!
+//! Pass 1 keeps of a pod only what the decision needs (the new numbers and
+//! whether every app can be told); the edits are worked out in pass 2, from
+//! the document then at hand, by [`expand`]. Holding them for the whole
+//! stream made the index most of a big run's memory.
+
+use super::filed::Filed;
+use super::{Action, FIXED_PORT_IMAGES, SYSCTL, change, moved, note, references, tell};
+use crate::plan::change::Op;
+use crate::plan::pod::CONTAINER_LISTS;
+use crate::pointer::Pointer;
+use crate::workload::PodSite;
+use serde_json::{Value, json};
+
+/// A declared privileged port of one container.
+#[derive(Clone, Debug)]
+pub struct LowPort {
+    /// Pointer to the container, relative to the pod spec.
+    pub container: String,
+    pub container_name: String,
+    /// Index of the port in the container's `ports`.
+    pub index: usize,
+    pub port: u64,
+    /// The container adds NET_BIND_SERVICE: it is built to bind low ports.
+    pub bind_capability: bool,
+}
+
+/// The ports a pod spec declares.
+#[derive(Debug, Default)]
+pub struct OwnPorts {
+    /// Every containerPort.
+    pub declared: Vec<u64>,
+    /// Those the profile's map moves.
+    pub low: Vec<LowPort>,
+    /// Whether any port is bound on the host.
+    pub host_port: bool,
+}
+
+/// The ports of the pod spec `spec`, privileged ones being those in `map`.
+pub fn own_ports(spec: &Value, map: &[(u64, u64)]) -> OwnPorts {
+    let mut own = OwnPorts::default();
+    for list in CONTAINER_LISTS {
+        for (ci, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let bind_capability =
+                c.at("/securityContext/capabilities/add").and_then(Value::as_array).is_some_and(|a| {
+                    a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
+                });
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+            for (pi, p) in c.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                let Some(port) = p.get("containerPort").and_then(Value::as_u64) else { continue };
+                own.declared.push(port);
+                own.host_port |= p.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
+                if map.iter().any(|(o, _)| *o == port) {
+                    own.low.push(LowPort {
+                        container: format!("/{list}/{ci}"),
+                        container_name: name.to_string(),
+                        index: pi,
+                        port,
+                        bind_capability,
+                    });
+                }
+            }
+        }
+    }
+    own
+}
+
+/// Whether the pod spec already sets the unprivileged-port sysctl.
+pub fn sysctl_present(spec: &Value) -> bool {
+    spec.at("/securityContext/sysctls")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|x| x.get("name").and_then(Value::as_str) == Some(SYSCTL)))
+}
+
+/// New numbers for the pod's privileged ports, skipping any the pod already
+/// declares (8080 taken → 8081), so two ports never collide.
+pub fn assign(own: &OwnPorts, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
+    let mut taken = own.declared.clone();
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for l in own.low.iter().filter(|l| !l.bind_capability) {
+        if out.iter().any(|(o, _)| *o == l.port) {
+            continue;
+        }
+        let Some(mut n) = moved(l.port, map) else { continue };
+        while taken.contains(&n) {
+            n += 1;
+        }
+        taken.push(n);
+        out.push((l.port, n));
+    }
+    out
+}
+
+/// The first container whose app harden cannot tell its new port, if any.
+pub fn untold(spec: &Value, own: &OwnPorts, moves: &[(u64, u64)]) -> Option<String> {
+    own.low
+        .iter()
+        .filter(|l| !l.bind_capability && moved(l.port, moves).is_some())
+        .find(|l| tell_edits(spec.at(&l.container).unwrap_or(&Value::Null), moves).is_empty())
+        .map(|l| l.container_name.clone())
+}
+
+/// The edits that tell a container's app its new port.
+fn tell_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<tell::Edit> {
+    let mut edits = Vec::new();
+    if tell::is_aspnet(container) {
+        edits.extend(tell::aspnet(container, moves));
+    }
+    edits.extend(tell::flags(container, moves));
+    edits.extend(tell::port_env(container, moves));
+    edits
+}
+
+/// What the pod's decision changes in its own document, in the order they
+/// are filed.
+pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) -> Vec<Filed> {
+    let Some(spec) = doc.at(&site.spec) else { return Vec::new() };
+    let own = own_ports(spec, map);
+    let spec_ptr = &site.spec;
+    match action {
+        Action::Keep(_) if own.low.is_empty() => Vec::new(),
+        Action::Keep(why) => own
+            .low
+            .iter()
+            .map(|l| {
+                let why = if l.bind_capability {
+                    "the container adds NET_BIND_SERVICE, so it can bind the port as non-root"
+                } else {
+                    why
+                };
+                Filed::Note(note(
+                    &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
+                    Some(l.container_name.clone()),
+                    format!("port {} kept: {why}", l.port),
+                ))
+            })
+            .collect(),
+        Action::Sysctl(_) if sysctl_present(spec) => Vec::new(),
+        Action::Sysctl(why) => {
+            let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
+            ports.dedup();
+            vec![Filed::Change(change(
+                Op::Append,
+                format!("{spec_ptr}/securityContext/sysctls"),
+                json!({"name": SYSCTL, "value": "0"}),
+                None,
+                None,
+                format!(
+                    "lets the non-root app bind port {} inside the pod's own network namespace ({why})",
+                    ports.join(", ")
+                ),
+            ))]
+        }
+        Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why),
+    }
+}
+
+/// A moved pod's own edits: each privileged containerPort, the edits that
+/// tell its app, probes and hooks, `prometheus.io/port`, and a warning for
+/// images that listen on 80 whatever the manifest says.
+fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &[(u64, u64)], why: &str) -> Vec<Filed> {
+    let spec_ptr = &site.spec;
+    let mut out = Vec::new();
+    for l in own.low.iter().filter(|l| !l.bind_capability) {
+        let Some(n) = moved(l.port, moves) else { continue };
+        let who = Some(l.container_name.clone());
+        let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
+        out.push(Filed::Change(change(
+            Op::Set,
+            ptr,
+            json!(n),
+            Some(json!(l.port)),
+            who.clone(),
+            format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
+        )));
+        let container = spec.at(&l.container).unwrap_or(&Value::Null);
+        for e in tell_edits(container, moves) {
+            out.push(Filed::Change(match e {
+                tell::Edit::Set { pointer, value, reason } => {
+                    let abs = format!("{spec_ptr}{}{pointer}", l.container);
+                    let before = doc.at(&abs).cloned();
+                    change(Op::Set, abs, value, before, who.clone(), reason)
+                }
+                tell::Edit::AppendEnv { name, value, reason } => change(
+                    Op::Append,
+                    format!("{spec_ptr}{}/env", l.container),
+                    json!({"name": name, "value": value}),
+                    None,
+                    who.clone(),
+                    reason,
+                ),
+            }));
+        }
+        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+        if FIXED_PORT_IMAGES
+            .iter()
+            .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
+        {
+            let mut n = note(
+                &format!("{spec_ptr}{}", l.container),
+                who.clone(),
+                format!(
+                    "image {image} listens on {} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)",
+                    l.port
+                ),
+            );
+            n.warning = true;
+            out.push(Filed::Note(n));
+        }
+    }
+    out.extend(references::in_pod(spec, site, moves).into_iter().map(Filed::Change));
+    out.extend(references::annotations(doc, site, moves).into_iter().map(Filed::Change));
+    out
+}
