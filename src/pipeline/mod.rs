@@ -264,6 +264,7 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
+    index.shrink_to_fit();
     let port_plan = plan.map(|(strategy, map)| plan_stream(&index, strategy, &map)).unwrap_or_default();
     drop(index);
     ordered::run(

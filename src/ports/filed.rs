@@ -21,14 +21,25 @@ pub struct PortPlan {
 /// Something for one resource of a document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Filed {
-    Change(Change),
-    Note(Note),
+    // Boxed: a pod's decision, the common item, is a fraction of their size.
+    Change(Box<Change>),
+    Note(Box<Note>),
     /// What happens to the ports of the resource's pod number `site` (in
     /// the order of `workload::pod_sites`).
     Pod {
         site: usize,
         action: Action,
     },
+}
+
+impl Filed {
+    pub fn change(c: Change) -> Filed {
+        Filed::Change(Box::new(c))
+    }
+
+    pub fn note(n: Note) -> Filed {
+        Filed::Note(Box::new(n))
+    }
 }
 
 impl PortPlan {
@@ -38,7 +49,7 @@ impl PortPlan {
 
     /// File a change for the resource at `at`, once.
     pub(crate) fn file(&mut self, at: At, c: Change) {
-        push_unique(self.by_doc.entry(at.doc).or_default(), at.resource, Filed::Change(c));
+        push_unique(self.by_doc.entry(at.doc).or_default(), at.resource, Filed::change(c));
     }
 
     /// File a pod's decision (turned into edits in pass 2).
@@ -70,8 +81,8 @@ impl PortPlan {
         for (r, item) in items {
             let Some(res) = plan.resources.get_mut(r) else { continue };
             match item {
-                Filed::Change(c) => res.changes.push(c),
-                Filed::Note(n) => res.notes.push(n),
+                Filed::Change(c) => res.changes.push(*c),
+                Filed::Note(n) => res.notes.push(*n),
                 Filed::Pod { .. } => {}
             }
         }

@@ -5,7 +5,7 @@
 //! (document, resource) so changes can be filed back into the right plan.
 
 use super::labels::{Labels, Names, text, triple};
-use super::pod::{LowPort, assign, own_ports, untold};
+use super::pod::{assign, own_ports, untold};
 use crate::plan::DocPlan;
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
 use crate::pointer::Pointer;
@@ -21,19 +21,22 @@ pub struct At {
     pub resource: usize,
 }
 
+/// A pod that declares a privileged port: what its decision needs.
 #[derive(Debug)]
 pub struct PodEntry {
     pub at: At,
-    pub site: PodSite,
     /// Its number among the resource's pods (`workload::pod_sites` order).
     pub site_no: usize,
+    /// Whether its kind has a pod securityContext (for the sysctl).
+    pub pod_security_context: bool,
     pub namespace: Arc<str>,
     pub labels: Labels,
-    /// Every containerPort the pod declares.
-    pub declared: Vec<u64>,
-    pub low: Vec<LowPort>,
+    /// The privileged ports it declares.
+    pub low_ports: Box<[u64]>,
+    /// Every container with a privileged port adds NET_BIND_SERVICE.
+    pub all_bind: bool,
     /// Why the pod's ports must not change at all, if so.
-    pub frozen: Option<String>,
+    pub frozen: Option<Box<str>>,
     /// What a move would do, as far as the decision needs to know (worked
     /// out while the document is at hand; none for a frozen pod).
     pub movable: Option<Movable>,
@@ -43,24 +46,24 @@ pub struct PodEntry {
 #[derive(Debug, Default)]
 pub struct Movable {
     /// Old → new port numbers.
-    pub moves: Vec<(u64, u64)>,
+    pub moves: Box<[(u64, u64)]>,
     /// The first container harden cannot tell its new port, if any (auto
     /// falls back to the sysctl).
-    pub untold: Option<String>,
+    pub untold: Option<Box<str>>,
 }
 
 #[derive(Debug)]
 pub struct ServiceEntry {
     pub at: At,
     /// Pointer to the resource in its document.
-    pub base: String,
+    pub base: Box<str>,
     pub labels: Labels,
     pub namespace: Arc<str>,
-    pub name: String,
+    pub name: Box<str>,
     /// Its selector, as labels (empty: it selects no pod harden can see).
     pub selector: Labels,
     pub headless: bool,
-    pub ports: Vec<ServicePort>,
+    pub ports: Box<[ServicePort]>,
 }
 
 /// What the port pass reads of one of a Service's ports (the rest of it,
@@ -92,30 +95,48 @@ pub struct Index {
     /// Pods that declare a privileged port.
     pub pods: Vec<PodEntry>,
     /// Every other pod.
-    pub others: Vec<OtherPod>,
+    pub others: OtherPods,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
 }
 
-/// A pod that declares no privileged port. It never moves and is given no
-/// change; it matters only as a pod that a Service may select next to pods
-/// that would move (then those must keep their port). So all the index
-/// keeps of it is each of its (namespace, label, value) triples as a
-/// number (`labels::triple`), a few bytes a pod. Two triples that hash the
-/// same can only make a Service seem to select it, which makes harden
-/// choose the sysctl over a move for that Service's pods: safe either way.
-#[derive(Debug)]
-pub struct OtherPod(pub Box<[u64]>);
+/// The pods that declare no privileged port. Such a pod never moves and is
+/// given no change; it matters only as a pod that a Service may select next
+/// to pods that would move (then those must keep their port). So all the
+/// index keeps of it is each of its (namespace, label, value) triples as a
+/// number (`labels::triple`), one run of numbers a pod, a few bytes a pod.
+/// Two triples that hash the same can only make a Service seem to select
+/// it, which makes harden choose the sysctl over a move for that Service's
+/// pods: safe either way.
+#[derive(Debug, Default)]
+pub struct OtherPods {
+    triples: Vec<u64>,
+    /// Where each pod's run of triples ends.
+    ends: Vec<usize>,
+}
 
-impl OtherPod {
-    fn of(namespace: &str, labels: Option<&Value>) -> OtherPod {
+impl OtherPods {
+    fn push(&mut self, namespace: &str, labels: Option<&Value>) {
         let labels = labels.and_then(Value::as_object).into_iter().flatten();
-        OtherPod(labels.map(|(k, v)| triple(namespace, k, &text(v))).collect())
+        self.triples.extend(labels.map(|(k, v)| triple(namespace, k, &text(v))));
+        self.ends.push(self.triples.len());
     }
 
-    /// Whether it carries every triple of `wanted`.
-    pub fn has_all(&self, wanted: &[u64]) -> bool {
-        wanted.iter().all(|t| self.0.contains(t))
+    fn append(&mut self, other: OtherPods) {
+        let base = self.triples.len();
+        self.triples.extend(other.triples);
+        self.ends.extend(other.ends.into_iter().map(|e| e + base));
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.triples.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    /// Each pod's triples.
+    pub fn iter(&self) -> impl Iterator<Item = &[u64]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.triples[start..end])
     }
 }
 
@@ -177,9 +198,18 @@ impl Index {
     /// Append another index (of later documents).
     pub fn merge(&mut self, other: Index) {
         self.pods.extend(other.pods);
-        self.others.extend(other.others);
+        self.others.append(other.others);
         self.services.extend(other.services);
         self.policies.extend(other.policies);
+    }
+
+    /// Give back what the vectors reserved for growth (up to half of them),
+    /// once the whole stream is in.
+    pub fn shrink_to_fit(&mut self) {
+        self.pods.shrink_to_fit();
+        self.others.shrink_to_fit();
+        self.services.shrink_to_fit();
+        self.policies.shrink_to_fit();
     }
 
     /// Add document number `doc`. `plan` is its plan, needed (and given)
@@ -192,10 +222,10 @@ impl Index {
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
-                    base: base.clone(),
+                    base: base.as_str().into(),
                     labels: Labels::of(resource.at("/metadata/labels"), opts.names),
                     namespace: namespace.clone(),
-                    name: id.name.clone().unwrap_or_default(),
+                    name: id.name.as_deref().unwrap_or_default().into(),
                     selector: Labels::of(resource.at("/spec/selector"), opts.names),
                     headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
                     ports: resource
@@ -220,7 +250,7 @@ impl Index {
                 let Some(spec) = value.at(&site.spec) else { continue };
                 let metadata = || value.at(&format!("{}/labels", site.metadata));
                 if !has_low_port_in(spec, opts.map) {
-                    self.others.push(OtherPod::of(&namespace, metadata()));
+                    self.others.push(&namespace, metadata());
                     continue;
                 }
                 let labels = Labels::of(metadata(), opts.names);
@@ -259,19 +289,22 @@ fn pod_entry(
         })
         .or_else(|| own.host_port.then(|| "the pod binds host ports".to_string()))
         .or_else(|| is_windows(spec).then(|| "Windows has no privileged ports".to_string()));
-    let movable = (!own.low.is_empty() && frozen.is_none()).then(|| {
+    let movable = frozen.is_none().then(|| {
         let moves = assign(&own, opts.map);
-        Movable { untold: untold(spec, &own, &moves), moves }
+        Movable { untold: untold(spec, &own, &moves).map(String::into_boxed_str), moves: moves.into() }
     });
+    let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();
+    low_ports.sort_unstable();
+    low_ports.dedup();
     PodEntry {
         at,
-        site,
         site_no,
+        pod_security_context: site.pod_security_context,
         namespace: Arc::clone(namespace),
         labels,
-        declared: own.declared,
-        low: own.low,
-        frozen,
+        low_ports: low_ports.into(),
+        all_bind: own.low.iter().all(|l| l.bind_capability),
+        frozen: frozen.map(String::into_boxed_str),
         movable,
     }
 }

@@ -84,7 +84,7 @@ pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
 /// stay, and file the resulting changes by document.
 pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> PortPlan {
     // No pod declares a privileged port: nothing to decide.
-    if index.pods.iter().all(|p| p.low.is_empty()) {
+    if index.pods.is_empty() {
         return PortPlan::default();
     }
     let sel = Selection::new(index);
@@ -95,9 +95,6 @@ pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> Por
         actions.iter().map(|a| if let Action::Move(m, _) = a { m.clone() } else { Vec::new() }).collect();
     let mut plan = PortPlan::new(map.to_vec());
     for (i, (pod, action)) in index.pods.iter().zip(actions).enumerate() {
-        if pod.low.is_empty() {
-            continue;
-        }
         let moving = matches!(action, Action::Move(..));
         plan.pod(pod.at, pod.site_no, action);
         if moving {
@@ -109,16 +106,13 @@ pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> Por
 
 /// The first decision for a pod, on its own.
 fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
-    if pod.low.is_empty() {
-        return Action::Keep(String::new());
-    }
     let Some(movable) = &pod.movable else {
-        return Action::Keep(pod.frozen.clone().unwrap_or_default());
+        return Action::Keep(pod.frozen.as_deref().unwrap_or_default().to_string());
     };
-    if pod.low.iter().all(|l| l.bind_capability) {
+    if pod.all_bind {
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
-    let sysctl_ok = pod.site.pod_security_context;
+    let sysctl_ok = pod.pod_security_context;
     if let Some(svc) = services.iter().map(|&s| &index.services[s]).find(|s| s.headless) {
         return Action::Sysctl(format!(
             "the headless Service {} sends clients to pod IPs and ports directly",
@@ -141,7 +135,7 @@ fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[
             }
         },
     };
-    Action::Move(movable.moves.clone(), reason)
+    Action::Move(movable.moves.to_vec(), reason)
 }
 
 /// A Service that selects pods which move a port together with pods that
@@ -168,7 +162,7 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
                 for i in movers {
                     let why = format!("Service {} also selects pods that keep port {target}", svc.name);
                     actions[i] =
-                        if index.pods[i].site.pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
+                        if index.pods[i].pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
                     changed = true;
                 }
             }

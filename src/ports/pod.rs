@@ -132,7 +132,7 @@ pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) 
                 } else {
                     why
                 };
-                Filed::Note(note(
+                Filed::note(note(
                     &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
                     Some(l.container_name.clone()),
                     format!("port {} kept: {why}", l.port),
@@ -143,7 +143,7 @@ pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) 
         Action::Sysctl(why) => {
             let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
             ports.dedup();
-            vec![Filed::Change(change(
+            vec![Filed::change(change(
                 Op::Append,
                 format!("{spec_ptr}/securityContext/sysctls"),
                 json!({"name": SYSCTL, "value": "0"}),
@@ -169,7 +169,7 @@ fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &
         let Some(n) = moved(l.port, moves) else { continue };
         let who = Some(l.container_name.clone());
         let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
-        out.push(Filed::Change(change(
+        out.push(Filed::change(change(
             Op::Set,
             ptr,
             json!(n),
@@ -179,7 +179,7 @@ fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &
         )));
         let container = spec.at(&l.container).unwrap_or(&Value::Null);
         for e in tell_edits(container, moves) {
-            out.push(Filed::Change(match e {
+            out.push(Filed::change(match e {
                 tell::Edit::Set { pointer, value, reason } => {
                     let abs = format!("{spec_ptr}{}{pointer}", l.container);
                     let before = doc.at(&abs).cloned();
@@ -209,10 +209,10 @@ fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &
                 ),
             );
             n.warning = true;
-            out.push(Filed::Note(n));
+            out.push(Filed::note(n));
         }
     }
-    out.extend(references::in_pod(spec, site, moves).into_iter().map(Filed::Change));
-    out.extend(references::annotations(doc, site, moves).into_iter().map(Filed::Change));
+    out.extend(references::in_pod(spec, site, moves).into_iter().map(Filed::change));
+    out.extend(references::annotations(doc, site, moves).into_iter().map(Filed::change));
     out
 }

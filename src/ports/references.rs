@@ -199,7 +199,7 @@ fn network_policy(
             .pods
             .iter()
             .zip(all_moves)
-            .filter(|(p, _)| p.declared.contains(&old) && matches(p))
+            .filter(|(p, _)| p.low_ports.contains(&old) && matches(p))
             .all(|(_, m)| moved(old, m) == Some(new))
     };
     if policy.namespace == pod.namespace && label_selector_selects(v.at("/spec/podSelector"), &pod.labels) {

@@ -3,7 +3,7 @@
 //! Checking every Service against every pod is quadratic in the stream
 //! (thousands of each in a big install); instead pods are bucketed by
 //! namespace and label, and a Service looks only at the pods that carry its
-//! first selector pair. Pods without a privileged port (`index::OtherPod`)
+//! first selector pair. Pods without a privileged port (`index::OtherPods`)
 //! are only counted: the other way round, each looks up the Services whose
 //! first pair it carries.
 
@@ -64,10 +64,10 @@ fn selects_other(index: &Index, pods_of_service: &[Vec<usize>]) -> Vec<bool> {
     if by_first.is_empty() {
         return out;
     }
-    for pod in &index.others {
-        for t in pod.0.iter() {
+    for pod in index.others.iter() {
+        for t in pod {
             for (s, wanted) in by_first.get(t).into_iter().flatten() {
-                if !out[*s] && pod.has_all(wanted) {
+                if !out[*s] && wanted.iter().all(|w| pod.contains(w)) {
                     out[*s] = true;
                 }
             }
