@@ -92,6 +92,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             ports: s.ports,
         },
         limits: s.common.limits.clone(),
+        index_budget: pipeline::INDEX_BUDGET,
     };
     let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
     let mut stdin = std::io::stdin().lock();

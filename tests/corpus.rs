@@ -75,6 +75,7 @@ fn options() -> Options<'static> {
             ports: None,
         },
         limits: Limits::default(),
+        index_budget: harden::pipeline::INDEX_BUDGET,
     }
 }
 

@@ -98,6 +98,7 @@ fn harden_file(
             ports: Some(strategy),
         },
         limits: Limits::default(),
+        index_budget: harden::pipeline::INDEX_BUDGET,
     };
     let mut out = harden_stream(&sources, &opts).map_err(|e| e.to_string())?;
     Ok(out.remove(0).docs)

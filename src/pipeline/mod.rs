@@ -32,6 +32,20 @@ use std::path::PathBuf;
 pub struct Options<'a> {
     pub plan: PlanOptions<'a>,
     pub limits: Limits,
+    /// Bytes of Services and pods without a privileged port that the port
+    /// index holds in memory before it moves them to temporary files
+    /// ([`INDEX_BUDGET`]; tests set it low to exercise the files).
+    pub index_budget: usize,
+}
+
+/// The port index's memory budget for Services and other pods: past it,
+/// they go to temporary files, so a stream of any length is indexed in
+/// about this much memory plus its pods with privileged ports.
+pub const INDEX_BUDGET: usize = 8 << 20;
+
+/// A failure of the port index's temporary files, as an I/O error.
+fn spill_error(source: std::io::Error) -> Error {
+    Error::Read(ReadError::Io { name: "the port index's temporary file".to_string(), source })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,16 +206,18 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
         Some((strategy, map)) => {
             let names = Names::default();
             let io = index_options(opts, &map, &names);
-            let mut index = Index::default();
+            let mut index = Index::spilling_past(opts.index_budget);
             for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
                 let parts = chunks
                     .par_iter()
                     .enumerate()
                     .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
                     .collect();
-                in_order(parts)?.into_iter().for_each(|(p, _)| index.merge(p));
+                for (part, _) in in_order(parts)? {
+                    index.merge(part, &names).map_err(spill_error)?;
+                }
             }
-            plan_stream(&index, strategy, &map)
+            plan_stream(&mut index, strategy, &map).map_err(spill_error)?
         }
         None => PortPlan::default(),
     };
@@ -248,7 +264,7 @@ pub fn stream<E: From<Error> + Send>(
     let names = Names::default();
     let io = index_options(opts, &map, &names);
     let threads = rayon::current_num_threads();
-    let mut index = Index::default();
+    let mut index = Index::spilling_past(opts.index_budget);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
     ordered::run(
@@ -259,13 +275,16 @@ pub fn stream<E: From<Error> + Send>(
             index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, r)).map_err(E::from)
         },
         |_, (s, (part, info))| {
-            index.merge(part);
+            index.merge(part, &names).map_err(|e| E::from(spill_error(e)))?;
             infos[s].push(info);
             Ok(())
         },
     )?;
     index.shrink_to_fit();
-    let port_plan = plan.map(|(strategy, map)| plan_stream(&index, strategy, &map)).unwrap_or_default();
+    let port_plan = match plan {
+        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error)?,
+        None => PortPlan::default(),
+    };
     drop(index);
     ordered::run(
         chunks(inputs),

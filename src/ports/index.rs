@@ -6,6 +6,7 @@
 
 use super::labels::{Labels, Names, text, triple};
 use super::pod::{assign, own_ports, untold};
+use super::spill::Overflow;
 use crate::plan::DocPlan;
 use crate::plan::pod::{CONTAINER_LISTS, is_windows};
 use crate::pointer::Pointer;
@@ -98,6 +99,9 @@ pub struct Index {
     pub others: OtherPods,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
+    /// Where Services and other pods go past a memory budget (the whole
+    /// stream's index only; see `spill`).
+    pub(super) overflow: Overflow,
 }
 
 /// The pods that declare no privileged port. Such a pod never moves and is
@@ -131,6 +135,21 @@ impl OtherPods {
     fn shrink_to_fit(&mut self) {
         self.triples.shrink_to_fit();
         self.ends.shrink_to_fit();
+    }
+
+    /// How many numbers it holds (for the memory budget).
+    pub fn len(&self) -> usize {
+        self.ends.len() + self.triples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Forget them all (they were moved to a file), keeping the room.
+    pub fn clear(&mut self) {
+        self.triples.clear();
+        self.ends.clear();
     }
 
     /// Each pod's triples.
@@ -195,12 +214,24 @@ fn has_low_port_in(spec: &Value, map: &[(u64, u64)]) -> bool {
 }
 
 impl Index {
-    /// Append another index (of later documents).
-    pub fn merge(&mut self, other: Index) {
+    /// An index for a whole stream that moves its Services and other pods
+    /// to temporary files whenever they pass `budget` bytes in memory.
+    pub fn spilling_past(budget: usize) -> Index {
+        Index { overflow: Overflow::new(budget), ..Index::default() }
+    }
+
+    /// Append another index (of later documents). `names` holds the
+    /// index's strings (some are let go when entries move to a file).
+    pub fn merge(&mut self, other: Index, names: &Names) -> std::io::Result<()> {
+        self.overflow.count(&other);
         self.pods.extend(other.pods);
         self.others.append(other.others);
         self.services.extend(other.services);
         self.policies.extend(other.policies);
+        if self.overflow.is_due() {
+            self.spill(names)?;
+        }
+        Ok(())
     }
 
     /// Give back what the vectors reserved for growth (up to half of them),

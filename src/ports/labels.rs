@@ -25,6 +25,11 @@ impl Labels {
         Labels(map.iter().map(|(k, v)| (names.get(k), names.get(&text(v)))).collect())
     }
 
+    /// Labels from (key, value) pairs, values as [`text`] writes them.
+    pub fn from_pairs(pairs: Vec<(Arc<str>, Arc<str>)>) -> Labels {
+        Labels(pairs.into())
+    }
+
     /// One label.
     pub fn single(key: &str, value: &str) -> Labels {
         Labels(Box::new([(Arc::from(key), Arc::from(value))]))
@@ -87,6 +92,13 @@ pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
 pub struct Names(Mutex<HashSet<Arc<str>>>);
 
 impl Names {
+    /// Forget every string that nothing else holds any more (after the
+    /// index has moved entries to a spill file).
+    pub fn purge(&self) {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.retain(|name| Arc::strong_count(name) > 1);
+    }
+
     pub fn get(&self, s: &str) -> Arc<str> {
         // A poisoned lock only means another thread panicked; the set is intact.
         let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -126,6 +138,17 @@ mod tests {
         assert!(!sel(json!({"app": "web", "tier": "be"})).selects(&l));
         assert!(!sel(json!({})).selects(&l));
         assert!(!Labels::of(None, &names).selects(&l));
+    }
+
+    #[test]
+    fn purged_names_keep_only_strings_still_held() {
+        let names = Names::default();
+        let held = names.get("kept");
+        drop(names.get("dropped"));
+        names.purge();
+        assert!(Arc::ptr_eq(&held, &names.get("kept")), "a held string is still the shared copy");
+        let set = names.0.lock().expect("the lock");
+        assert!(set.contains("kept") && !set.contains("dropped"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod pod;
 pub mod references;
 pub mod selection;
 pub mod selector;
+pub mod spill;
 pub mod tell;
 
 pub use filed::PortPlan;
@@ -82,12 +83,14 @@ pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
 
 /// Decide, for every indexed pod, whether its ports move, get the sysctl or
 /// stay, and file the resulting changes by document.
-pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> PortPlan {
+/// (Services and pods spilled to files are read back: that can fail.)
+pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) -> std::io::Result<PortPlan> {
     // No pod declares a privileged port: nothing to decide.
     if index.pods.is_empty() {
-        return PortPlan::default();
+        return Ok(PortPlan::default());
     }
-    let sel = Selection::new(index);
+    let sel = Selection::new(index)?;
+    let index = &*index;
     let mut actions: Vec<Action> =
         index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, &sel.services_of_pod[i])).collect();
     settle_shared_services(index, &sel, &mut actions);
@@ -101,7 +104,7 @@ pub fn plan_stream(index: &Index, strategy: Strategy, map: &[(u64, u64)]) -> Por
             references::elsewhere(&mut plan, index, pod, &all_moves[i], &all_moves, &sel.services_of_pod[i]);
         }
     }
-    plan
+    Ok(plan)
 }
 
 /// The first decision for a pod, on its own.

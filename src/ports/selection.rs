@@ -10,6 +10,7 @@
 use super::index::Index;
 use super::labels::triple;
 use std::collections::HashMap;
+use std::io;
 
 pub struct Selection {
     /// For each Service of the index, the pods (with a privileged port) it selects.
@@ -21,50 +22,52 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn new(index: &Index) -> Selection {
+    /// The selection of the index's pods, keeping in the index only the
+    /// Services that select one of them (no other is ever looked at again).
+    pub fn new(index: &mut Index) -> io::Result<Selection> {
+        let pods = std::mem::take(&mut index.pods);
         let mut buckets: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (p, pod) in index.pods.iter().enumerate() {
+        for (p, pod) in pods.iter().enumerate() {
             for (k, v) in pod.labels.iter() {
                 buckets.entry((&pod.namespace, k, v)).or_default().push(p);
             }
         }
-        let mut pods_of_service = Vec::with_capacity(index.services.len());
-        let mut services_of_pod = vec![Vec::new(); index.pods.len()];
-        for (s, svc) in index.services.iter().enumerate() {
+        let mut kept = Vec::new();
+        let mut pods_of_service = Vec::new();
+        let mut services_of_pod = vec![Vec::new(); pods.len()];
+        index.drain_services(|svc| {
             let candidates = svc.selector.first().and_then(|(k, v)| buckets.get(&(&*svc.namespace, k, v)));
-            let selected: Vec<usize> = candidates
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&p| svc.selector.selects(&index.pods[p].labels))
-                .collect();
+            let selected: Vec<usize> =
+                candidates.into_iter().flatten().copied().filter(|&p| svc.selector.selects(&pods[p].labels)).collect();
+            if selected.is_empty() {
+                return;
+            }
             for &p in &selected {
-                services_of_pod[p].push(s);
+                services_of_pod[p].push(kept.len());
             }
             pods_of_service.push(selected);
-        }
-        let selects_other = selects_other(index, &pods_of_service);
-        Selection { pods_of_service, services_of_pod, selects_other }
+            kept.push(svc);
+        })?;
+        drop(buckets);
+        index.pods = pods;
+        index.services = kept;
+        let selects_other = selects_other(index)?;
+        Ok(Selection { pods_of_service, services_of_pod, selects_other })
     }
 }
 
-/// For each Service, whether it selects one of `index.others`. Only
-/// Services that select a pod with a privileged port are asked (no other
-/// answer is ever read).
-fn selects_other(index: &Index, pods_of_service: &[Vec<usize>]) -> Vec<bool> {
+/// For each (kept) Service, whether it selects one of the other pods.
+fn selects_other(index: &mut Index) -> io::Result<Vec<bool>> {
     let mut out = vec![false; index.services.len()];
-    // Each asked Service's selector as triples, filed under its first one.
+    // Each Service's selector as triples, filed under its first one.
     let mut by_first: HashMap<u64, Vec<(usize, Vec<u64>)>> = HashMap::new();
-    for (s, svc) in index.services.iter().enumerate().filter(|(s, _)| !pods_of_service[*s].is_empty()) {
+    for (s, svc) in index.services.iter().enumerate() {
         let wanted: Vec<u64> = svc.selector.iter().map(|(k, v)| triple(&svc.namespace, k, v)).collect();
         if let Some(&first) = wanted.first() {
             by_first.entry(first).or_default().push((s, wanted));
         }
     }
-    if by_first.is_empty() {
-        return out;
-    }
-    for pod in index.others.iter() {
+    index.each_other(|pod| {
         for t in pod {
             for (s, wanted) in by_first.get(t).into_iter().flatten() {
                 if !out[*s] && wanted.iter().all(|w| pod.contains(w)) {
@@ -72,6 +75,6 @@ fn selects_other(index: &Index, pods_of_service: &[Vec<usize>]) -> Vec<bool> {
                 }
             }
         }
-    }
-    out
+    })?;
+    Ok(out)
 }

@@ -66,6 +66,6 @@ impl Restricted {
             exceptions: &[],
             ports: None,
         };
-        Options { plan, limits: Limits::default() }
+        Options { plan, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
     }
 }
