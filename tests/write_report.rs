@@ -42,6 +42,26 @@ fn violations_withheld_fixes_and_namespace_labels() {
 }
 
 #[test]
+fn a_namespace_among_documents_no_rule_touches_is_still_reported() {
+    // Documents no rule touches are copied through unread; a Namespace
+    // that shares its chunk only with such documents must still be read.
+    let config_maps = |from: usize| -> String {
+        (from..from + 300)
+            .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n---\n"))
+            .collect()
+    };
+    let input = config_maps(0)
+        + "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: legacy\n  labels: {pod-security.kubernetes.io/enforce: privileged}\n---\n"
+        + config_maps(300).trim_end_matches("---\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stream.yaml");
+    std::fs::write(&file, input).expect("written");
+    let v: Value = serde_json::from_str(&report(&["--format", "json", &file.display().to_string()])).expect("JSON");
+    assert_eq!(v["summary"]["documents"], 601);
+    assert_eq!(v["summary"]["namespacesBelowLevel"], 1, "{v}");
+}
+
+#[test]
 fn partial_keeps_violations_and_reports_the_changes() {
     let out = report(&["--partial", &fixture("system.yaml")]);
     expect_file("system.partial.report.txt", &out);

@@ -62,8 +62,9 @@ fn located<'c>(chunk: &'c Chunk, name: &'c str) -> impl Fn(ParseError) -> Error 
     }
 }
 
-/// Whether a document of this `kind` can matter to a rule or to the port
-/// pass: a workload kind, a List, or something that points at pod ports.
+/// Whether a document of this `kind` can matter to a rule, to the port
+/// pass or to a report: a workload kind, a List, something that points at
+/// pod ports, or a Namespace (reports name those labelled below the level).
 /// (A document whose kind cannot be read without reading it is read.)
 fn may_matter(doc: &Document, opts: &Options) -> bool {
     match doc.kind() {
@@ -71,7 +72,7 @@ fn may_matter(doc: &Document, opts: &Options) -> bool {
         Kind::Unknown => true,
         Kind::Named(kind) => {
             kind.ends_with("List")
-                || matches!(kind, "Service" | "NetworkPolicy" | "PodMonitor" | "ServiceMonitor")
+                || matches!(kind, "Service" | "NetworkPolicy" | "PodMonitor" | "ServiceMonitor" | "Namespace")
                 || opts.plan.kinds.iter().any(|k| k.kind == kind)
         }
     }
@@ -136,12 +137,14 @@ pub fn harden_chunk(
     keep: Values,
     info: Option<ChunkInfo>,
 ) -> Result<ChunkOutcome, Error> {
-    let keep_values = !matches!(keep, Values::Drop);
+    // Only KRM results read every document's values; diffs, patches and
+    // reports read nothing of a document no rule or port change touches.
+    let every_value = matches!(keep, Values::Keep);
     let text: &str = &chunk.text;
     // Pass 1 saw nothing here a rule or a port change can touch: the text
     // goes through as it is, unparsed.
     if let Some(info) = info
-        && !keep_values
+        && !every_value
         && !info.matters
         && !(0..info.docs).any(|i| ports.has(key + i))
     {
@@ -158,8 +161,9 @@ pub fn harden_chunk(
         };
         return Ok(ChunkOutcome { output: text.to_string(), docs: (0..info.docs).map(passthrough).collect() });
     }
-    // Streaming, a document no rule or port change can touch is not read.
-    let wanted = |i: usize, doc: &Document| keep_values || may_matter(doc, opts) || ports.has(key + i);
+    // Unless every value is kept, a document no rule or port change can
+    // touch is not read.
+    let wanted = |i: usize, doc: &Document| every_value || may_matter(doc, opts) || ports.has(key + i);
     let (docs, values) = read_chunk(chunk, name, opts, wanted)?;
     let mut outcomes = Vec::with_capacity(docs.len());
     let mut all_edits = Vec::new();

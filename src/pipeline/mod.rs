@@ -202,35 +202,50 @@ pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOut
 /// Harden a whole stream of sources held in memory.
 pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
-    let port_plan = match strategy(opts) {
-        Some((strategy, map)) => {
-            let names = Names::default();
-            let io = index_options(opts, &map, &names);
-            let mut index = Index::spilling_past(opts.index_budget);
-            for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
-                let parts = chunks
-                    .par_iter()
-                    .enumerate()
-                    .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
-                    .collect();
-                for (part, _) in in_order(parts)? {
-                    index.merge(part, &names).map_err(spill_error)?;
-                }
-            }
-            plan_stream(&mut index, strategy, &map).map_err(spill_error)?
+    let plan = strategy(opts);
+    let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let names = Names::default();
+    let io = index_options(opts, &map, &names);
+    let mut index = Index::spilling_past(opts.index_budget);
+    // Per source, what pass 1 learnt of each chunk.
+    let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
+    for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+        let parts = chunks
+            .par_iter()
+            .enumerate()
+            .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
+            .collect();
+        let mut source_infos = Vec::with_capacity(chunks.len());
+        for (part, info) in in_order(parts)? {
+            index.merge(part, &names).map_err(spill_error)?;
+            source_infos.push(info);
         }
+        infos.push(source_infos);
+    }
+    let port_plan = match plan {
+        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error)?,
         None => PortPlan::default(),
     };
+    drop(index);
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
         let outcomes = chunks
             .par_iter()
             .enumerate()
-            .map(|(c, chunk)| harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, values, None))
+            .map(|(c, chunk)| {
+                let info = infos[s].get(c).copied();
+                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, values, info)
+            })
             .collect();
-        let mut source =
-            SourceOutcome { output: String::with_capacity(src.text.len()), docs: Vec::new(), pieces: Vec::new() };
-        for (o, chunk) in in_order(outcomes)?.into_iter().zip(chunks) {
+        let outcomes = in_order(outcomes)?;
+        let output_len = outcomes.iter().map(|o| o.output.len()).sum();
+        let docs = outcomes.iter().map(|o| o.docs.len()).sum();
+        let mut source = SourceOutcome {
+            output: String::with_capacity(output_len),
+            docs: Vec::with_capacity(docs),
+            pieces: Vec::with_capacity(chunks.len()),
+        };
+        for (o, chunk) in outcomes.into_iter().zip(chunks) {
             source.pieces.push(Piece { old_len: chunk.text.len(), new_len: o.output.len(), docs: o.docs.len() });
             source.output.push_str(&o.output);
             source.docs.extend(o.docs);
