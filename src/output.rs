@@ -78,6 +78,11 @@ impl Output {
         self.stdout.write_all(s.as_bytes())
     }
 
+    /// Text made in pieces, written one after another.
+    pub fn pieces(&mut self, pieces: &[String]) -> io::Result<()> {
+        pieces.iter().try_for_each(|p| self.text(p))
+    }
+
     pub fn line(&mut self, s: &str) -> io::Result<()> {
         writeln!(self.stdout, "{s}")
     }
@@ -185,12 +190,12 @@ impl Review {
             Some(OutputKind::Diff) => {
                 out.text(&write::diff::render(run, colour(self.color, io::stdout().is_terminal())))
             }
-            Some(OutputKind::Patch) => out.text(&write::patch::render(run)),
-            Some(OutputKind::Report) => out.text(&match self.format {
-                ReportFormat::Text => write::text::render_run(run),
-                ReportFormat::Json => write::report::json_of(run),
-                ReportFormat::Sarif => write::sarif::render(&write::report::build(run)),
-            }),
+            Some(OutputKind::Patch) => out.pieces(&write::patch::render(run)),
+            Some(OutputKind::Report) => match self.format {
+                ReportFormat::Text => out.pieces(&write::text::render_run(run)),
+                ReportFormat::Json => out.pieces(&write::report::json_of(run)),
+                ReportFormat::Sarif => out.text(&write::sarif::render(&write::report::build(run))),
+            },
         }
     }
 

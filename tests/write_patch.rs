@@ -5,12 +5,41 @@
 //! independent RFC 6902 implementation) to the input object and must give
 //! exactly the object in harden's YAML output.
 
+mod shared_inputs;
 mod write_support;
 
 use harden::yaml::parse_values;
 use serde_json::Value;
 use std::path::Path;
 use write_support::{corpus, expect_file, fixture, run, stdout, yaml_files};
+
+/// Patches are made 64 documents at a time, in parallel, and written in
+/// pieces: together exactly the whole array, across the runs' boundaries.
+#[test]
+fn patches_made_in_parts_equal_the_whole_array() {
+    use harden::pipeline::harden_stream;
+    use harden::read::Source;
+    use harden::write::{Run, patch};
+    let restricted = shared_inputs::Restricted::new();
+    let sources = vec![Source { name: "s.yaml".into(), path: None, text: write_support::many_documents() }];
+    let outcomes = harden_stream(&sources, &restricted.options()).expect("hardens");
+    let run = Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level: restricted.profile.level,
+        version: harden::pss::Version::LATEST,
+        partial: false,
+        limits: Default::default(),
+        origin_root: None,
+    };
+    let whole = patch::patches(&run);
+    assert!(whole.len() > 64, "patches in more than one run: {}", whole.len());
+    let mut want = serde_json::to_string_pretty(&whole).expect("JSON");
+    want.push('\n');
+    assert_eq!(patch::render(&run).concat(), want);
+    let no_change = Run { outcomes: &[], sources: &[], ..run };
+    assert_eq!(patch::render(&no_change).concat(), "[]\n");
+}
 
 #[test]
 fn patch_of_a_pod_exact() {

@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod help;
+mod indented;
 pub mod locate;
 pub mod patch;
 pub mod report;

@@ -4,9 +4,12 @@
 //! whatever rule produced the change. A `List` item is a resource: its patch
 //! is relative to the item.
 
+use super::indented::Indented;
 use super::{Run, resource_ref};
+use crate::pipeline::DocOutcome;
 use crate::pointer::Pointer;
 use crate::pointer::push_token;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -31,27 +34,67 @@ pub struct ResourcePatch {
 pub fn patches(run: &Run) -> Vec<ResourcePatch> {
     let mut out = Vec::new();
     for (src, outcome) in run.sources.iter().zip(run.outcomes) {
-        for doc in outcome.docs.iter().filter(|d| d.before != d.after) {
-            for r in &doc.plan.resources {
-                let (Some(before), Some(after)) = (doc.before.at(&r.base), doc.after.at(&r.base)) else {
-                    continue;
-                };
-                let patch = diff(before, after);
-                if !patch.is_empty() {
-                    out.push(ResourcePatch { resource: resource_ref(&r.id), file: src.name.clone(), patch });
-                }
-            }
+        for doc in &outcome.docs {
+            out.extend(doc_patches(&src.name, doc));
         }
     }
     out
 }
 
-/// The patches as a JSON document: a pretty-printed array and a newline.
-pub fn render(run: &Run) -> String {
-    // Serializing plain data cannot fail; an empty array is the honest fallback.
-    let mut s = serde_json::to_string_pretty(&patches(run)).unwrap_or_else(|_| "[]".into());
-    s.push('\n');
-    s
+/// The patches of one document's changed resources.
+fn doc_patches(file: &str, doc: &DocOutcome) -> Vec<ResourcePatch> {
+    if doc.before == doc.after {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for r in &doc.plan.resources {
+        let (Some(before), Some(after)) = (doc.before.at(&r.base), doc.after.at(&r.base)) else { continue };
+        let patch = diff(before, after);
+        if !patch.is_empty() {
+            out.push(ResourcePatch { resource: resource_ref(&r.id), file: file.to_string(), patch });
+        }
+    }
+    out
+}
+
+/// The patches as a JSON document: a pretty-printed array and a newline,
+/// the same text as `serde_json::to_string_pretty(&patches(run))`, made 64
+/// documents at a time in parallel and returned in pieces to be written
+/// one after another (never the whole array at once).
+pub fn render(run: &Run) -> Vec<String> {
+    const RUN: usize = 64;
+    let runs: Vec<(&str, &[DocOutcome])> = run
+        .sources
+        .iter()
+        .zip(run.outcomes)
+        .flat_map(|(src, outcome)| outcome.docs.chunks(RUN).map(move |docs| (src.name.as_str(), docs)))
+        .collect();
+    let parts: Vec<String> = runs
+        .into_par_iter()
+        .map(|(file, docs)| {
+            let mut out = Indented::new(2);
+            for p in docs.iter().flat_map(|d| doc_patches(file, d)) {
+                out.push(if out.is_empty() { "  " } else { ",\n  " });
+                // Serializing plain data into memory cannot fail.
+                let _ = serde_json::to_writer_pretty(&mut out, &p);
+            }
+            out.into_string()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return vec!["[]\n".into()];
+    }
+    let mut pieces = Vec::with_capacity(2 * parts.len() + 1);
+    pieces.push("[\n".to_string());
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            pieces.push(",\n".into());
+        }
+        pieces.push(part);
+    }
+    pieces.push("\n]\n".into());
+    pieces
 }
 
 /// A patch that turns `before` into `after`. Objects are compared key by

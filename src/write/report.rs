@@ -7,6 +7,7 @@
 //! format them.
 
 use super::help;
+use super::indented::Indented;
 use super::locate::Located;
 use super::source_map::{self, OriginFiles};
 use super::{Run, resource_ref};
@@ -434,47 +435,34 @@ pub fn json(report: &Report) -> String {
 }
 
 /// The JSON report of a run, made a run of documents at a time: the same
-/// text as [`json`] of [`build`], without holding every finding.
-pub fn json_of(run: &Run) -> String {
+/// text as [`json`] of [`build`], without holding every finding, in pieces
+/// to be written one after another (a big stream's report is several times
+/// its size: joining it would copy it twice more).
+pub fn json_of(run: &Run) -> Vec<String> {
     let (summary, parts) = build_in_parts(run, |found| {
-        let mut out = Indented(Vec::new());
+        let mut out = Indented::new(4);
         for f in found {
             // A finding at the depth the whole report puts it.
-            out.0.extend_from_slice(if out.0.is_empty() { b"    " } else { b",\n    " });
+            out.push(if out.is_empty() { "    " } else { ",\n    " });
             let _ = serde_json::to_writer_pretty(&mut out, f);
         }
-        String::from_utf8(out.0).unwrap_or_default()
+        out.into_string()
     });
-    let findings: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
     let head = Report { level: run.level, pss_version: run.version.to_string(), summary, findings: Vec::new() };
-    let mut s = serde_json::to_string_pretty(&head).unwrap_or_else(|_| "{}".into());
-    if !findings.is_empty() {
-        // `"findings": []` closes the object; put the findings inside.
-        let Some(at) = s.rfind("[]") else { return json(&head) };
-        s.replace_range(at..at + 2, &format!("[\n{}\n  ]", findings.join(",\n")));
-    }
-    s.push('\n');
-    s
-}
-
-/// Bytes with every line after the first indented by four spaces (JSON
-/// strings hold no raw line breaks, so every one is the layout's).
-struct Indented(Vec<u8>);
-
-impl std::io::Write for Indented {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for &b in buf {
-            self.0.push(b);
-            if b == b'\n' {
-                self.0.extend_from_slice(b"    ");
-            }
+    let whole = serde_json::to_string_pretty(&head).unwrap_or_else(|_| "{}".into());
+    // `"findings": []` closes the object; the findings go inside.
+    let (Some(at), true) = (whole.rfind("[]"), parts.iter().any(|p| !p.is_empty())) else {
+        return vec![whole, "\n".into()];
+    };
+    let mut pieces = vec![format!("{}[\n", &whole[..at])];
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
+        if pieces.len() > 1 {
+            pieces.push(",\n".into());
         }
-        Ok(buf.len())
+        pieces.push(part);
     }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    pieces.push(format!("\n  ]{}\n", &whole[at + 2..]));
+    pieces
 }
 
 #[cfg(test)]

@@ -20,17 +20,18 @@ pub fn render(report: &Report) -> String {
 
 /// The report of a run as text, made a run of documents at a time: the
 /// same text as [`render`] of `report::build`, without holding every finding.
-pub fn render_run(run: &Run) -> String {
-    let (summary_counts, parts) = super::report::build_in_parts(run, findings);
-    let mut out = parts.concat();
+pub fn render_run(run: &Run) -> Vec<String> {
+    let (summary_counts, mut parts) = super::report::build_in_parts(run, findings);
     let head = Report {
         level: run.level,
         pss_version: run.version.to_string(),
         summary: summary_counts,
         findings: Vec::new(),
     };
-    summary(&mut out, &head);
-    out
+    let mut last = String::new();
+    summary(&mut last, &head);
+    parts.push(last);
+    parts
 }
 
 /// Two or three lines per finding.

@@ -73,3 +73,17 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// 150 documents from the fixtures (a pod, and a system component next to
+/// its Namespace, each renamed): more than one run of the writers that
+/// work 64 documents at a time.
+pub fn many_documents() -> String {
+    let small = std::fs::read_to_string(fixture("small.yaml")).expect("fixture");
+    let system = std::fs::read_to_string(fixture("system.yaml")).expect("fixture");
+    let mut stream = String::new();
+    for i in 0..150 {
+        let one = if i % 3 == 0 { &system } else { &small };
+        stream.push_str(&format!("---\n# document {i}\n{}", one.replace("name: ", &format!("name: n{i}-"))));
+    }
+    stream
+}
