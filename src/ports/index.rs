@@ -265,7 +265,9 @@ impl Index {
                         .map(|ports| ports.iter().map(ServicePort::of).collect())
                         .unwrap_or_default(),
                 }),
-                ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor") => {
+                ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor")
+                    if gives_a_moved_port(resource, opts.map) =>
+                {
                     self.policies.push(PolicyEntry {
                         at,
                         base: base.clone(),
@@ -290,6 +292,20 @@ impl Index {
             }
         }
     }
+}
+
+/// Whether a NetworkPolicy or monitor gives by number a port that `map`
+/// moves: no other can ever be changed (`references` edits only numbers;
+/// a port given by name keeps resolving), so no other is kept.
+fn gives_a_moved_port(resource: &Value, map: &[(u64, u64)]) -> bool {
+    let moves = |v: Option<&Value>| v.and_then(Value::as_u64).is_some_and(|n| map.iter().any(|(o, _)| *o == n));
+    let items = |pointer: &str| resource.at(pointer).and_then(Value::as_array).into_iter().flatten();
+    let rule_ports = ["/spec/ingress", "/spec/egress"]
+        .into_iter()
+        .flat_map(items)
+        .flat_map(|rule| rule.get("ports").and_then(Value::as_array).into_iter().flatten());
+    let endpoints = ["/spec/podMetricsEndpoints", "/spec/endpoints"].into_iter().flat_map(items);
+    rule_ports.map(|p| p.get("port")).chain(endpoints.map(|e| e.get("targetPort"))).any(moves)
 }
 
 /// Why a resource's pods must keep their ports, from its plan.
@@ -337,5 +353,35 @@ fn pod_entry(
         all_bind: own.low.iter().all(|l| l.bind_capability),
         frozen: frozen.map(String::into_boxed_str),
         movable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policies_that_give_no_moved_port_by_number_are_not_kept() {
+        let names = Names::default();
+        let kinds = crate::workload::built_in_kinds();
+        let opts = IndexOptions { kinds: &kinds, map: &[(80, 8080)], partial: false, names: &names };
+        let policy = |ports: Value| {
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"},
+                   "spec": {"podSelector": {}, "ingress": [{"ports": ports}]}})
+        };
+        let monitor = |port: Value| {
+            json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m"},
+                   "spec": {"selector": {}, "endpoints": [{"targetPort": port}]}})
+        };
+        let kept = |doc: Value| {
+            let mut index = Index::default();
+            index.add(0, &doc, None, &opts);
+            index.policies.len()
+        };
+        assert_eq!(kept(policy(json!([{"port": 80}]))), 1);
+        assert_eq!(kept(policy(json!([{"port": 8080}, {"port": "http"}]))), 0);
+        assert_eq!(kept(monitor(json!(80))), 1);
+        assert_eq!(kept(monitor(json!("http"))), 0);
     }
 }
