@@ -41,7 +41,7 @@ pub struct Options<'a> {
 /// The port index's memory budget for Services and other pods: past it,
 /// they go to temporary files, so a stream of any length is indexed in
 /// about this much memory plus its pods with privileged ports.
-pub const INDEX_BUDGET: usize = 8 << 20;
+pub const INDEX_BUDGET: usize = 2 << 20;
 
 /// A failure of the port index's temporary files, as an I/O error.
 fn spill_error(source: std::io::Error) -> Error {
@@ -295,7 +295,6 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
-    index.shrink_to_fit();
     let port_plan = match plan {
         Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error)?,
         None => PortPlan::default(),

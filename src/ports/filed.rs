@@ -9,11 +9,13 @@ use super::index::At;
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note};
 use crate::workload::{KindRow, pod_sites};
-use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct PortPlan {
-    by_doc: HashMap<usize, Vec<(usize, Filed)>>,
+    /// (document, resource, what), sorted by document once everything is
+    /// filed (stably: a document's items stay in the order filed). One
+    /// flat list: a map of lists cost more than its items.
+    items: Vec<(usize, usize, Filed)>,
     /// Old port → new port, from the profile.
     map: Vec<(u64, u64)>,
 }
@@ -44,30 +46,44 @@ impl Filed {
 
 impl PortPlan {
     pub fn new(map: Vec<(u64, u64)>) -> PortPlan {
-        PortPlan { by_doc: HashMap::new(), map }
+        PortPlan { items: Vec::new(), map }
     }
 
-    /// File a change for the resource at `at`, once.
+    /// File a change for the resource at `at` (a change filed twice is
+    /// added once, in pass 2).
     pub(crate) fn file(&mut self, at: At, c: Change) {
-        push_unique(self.by_doc.entry(at.doc).or_default(), at.resource, Filed::change(c));
+        self.items.push((at.doc, at.resource, Filed::change(c)));
     }
 
     /// File a pod's decision (turned into edits in pass 2).
     pub(crate) fn pod(&mut self, at: At, site: usize, action: Action) {
-        self.by_doc.entry(at.doc).or_default().push((at.resource, Filed::Pod { site, action }));
+        self.items.push((at.doc, at.resource, Filed::Pod { site, action }));
+    }
+
+    /// Put the items in document order, once all are filed.
+    pub(crate) fn seal(&mut self) {
+        self.items.sort_by_key(|(doc, _, _)| *doc);
+        self.items.shrink_to_fit();
+    }
+
+    /// The items filed for document `doc`.
+    fn of(&self, doc: usize) -> &[(usize, usize, Filed)] {
+        let start = self.items.partition_point(|(d, _, _)| *d < doc);
+        let end = start + self.items[start..].partition_point(|(d, _, _)| *d == doc);
+        &self.items[start..end]
     }
 
     /// Whether anything is filed for document `doc`.
     pub fn has(&self, doc: usize) -> bool {
-        self.by_doc.contains_key(&doc)
+        !self.of(doc).is_empty()
     }
 
     /// Add document `doc`'s port changes and notes to its plan; `value` is
     /// the document, `kinds` where its pods are.
     pub fn apply_to(&self, doc: usize, value: &serde_json::Value, plan: &mut DocPlan, kinds: &[KindRow]) {
-        let Some(filed) = self.by_doc.get(&doc) else { return };
+        let filed = self.of(doc);
         let mut items: Vec<(usize, Filed)> = Vec::with_capacity(filed.len());
-        for (r, item) in filed {
+        for (_, r, item) in filed {
             let Filed::Pod { site, action } = item else {
                 push_unique(&mut items, *r, item.clone());
                 continue;

@@ -4,6 +4,7 @@
 //! the index holds only what the port decisions need. Positions are
 //! (document, resource) so changes can be filed back into the right plan.
 
+use super::Why;
 use super::labels::{Labels, Names, text, triple};
 use super::pod::{assign, own_ports, untold};
 use super::spill::Overflow;
@@ -37,7 +38,7 @@ pub struct PodEntry {
     /// Every container with a privileged port adds NET_BIND_SERVICE.
     pub all_bind: bool,
     /// Why the pod's ports must not change at all, if so.
-    pub frozen: Option<Box<str>>,
+    pub frozen: Option<Why>,
     /// What a move would do, as far as the decision needs to know (worked
     /// out while the document is at hand; none for a frozen pod).
     pub movable: Option<Movable>,
@@ -234,9 +235,9 @@ impl Index {
         Ok(())
     }
 
-    /// Give back what the vectors reserved for growth (up to half of them),
-    /// once the whole stream is in.
-    pub fn shrink_to_fit(&mut self) {
+    /// Once the whole stream is in: what the vectors reserved for growth
+    /// (up to half of them) given back.
+    pub fn complete(&mut self) {
         self.pods.shrink_to_fit();
         self.others.shrink_to_fit();
         self.services.shrink_to_fit();
@@ -309,11 +310,11 @@ fn gives_a_moved_port(resource: &Value, map: &[(u64, u64)]) -> bool {
 }
 
 /// Why a resource's pods must keep their ports, from its plan.
-fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<String> {
+fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<Why> {
     if let Some(why) = &res.skipped {
-        Some(format!("the resource is left alone ({why})"))
+        Some(format!("the resource is left alone ({why})").into())
     } else if !res.blockers.is_empty() && !partial {
-        Some("the pod has blockers and is left unchanged".to_string())
+        Some("the pod has blockers and is left unchanged".into())
     } else {
         None
     }
@@ -326,16 +327,14 @@ fn pod_entry(
     labels: Labels,
     namespace: &Arc<str>,
     opts: &IndexOptions,
-    frozen: Option<String>,
+    frozen: Option<Why>,
 ) -> PodEntry {
     let own = own_ports(spec, opts.map);
+    let host_network = spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
     let frozen = frozen
-        .or_else(|| {
-            (spec.get("hostNetwork").and_then(Value::as_bool) == Some(true))
-                .then(|| "the pod uses the host network".to_string())
-        })
-        .or_else(|| own.host_port.then(|| "the pod binds host ports".to_string()))
-        .or_else(|| is_windows(spec).then(|| "Windows has no privileged ports".to_string()));
+        .or_else(|| host_network.then_some("the pod uses the host network".into()))
+        .or_else(|| own.host_port.then_some("the pod binds host ports".into()))
+        .or_else(|| is_windows(spec).then_some("Windows has no privileged ports".into()));
     let movable = frozen.is_none().then(|| {
         let moves = assign(&own, opts.map);
         Movable { untold: untold(spec, &own, &moves).map(String::into_boxed_str), moves: moves.into() }
@@ -351,7 +350,7 @@ fn pod_entry(
         labels,
         low_ports: low_ports.into(),
         all_bind: own.low.iter().all(|l| l.bind_capability),
-        frozen: frozen.map(String::into_boxed_str),
+        frozen,
         movable,
     }
 }

@@ -68,14 +68,18 @@ pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
     moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
 }
 
-/// What happens to one pod's privileged ports.
+/// What happens to one pod's privileged ports, and why. (Held for every
+/// such pod of the stream until pass 2: the common reasons are borrowed.)
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    Keep(String),
-    Sysctl(String),
+    Keep(Why),
+    Sysctl(Why),
     /// (old, new) pairs, and why.
-    Move(Vec<(u64, u64)>, String),
+    Move(Box<[(u64, u64)]>, Why),
 }
+
+/// A reason, as written in notes and reports.
+pub type Why = std::borrow::Cow<'static, str>;
 
 /// Images that listen on 80 whatever the manifest says.
 pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
@@ -85,6 +89,7 @@ pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
 /// stay, and file the resulting changes by document.
 /// (Services and pods spilled to files are read back: that can fail.)
 pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) -> std::io::Result<PortPlan> {
+    index.complete();
     // No pod declares a privileged port: nothing to decide.
     if index.pods.is_empty() {
         return Ok(PortPlan::default());
@@ -95,7 +100,7 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
         index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, &sel.services_of_pod[i])).collect();
     settle_shared_services(index, &sel, &mut actions);
     let all_moves: Vec<Vec<(u64, u64)>> =
-        actions.iter().map(|a| if let Action::Move(m, _) = a { m.clone() } else { Vec::new() }).collect();
+        actions.iter().map(|a| if let Action::Move(m, _) = a { m.to_vec() } else { Vec::new() }).collect();
     let mut plan = PortPlan::new(map.to_vec());
     for (i, (pod, action)) in index.pods.iter().zip(actions).enumerate() {
         let moving = matches!(action, Action::Move(..));
@@ -104,23 +109,23 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
             references::elsewhere(&mut plan, index, pod, &all_moves[i], &all_moves, &sel.services_of_pod[i]);
         }
     }
+    plan.seal();
     Ok(plan)
 }
 
 /// The first decision for a pod, on its own.
 fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
     let Some(movable) = &pod.movable else {
-        return Action::Keep(pod.frozen.as_deref().unwrap_or_default().to_string());
+        return Action::Keep(pod.frozen.clone().unwrap_or_default());
     };
     if pod.all_bind {
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
     let sysctl_ok = pod.pod_security_context;
     if let Some(svc) = services.iter().map(|&s| &index.services[s]).find(|s| s.headless) {
-        return Action::Sysctl(format!(
-            "the headless Service {} sends clients to pod IPs and ports directly",
-            svc.name
-        ));
+        return Action::Sysctl(
+            format!("the headless Service {} sends clients to pod IPs and ports directly", svc.name).into(),
+        );
     }
     let reason = match strategy {
         Strategy::Keep => return Action::Keep("--ports keep".into()),
@@ -128,17 +133,17 @@ fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[
         Strategy::Sysctl => {
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
-        Strategy::Move => "--ports move".to_string(),
+        Strategy::Move => "--ports move",
         Strategy::Auto => match &movable.untold {
-            None => "harden can tell the app its new port".to_string(),
+            None => "harden can tell the app its new port",
             // Knative tells the app its port through $PORT itself.
-            Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT".to_string(),
+            Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT",
             Some(name) => {
-                return Action::Sysctl(format!("harden cannot tell container \"{name}\" to listen elsewhere"));
+                return Action::Sysctl(format!("harden cannot tell container \"{name}\" to listen elsewhere").into());
             }
         },
     };
-    Action::Move(movable.moves.to_vec(), reason)
+    Action::Move(movable.moves.clone(), reason.into())
 }
 
 /// A Service that selects pods which move a port together with pods that
@@ -163,7 +168,7 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
                     continue;
                 }
                 for i in movers {
-                    let why = format!("Service {} also selects pods that keep port {target}", svc.name);
+                    let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
                     actions[i] =
                         if index.pods[i].pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
                     changed = true;

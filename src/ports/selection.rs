@@ -26,19 +26,30 @@ impl Selection {
     /// Services that select one of them (no other is ever looked at again).
     pub fn new(index: &mut Index) -> io::Result<Selection> {
         let pods = std::mem::take(&mut index.pods);
-        let mut buckets: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        // (triple, pod) for every label of every pod, sorted: the pods that
+        // carry a triple are a run of it (twelve bytes a label, where a map
+        // of lists took several times that).
+        let mut buckets: Vec<(u64, u32)> = Vec::new();
         for (p, pod) in pods.iter().enumerate() {
-            for (k, v) in pod.labels.iter() {
-                buckets.entry((&pod.namespace, k, v)).or_default().push(p);
-            }
+            let p = u32::try_from(p).unwrap_or(u32::MAX);
+            buckets.extend(pod.labels.iter().map(|(k, v)| (triple(&pod.namespace, k, v), p)));
         }
+        buckets.sort_unstable();
         let mut kept = Vec::new();
         let mut pods_of_service = Vec::new();
         let mut services_of_pod = vec![Vec::new(); pods.len()];
         index.drain_services(|svc| {
-            let candidates = svc.selector.first().and_then(|(k, v)| buckets.get(&(&*svc.namespace, k, v)));
-            let selected: Vec<usize> =
-                candidates.into_iter().flatten().copied().filter(|&p| svc.selector.selects(&pods[p].labels)).collect();
+            let Some((k, v)) = svc.selector.first() else { return };
+            let t = triple(&svc.namespace, k, v);
+            let start = buckets.partition_point(|&(x, _)| x < t);
+            // Triples are numbers: the namespace and labels are compared again, exactly.
+            let mut selected: Vec<usize> = buckets[start..]
+                .iter()
+                .take_while(|&&(x, _)| x == t)
+                .map(|&(_, p)| p as usize)
+                .filter(|&p| pods[p].namespace == svc.namespace && svc.selector.selects(&pods[p].labels))
+                .collect();
+            selected.dedup();
             if selected.is_empty() {
                 return;
             }
