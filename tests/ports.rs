@@ -75,6 +75,16 @@ spec:
     targetPort: http
 ";
 
+/// The edits inside `deployment(…aspnetapp…)` when its port moves to 8080:
+/// the scrape annotation, and the port with the variable that tells the app.
+const ASPNET_POD_MOVED: [(&str, &str); 2] = [
+    ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
+    (
+        "containerPort: 80\n",
+        "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
+    ),
+];
+
 const PROBES: &str = "        livenessProbe:
           httpGet: {path: /healthz, port: 80}
         readinessProbe:
@@ -263,19 +273,11 @@ fn a_service_that_also_selects_a_pod_without_a_privileged_port_moves_nobody() {
 #[test]
 fn a_pod_without_a_privileged_port_in_another_namespace_does_not_hold_a_move_back() {
     let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + &pod_on_8080("lab") + SERVICE;
-    expect(
-        &[],
-        &input,
-        &[
-            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
-            (
-                "containerPort: 80\n",
-                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
-            ),
-            ("    port: 80\n    targetPort: 80\n", "    port: 80\n    targetPort: 8080\n"),
-            ("  - name: implicit\n    port: 80\n", "  - name: implicit\n    port: 80\n    targetPort: 8080\n"),
-        ],
-    );
+    let service = [
+        ("    port: 80\n    targetPort: 80\n", "    port: 80\n    targetPort: 8080\n"),
+        ("  - name: implicit\n    port: 80\n", "  - name: implicit\n    port: 80\n    targetPort: 8080\n"),
+    ];
+    expect(&[], &input, &[&ASPNET_POD_MOVED[..], &service].concat());
 }
 
 #[test]
@@ -303,29 +305,18 @@ spec:
     ports: [{protocol: TCP, port: 80}]
 ";
     let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + policies;
-    expect(
-        &[],
-        &input,
-        &[
-            ("prometheus.io/port: \"80\"", "prometheus.io/port: \"8080\""),
-            (
-                "containerPort: 80\n",
-                "containerPort: 8080\n        env:\n        - name: ASPNETCORE_URLS\n          value: http://+:8080\n",
-            ),
-            (
-                "  ingress:\n  - ports: [{protocol: TCP, port: 80}]",
-                "  ingress:\n  - ports: [{protocol: TCP, port: 8080}]",
-            ),
-            (
-                "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 80}]",
-                "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 8080}]",
-            ),
-            (
-                "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}]",
-                "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}, {protocol: TCP, port: 8080}]",
-            ),
-        ],
-    );
+    let policy_edits = [
+        ("  ingress:\n  - ports: [{protocol: TCP, port: 80}]", "  ingress:\n  - ports: [{protocol: TCP, port: 8080}]"),
+        (
+            "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 80}]",
+            "  - to: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{protocol: TCP, port: 8080}]",
+        ),
+        (
+            "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}]",
+            "{ipBlock: {cidr: 10.0.0.0/8}}]\n    ports: [{protocol: TCP, port: 80}, {protocol: TCP, port: 8080}]",
+        ),
+    ];
+    expect(&[], &input, &[&ASPNET_POD_MOVED[..], &policy_edits].concat());
 }
 
 #[test]
