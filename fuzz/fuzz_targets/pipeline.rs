@@ -1,7 +1,9 @@
 //! The whole pipeline (read → parse → plan → apply → verify) on arbitrary
 //! bytes. Bad input must be an error, never a panic; a verification failure
 //! (the edited text does not mean the plan) is a harden bug and crashes the
-//! fuzzer; a successful run must be idempotent. Wherever the fast YAML
+//! fuzzer; a successful run must be idempotent, and the streaming path
+//! (with its port index spilled to files) must write what the whole-stream
+//! path (index in memory) writes. Wherever the fast YAML
 //! reader answers (on the input and on the output), it must give exactly
 //! the full reader's tree.
 #![no_main]
@@ -29,16 +31,20 @@ fuzz_target!(|data: &[u8]| {
     readers_agree(&text);
     let profile = Profile::load("restricted").expect("built-in profile");
     let kinds = built_in_kinds();
-    let opts = Options {
+    let options = |index_budget| Options {
         plan: PlanOptions { profile: &profile, kinds: &kinds, version: Version::LATEST, partial: false, exceptions: &[], ports: None },
         limits: Limits { max_alias_nodes: 10_000, ..Limits::default() },
+        index_budget,
     };
+    let opts = options(harden::pipeline::INDEX_BUDGET);
     let run = |text: String| harden_stream(&[Source { name: "fuzz".into(), path: None, text }], &opts);
-    // The streaming path (plain YAML output) must write exactly the same.
+    // The streaming path (plain YAML output) must write exactly the same,
+    // here with its port index in temporary files at every step.
+    let spilling = options(0);
     let streamed = |text: String| {
         let mut out = String::new();
         let input = [Input::Text(Source { name: "fuzz".into(), path: None, text })];
-        stream(&input, &opts, |_, chunk| -> Result<(), Error> {
+        stream(&input, &spilling, |_, chunk| -> Result<(), Error> {
             out.push_str(&chunk.output);
             Ok(())
         })
