@@ -100,8 +100,8 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     if let [Named::Stdin] = named.as_slice() {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
-        if text.len() > 1 && review.streams_yaml_only() && !args.in_place {
-            return stream(&args, &s, &opts, &[Input::Stdin(text)]);
+        if text.len() > 1 && review.streams() && !args.in_place {
+            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)]);
         }
         let src = text.into_source();
         if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
@@ -120,12 +120,12 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             out.summary(&run.summary);
             return Ok(ExitCode::from(run.exit_code));
         }
-        if review.streams_yaml_only() && !args.in_place {
-            return stream(&args, &s, &opts, &[Input::Text(src)]);
+        if review.streams() && !args.in_place {
+            return stream(&args, &s, &review, &opts, &[Input::Text(src)]);
         }
         return finish(&args, &s, &review, &opts, vec![src]);
     }
-    if review.streams_yaml_only() && !args.in_place {
+    if review.streams() && !args.in_place {
         // The plain YAML stream: files are read a chunk at a time and the
         // output written as it is ready, so memory stays flat.
         let mut inputs = Vec::with_capacity(named.len());
@@ -135,7 +135,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
             });
         }
-        return stream(&args, &s, &opts, &inputs);
+        return stream(&args, &s, &review, &opts, &inputs);
     }
     let sources = named
         .iter()
@@ -186,26 +186,32 @@ impl From<pipeline::Error> for Failure {
     }
 }
 
-/// The plain YAML stream, chunk by chunk.
+/// The plain YAML stream, or `--check`, chunk by chunk.
 fn stream(
     args: &cli::HardenArgs,
     s: &settings::Hardening,
+    review: &output::Review,
     opts: &Options,
     inputs: &[Input],
 ) -> Result<ExitCode, Failure> {
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
+    let mut attention = false;
     let mut current = usize::MAX;
     pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+        for d in &chunk.docs {
+            tally.document(&out, inputs[i].name(), d, s.partial);
+            attention |= harden::write::needs_attention(d);
+        }
+        if !review.yaml() {
+            return Ok(());
+        }
         if i != current {
             if current != usize::MAX {
                 out.end_source()?;
             }
             out.begin_source();
             current = i;
-        }
-        for d in &chunk.docs {
-            tally.document(&out, inputs[i].name(), d, s.partial);
         }
         out.chunk(&chunk.output, !chunk.docs.is_empty())?;
         Ok(())
@@ -215,10 +221,10 @@ fn stream(
     }
     out.flush()?;
     out.summary(&tally.summary());
-    Ok(ExitCode::SUCCESS)
+    Ok(review.exit_code_for(attention))
 }
 
-/// Every other output (diff, patch, report, check, in-place): the whole
+/// Every other output (diff, patch, report, in-place): the whole
 /// stream's outcomes are needed at once.
 fn finish(
     args: &cli::HardenArgs,

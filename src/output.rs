@@ -153,12 +153,11 @@ impl Review {
         })
     }
 
-    /// Whether stdout gets the YAML stream: by default, unless `--check`
-    /// (which writes YAML only when `-o yaml` asks for it).
-    /// Whether stdout gets only the YAML stream and nothing needs the whole
-    /// stream's outcomes (no diff, patch, report or check).
-    pub fn streams_yaml_only(&self) -> bool {
-        self.yaml() && !self.check && !self.diff && self.stdout.is_none_or(|k| k == OutputKind::Yaml)
+    /// Whether the run can be streamed, a chunk at a time: stdout gets the
+    /// YAML stream or nothing (`--check` alone), and nothing needs the
+    /// whole stream's outcomes (no diff, patch or report).
+    pub fn streams(&self) -> bool {
+        !self.diff && self.stdout.is_none_or(|k| k == OutputKind::Yaml)
     }
 
     /// Whether the run must keep each document's values: patches and
@@ -171,6 +170,8 @@ impl Review {
         }
     }
 
+    /// Whether stdout gets the YAML stream: by default, unless `--check`
+    /// (which writes YAML only when `-o yaml` asks for it).
     pub fn yaml(&self) -> bool {
         match self.stdout {
             None => !self.check,
@@ -201,7 +202,12 @@ impl Review {
 
     /// 0, or with `--check` 1 when harden would change anything or a violation remains.
     pub fn exit_code(&self, outcomes: &[SourceOutcome]) -> ExitCode {
-        if self.check && write::needs_attention(outcomes) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        self.exit_code_for(outcomes.iter().flat_map(|o| &o.docs).any(write::needs_attention))
+    }
+
+    /// The same, knowing whether any document needs attention.
+    pub fn exit_code_for(&self, attention: bool) -> ExitCode {
+        if self.check && attention { ExitCode::from(1) } else { ExitCode::SUCCESS }
     }
 }
 

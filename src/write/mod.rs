@@ -51,12 +51,10 @@ impl Run<'_> {
 
 /// What `--check` gates on: would harden change anything, or does a
 /// violation remain (a blocker, fixes that could not be written)?
-pub fn needs_attention(outcomes: &[SourceOutcome]) -> bool {
-    outcomes.iter().flat_map(|o| &o.docs).any(|d| {
-        d.changed()
-            || d.refused.is_some()
-            || d.plan.resources.iter().any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0)
-    })
+pub fn needs_attention(d: &DocOutcome) -> bool {
+    d.changed()
+        || d.refused.is_some()
+        || d.plan.resources.iter().any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0)
 }
 
 /// What patches need of each document's values: the difference (with
