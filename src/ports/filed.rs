@@ -60,6 +60,11 @@ impl PortPlan {
         self.items.push((at.doc, at.resource, Filed::Pod { site, action }));
     }
 
+    /// Room for `n` more items (one a pod, at least).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.items.reserve_exact(n);
+    }
+
     /// Put the items in document order, once all are filed.
     pub(crate) fn seal(&mut self) {
         self.items.sort_by_key(|(doc, _, _)| *doc);

@@ -94,8 +94,10 @@ pub struct PolicyEntry {
 
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Pods that declare a privileged port.
-    pub pods: Vec<PodEntry>,
+    /// Pods that declare a privileged port. (Boxed: the vector grows by
+    /// doubling and moving its items, which for a big stream's pods
+    /// would hold them twice over at the moment it grows.)
+    pub pods: Vec<Box<PodEntry>>,
     /// Every other pod.
     pub others: OtherPods,
     pub services: Vec<ServiceEntry>,
@@ -289,7 +291,7 @@ impl Index {
                 }
                 let labels = Labels::of(metadata(), opts.names);
                 let pod = pod_entry(spec, at, (site_no, site), labels, &namespace, opts, frozen.clone());
-                self.pods.push(pod);
+                self.pods.push(Box::new(pod));
             }
         }
     }

@@ -78,6 +78,16 @@ pub enum Action {
     Move(Box<[(u64, u64)]>, Why),
 }
 
+impl Action {
+    /// The (old, new) pairs it moves: none unless it is a move.
+    pub fn moves(&self) -> &[(u64, u64)] {
+        match self {
+            Action::Move(moves, _) => moves,
+            _ => &[],
+        }
+    }
+}
+
 /// A reason, as written in notes and reports.
 pub type Why = std::borrow::Cow<'static, str>;
 
@@ -99,14 +109,12 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
     let mut actions: Vec<Action> =
         index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, &sel.services_of_pod[i])).collect();
     settle_shared_services(index, &sel, &mut actions);
-    let all_moves: Vec<Vec<(u64, u64)>> =
-        actions.iter().map(|a| if let Action::Move(m, _) = a { m.to_vec() } else { Vec::new() }).collect();
     let mut plan = PortPlan::new(map.to_vec());
-    for (i, (pod, action)) in index.pods.iter().zip(actions).enumerate() {
-        let moving = matches!(action, Action::Move(..));
-        plan.pod(pod.at, pod.site_no, action);
-        if moving {
-            references::elsewhere(&mut plan, index, pod, &all_moves[i], &all_moves, &sel.services_of_pod[i]);
+    plan.reserve(index.pods.len());
+    for (i, (pod, action)) in index.pods.iter().zip(&actions).enumerate() {
+        plan.pod(pod.at, pod.site_no, action.clone());
+        if let Action::Move(moves, _) = action {
+            references::elsewhere(&mut plan, index, pod, moves, &actions, &sel.services_of_pod[i]);
         }
     }
     plan.seal();

@@ -5,12 +5,12 @@
 //! Ingress backends and Service `port` address the Service, not the pod,
 //! and stay too.
 
-use super::PortPlan;
 use super::change;
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
 use super::labels::Labels;
 use super::moved;
 use super::selector::label_selector_selects;
+use super::{Action, PortPlan};
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
@@ -75,13 +75,13 @@ pub fn annotations(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Cha
 }
 
 /// Services, NetworkPolicies and monitors elsewhere in the stream.
-/// `all_moves[i]` is what pod `i` of the index moves.
+/// `actions[i]` is what happens to pod `i` of the index.
 pub fn elsewhere(
     plan: &mut PortPlan,
     index: &Index,
     pod: &PodEntry,
     moves: &[(u64, u64)],
-    all_moves: &[Vec<(u64, u64)>],
+    actions: &[Action],
     services: &[usize],
 ) {
     for svc in services.iter().map(|&s| &index.services[s]).filter(|s| !s.headless) {
@@ -128,7 +128,7 @@ pub fn elsewhere(
     }
     for policy in &index.policies {
         match policy.kind.as_str() {
-            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves, all_moves),
+            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves, actions),
             "PodMonitor"
                 if monitor_namespace(policy, &pod.namespace)
                     && label_selector_selects(policy.value.at("/spec/selector"), &pod.labels) =>
@@ -190,7 +190,7 @@ fn network_policy(
     policy: &PolicyEntry,
     pod: &PodEntry,
     moves: &[(u64, u64)],
-    all_moves: &[Vec<(u64, u64)>],
+    actions: &[Action],
 ) {
     let v = &policy.value;
     // Whether every known pod matched by `matches` moves `old` to `new`.
@@ -198,9 +198,9 @@ fn network_policy(
         index
             .pods
             .iter()
-            .zip(all_moves)
+            .zip(actions)
             .filter(|(p, _)| p.low_ports.contains(&old) && matches(p))
-            .all(|(_, m)| moved(old, m) == Some(new))
+            .all(|(_, a)| moved(old, a.moves()) == Some(new))
     };
     if policy.namespace == pod.namespace && label_selector_selects(v.at("/spec/podSelector"), &pod.labels) {
         let selects = |p: &PodEntry| {
