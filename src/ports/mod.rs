@@ -14,6 +14,7 @@
 pub mod filed;
 pub mod index;
 pub mod labels;
+pub mod others;
 pub mod pod;
 pub mod references;
 pub mod selection;
