@@ -7,10 +7,10 @@
 use super::Why;
 use super::labels::{Labels, Names};
 pub use super::others::OtherPods;
-use super::pod::{assign, own_ports, untold};
+use super::pod::{assign, declares_moved_port, own_ports, untold};
 use super::spill::Overflow;
 use crate::plan::DocPlan;
-use crate::plan::pod::{CONTAINER_LISTS, is_windows};
+use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::Value;
@@ -147,18 +147,7 @@ pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
     resources(doc).iter().any(|(base, id)| {
         pod_sites(doc, base, id, opts.kinds)
             .iter()
-            .any(|site| doc.at(&site.spec).is_some_and(|spec| has_low_port_in(spec, opts.map)))
-    })
-}
-
-/// Whether the pod spec declares a port that `map` moves.
-fn has_low_port_in(spec: &Value, map: &[(u64, u64)]) -> bool {
-    CONTAINER_LISTS.iter().any(|list| {
-        spec.get(*list).and_then(Value::as_array).into_iter().flatten().any(|c| {
-            c.get("ports").and_then(Value::as_array).into_iter().flatten().any(|p| {
-                p.get("containerPort").and_then(Value::as_u64).is_some_and(|n| map.iter().any(|(o, _)| *o == n))
-            })
-        })
+            .any(|site| doc.at(&site.spec).is_some_and(|spec| declares_moved_port(spec, opts.map)))
     })
 }
 
@@ -231,7 +220,7 @@ impl Index {
             for (site_no, site) in pod_sites(value, &base, &id, opts.kinds).into_iter().enumerate() {
                 let Some(spec) = value.at(&site.spec) else { continue };
                 let metadata = || value.at(&format!("{}/labels", site.metadata));
-                if !has_low_port_in(spec, opts.map) {
+                if !declares_moved_port(spec, opts.map) {
                     self.others.push(&namespace, metadata());
                     continue;
                 }

@@ -40,30 +40,58 @@ pub struct OwnPorts {
     pub host_port: bool,
 }
 
+/// One port a container declares by number.
+struct Declared<'a> {
+    list: &'static str,
+    /// The container's index in its list, and the container.
+    ci: usize,
+    container: &'a Value,
+    /// The port's index in the container's `ports`, and the entry.
+    pi: usize,
+    entry: &'a Value,
+    port: u64,
+}
+
+/// Every containerPort of the pod spec, in order.
+fn declared(spec: &Value) -> impl Iterator<Item = Declared<'_>> {
+    CONTAINER_LISTS.into_iter().flat_map(move |list| {
+        spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate().flat_map(move |(ci, container)| {
+            container.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate().filter_map(
+                move |(pi, entry)| {
+                    let port = entry.get("containerPort").and_then(Value::as_u64)?;
+                    Some(Declared { list, ci, container, pi, entry, port })
+                },
+            )
+        })
+    })
+}
+
+/// Whether the pod spec declares a port that `map` moves (what decides
+/// whether the index keeps a pod in full).
+pub fn declares_moved_port(spec: &Value, map: &[(u64, u64)]) -> bool {
+    declared(spec).any(|d| moved(d.port, map).is_some())
+}
+
 /// The ports of the pod spec `spec`, privileged ones being those in `map`.
 pub fn own_ports(spec: &Value, map: &[(u64, u64)]) -> OwnPorts {
     let mut own = OwnPorts::default();
-    for list in CONTAINER_LISTS {
-        for (ci, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
-            let bind_capability =
-                c.at("/securityContext/capabilities/add").and_then(Value::as_array).is_some_and(|a| {
-                    a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
-                });
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-            for (pi, p) in c.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let Some(port) = p.get("containerPort").and_then(Value::as_u64) else { continue };
-                own.declared.push(port);
-                own.host_port |= p.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
-                if map.iter().any(|(o, _)| *o == port) {
-                    own.low.push(LowPort {
-                        container: format!("/{list}/{ci}"),
-                        container_name: name.to_string(),
-                        index: pi,
-                        port,
-                        bind_capability,
-                    });
-                }
-            }
+    for d in declared(spec) {
+        own.declared.push(d.port);
+        own.host_port |= d.entry.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
+        if moved(d.port, map).is_some() {
+            own.low.push(LowPort {
+                container: format!("/{}/{}", d.list, d.ci),
+                container_name: d.container.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                index: d.pi,
+                port: d.port,
+                bind_capability: d
+                    .container
+                    .at("/securityContext/capabilities/add")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| {
+                        a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
+                    }),
+            });
         }
     }
     own
