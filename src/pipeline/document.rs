@@ -110,15 +110,21 @@ pub fn index_chunk(
             continue;
         }
         matters = true;
-        let partial = match sem.value_without(&doc.root, UNREAD) {
-            Some(value) => Some(value.map_err(&located)?).filter(|v| !has_low_port(v, io)),
-            None => None,
+        let whole = || Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(&located);
+        // The keys left unread never hold ports: the partial reading tells
+        // whether a pod declares a privileged port as well as the whole one.
+        let (value, low) = match sem.value_without(&doc.root, UNREAD) {
+            Some(partial) => {
+                let partial = partial.map_err(&located)?;
+                if has_low_port(&partial, io) { (whole()?, true) } else { (partial, false) }
+            }
+            None => {
+                let value = whole()?;
+                let low = has_low_port(&value, io);
+                (value, low)
+            }
         };
-        let value = match partial {
-            Some(value) => value,
-            None => Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(&located)?,
-        };
-        let plan = has_low_port(&value, io).then(|| plan_document(&value, &opts.plan));
+        let plan = low.then(|| plan_document(&value, &opts.plan));
         index.add(key + i, &value, plan.as_ref(), io);
     }
     Ok((index, ChunkInfo { docs: docs.len(), matters }))
