@@ -43,6 +43,16 @@ pub struct Options<'a> {
 /// about this much memory plus its pods with privileged ports.
 pub const INDEX_BUDGET: usize = 2 << 20;
 
+/// The port decisions, once pass 1 has indexed the whole stream (the
+/// index is used up: what it spilled is read back, and then it is gone
+/// before pass 2 begins).
+fn decide_ports(plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>, mut index: Index) -> Result<PortPlan, Error> {
+    match plan {
+        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error),
+        None => Ok(PortPlan::default()),
+    }
+}
+
 /// A failure of the port index's temporary files, as an I/O error.
 fn spill_error(source: std::io::Error) -> Error {
     Error::Read(ReadError::Io { name: "the port index's temporary file".to_string(), source })
@@ -222,11 +232,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
         }
         infos.push(source_infos);
     }
-    let port_plan = match plan {
-        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error)?,
-        None => PortPlan::default(),
-    };
-    drop(index);
+    let port_plan = decide_ports(plan, index)?;
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
         let outcomes = chunks
@@ -295,11 +301,7 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
-    let port_plan = match plan {
-        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error)?,
-        None => PortPlan::default(),
-    };
-    drop(index);
+    let port_plan = decide_ports(plan, index)?;
     ordered::run(
         chunks(inputs),
         threads,
