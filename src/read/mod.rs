@@ -90,11 +90,10 @@ fn read_file(path: &Path) -> Result<Source, ReadError> {
     Ok(Source { text: decode(&name, bytes)?, name, path: Some(path.to_path_buf()) })
 }
 
+/// Standard input whole: read as streaming reads it (the same chunks and
+/// the same messages), then joined.
 fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
-    let name = STDIN.to_string();
-    let mut bytes = Vec::new();
-    stdin.read_to_end(&mut bytes).map_err(|source| ReadError::Io { name: name.clone(), source })?;
-    Ok(Source { text: decode(&name, bytes)?, name, path: None })
+    Ok(StdinText::read(stdin)?.into_source())
 }
 
 /// Standard input, held for the two passes as document-aligned chunks
