@@ -32,6 +32,13 @@ pub enum Filed {
         site: usize,
         action: Action,
     },
+    /// The resource is a Service whose port number `port` sends traffic to
+    /// a pod port that moved to `new` (its `targetPort` change is made in
+    /// pass 2, with the document at hand, by `references::target_change`).
+    Target {
+        port: usize,
+        new: u64,
+    },
 }
 
 impl Filed {
@@ -58,6 +65,11 @@ impl PortPlan {
     /// File a pod's decision (turned into edits in pass 2).
     pub(crate) fn pod(&mut self, at: At, site: usize, action: Action) {
         self.items.push((at.doc, at.resource, Filed::Pod { site, action }));
+    }
+
+    /// File a Service's new target port (turned into a change in pass 2).
+    pub(crate) fn target(&mut self, at: At, port: usize, new: u64) {
+        self.items.push((at.doc, at.resource, Filed::Target { port, new }));
     }
 
     /// Room for `n` more items (one a pod, at least).
@@ -89,14 +101,22 @@ impl PortPlan {
         let filed = self.of(doc);
         let mut items: Vec<(usize, Filed)> = Vec::with_capacity(filed.len());
         for (_, r, item) in filed {
-            let Filed::Pod { site, action } = item else {
-                push_unique(&mut items, *r, item.clone());
-                continue;
-            };
             let Some(res) = plan.resources.get(*r) else { continue };
-            let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(*site) else { continue };
-            for own in super::pod::expand(value, &site, action, &self.map) {
-                push_unique(&mut items, *r, own);
+            match item {
+                Filed::Pod { site, action } => {
+                    let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(*site) else {
+                        continue;
+                    };
+                    for own in super::pod::expand(value, &site, action, &self.map) {
+                        push_unique(&mut items, *r, own);
+                    }
+                }
+                Filed::Target { port, new } => {
+                    if let Some(c) = super::references::target_change(value, &res.base, *port, *new) {
+                        push_unique(&mut items, *r, Filed::change(c));
+                    }
+                }
+                Filed::Change(_) | Filed::Note(_) => push_unique(&mut items, *r, item.clone()),
             }
         }
         for (r, item) in items {
@@ -104,7 +124,7 @@ impl PortPlan {
             match item {
                 Filed::Change(c) => res.changes.push(*c),
                 Filed::Note(n) => res.notes.push(*n),
-                Filed::Pod { .. } => {}
+                Filed::Pod { .. } | Filed::Target { .. } => {}
             }
         }
     }

@@ -108,22 +108,29 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
     let sel = Selection::new(index)?;
     let index = &*index;
     let mut actions: Vec<Action> =
-        index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, &sel.services_of_pod[i])).collect();
+        index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, sel.services_of(i))).collect();
     settle_shared_services(index, &sel, &mut actions);
     let mut plan = PortPlan::new(map.to_vec());
-    plan.reserve(index.pods.len());
     for (i, (pod, action)) in index.pods.iter().zip(&actions).enumerate() {
-        plan.pod(pod.at, pod.site_no, action.clone());
         if let Action::Move(moves, _) = action {
-            references::elsewhere(&mut plan, index, pod, moves, &actions, &sel.services_of_pod[i]);
+            references::elsewhere(&mut plan, index, pod, moves, &actions, sel.services_of(i));
         }
+    }
+    drop(sel);
+    // The decisions are moved into the plan, not copied: for a big stream
+    // they are most of what it holds. (Each resource's items keep their
+    // order: a pod's own items and what it files elsewhere never share a
+    // resource.)
+    plan.reserve(actions.len());
+    for (pod, action) in index.pods.iter().zip(actions) {
+        plan.pod(pod.at, pod.site_no, action);
     }
     plan.seal();
     Ok(plan)
 }
 
 /// The first decision for a pod, on its own.
-fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[usize]) -> Action {
+fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[u32]) -> Action {
     let Some(movable) = &pod.movable else {
         return Action::Keep(pod.frozen.clone().unwrap_or_default());
     };
@@ -131,7 +138,7 @@ fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
     let sysctl_ok = pod.pod_security_context;
-    if let Some(svc) = services.iter().map(|&s| &index.services[s]).find(|s| s.headless) {
+    if let Some(svc) = services.iter().map(|&s| &index.services[s as usize]).find(|s| s.headless) {
         return Action::Sysctl(
             format!("the headless Service {} sends clients to pod IPs and ports directly", svc.name).into(),
         );
@@ -162,14 +169,15 @@ fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[
 fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]) {
     loop {
         let mut changed = false;
-        let services = index.services.iter().zip(&sel.pods_of_service).zip(&sel.selects_other);
-        for ((svc, selected), &selects_other) in services.filter(|((s, _), _)| !s.headless) {
-            for target in references::service_targets(svc) {
-                let new_of = |i: usize| match &actions[i] {
+        let services = index.services.iter().enumerate().zip(&sel.selects_other);
+        for ((s, svc), &selects_other) in services.filter(|((_, s), _)| !s.headless) {
+            let selected = sel.pods_of(s);
+            for (_, target) in references::service_targets(svc) {
+                let new_of = |i: u32| match &actions[i as usize] {
                     Action::Move(m, _) => moved(target, m),
                     _ => None,
                 };
-                let movers: Vec<usize> = selected.iter().copied().filter(|&i| new_of(i).is_some()).collect();
+                let movers: Vec<u32> = selected.iter().copied().filter(|&i| new_of(i).is_some()).collect();
                 let mut numbers: Vec<u64> = movers.iter().filter_map(|&i| new_of(i)).collect();
                 numbers.dedup();
                 let split = movers.len() < selected.len() || selects_other || numbers.len() > 1;
@@ -178,6 +186,7 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
                 }
                 for i in movers {
                     let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
+                    let i = i as usize;
                     actions[i] =
                         if index.pods[i].pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
                     changed = true;

@@ -18,15 +18,13 @@ use crate::workload::PodSite;
 use serde_json::{Value, json};
 
 /// The pod ports a Service sends traffic to, where given by number
-/// (`targetPort`, or `port` when `targetPort` is absent).
-pub fn service_targets(svc: &ServiceEntry) -> Vec<u64> {
-    svc.ports
-        .iter()
-        .filter_map(|p| match &p.target_port {
-            Some(t) => t.as_u64(),
-            None => p.port.as_ref().and_then(Value::as_u64),
-        })
-        .collect()
+/// (`targetPort`, or `port` when `targetPort` is absent), with the number
+/// of the Service port each is for.
+pub fn service_targets(svc: &ServiceEntry) -> impl Iterator<Item = (usize, u64)> {
+    svc.ports.iter().enumerate().filter_map(|(i, p)| match &p.target_port {
+        Some(t) => t.as_u64().map(|t| (i, t)),
+        None => p.port.as_ref().and_then(Value::as_u64).map(|t| (i, t)),
+    })
 }
 
 /// Probe and lifecycle-hook ports given by number, in every container of the
@@ -82,47 +80,12 @@ pub fn elsewhere(
     pod: &PodEntry,
     moves: &[(u64, u64)],
     actions: &[Action],
-    services: &[usize],
+    services: &[u32],
 ) {
-    for svc in services.iter().map(|&s| &index.services[s]).filter(|s| !s.headless) {
-        for (i, p) in svc.ports.iter().enumerate() {
-            let ptr = format!("{}/spec/ports/{i}/targetPort", svc.base);
-            match (p.target_port.as_ref(), p.port.as_ref().and_then(Value::as_u64)) {
-                (Some(t), _) => {
-                    if let Some(new) = t.as_u64().and_then(|o| moved(o, moves)) {
-                        plan.file(
-                            svc.at,
-                            change(
-                                Op::Set,
-                                ptr,
-                                json!(new),
-                                Some(t.clone()),
-                                None,
-                                format!(
-                                    "the selected pods moved port {t} to {new}; clients keep using port {}",
-                                    p.port.clone().unwrap_or_default()
-                                ),
-                            ),
-                        );
-                    }
-                }
-                (None, Some(port)) => {
-                    if let Some(new) = moved(port, moves) {
-                        plan.file(svc.at,
-                            change(
-                                Op::Set,
-                                ptr,
-                                json!(new),
-                                None,
-                                None,
-                                format!(
-                                    "targetPort defaulted to port {port}, which the selected pods moved to {new}; clients keep using port {port}"
-                                ),
-                            ),
-                        );
-                    }
-                }
-                (None, None) => {}
+    for svc in services.iter().map(|&s| &index.services[s as usize]).filter(|s| !s.headless) {
+        for (i, target) in service_targets(svc) {
+            if let Some(new) = moved(target, moves) {
+                plan.target(svc.at, i, new);
             }
         }
     }
@@ -136,9 +99,9 @@ pub fn elsewhere(
                 monitor_endpoints(plan, policy, "podMetricsEndpoints", moves);
             }
             "ServiceMonitor" if monitor_namespace(policy, &pod.namespace) => {
-                let selects_pod = services
-                    .iter()
-                    .any(|&s| label_selector_selects(policy.value.at("/spec/selector"), &index.services[s].labels));
+                let selects_pod = services.iter().any(|&s| {
+                    label_selector_selects(policy.value.at("/spec/selector"), &index.services[s as usize].labels)
+                });
                 if selects_pod {
                     monitor_endpoints(plan, policy, "endpoints", moves);
                 }
@@ -146,6 +109,32 @@ pub fn elsewhere(
             _ => {}
         }
     }
+}
+
+/// The change to a Service's port number `i` (at `base` in `doc`) whose
+/// pods moved the port it sends traffic to, to `new`: its `targetPort`,
+/// set, or written where it defaulted to `port`. Built in pass 2 from the
+/// document (the decision files only the numbers, as for pods).
+pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Change> {
+    let p = doc.at(&format!("{base}/spec/ports/{i}"))?;
+    let ptr = format!("{base}/spec/ports/{i}/targetPort");
+    let (before, reason) = match (p.get("targetPort"), p.get("port").and_then(Value::as_u64)) {
+        (Some(t), _) => (
+            Some(t.clone()),
+            format!(
+                "the selected pods moved port {t} to {new}; clients keep using port {}",
+                p.get("port").cloned().unwrap_or_default()
+            ),
+        ),
+        (None, Some(port)) => (
+            None,
+            format!(
+                "targetPort defaulted to port {port}, which the selected pods moved to {new}; clients keep using port {port}"
+            ),
+        ),
+        (None, None) => return None,
+    };
+    Some(change(Op::Set, ptr, json!(new), before, None, reason))
 }
 
 fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {

@@ -14,11 +14,61 @@ use std::io;
 
 pub struct Selection {
     /// For each Service of the index, the pods (with a privileged port) it selects.
-    pub pods_of_service: Vec<Vec<usize>>,
+    pods_of_service: Runs,
     /// For each pod of the index, the Services that select it.
-    pub services_of_pod: Vec<Vec<usize>>,
+    services_of_pod: Runs,
     /// For each Service, whether it also selects a pod without a privileged port.
     pub selects_other: Vec<bool>,
+}
+
+/// A list of lists of numbers, flat (a list a Service or pod cost more
+/// than the few numbers in it).
+#[derive(Default)]
+struct Runs {
+    items: Vec<u32>,
+    /// Where each list ends in `items`.
+    ends: Vec<u32>,
+}
+
+impl Runs {
+    fn get(&self, i: usize) -> &[u32] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.items[start..self.ends[i] as usize]
+    }
+
+    fn push(&mut self, list: impl IntoIterator<Item = u32>) {
+        self.items.extend(list);
+        self.ends.push(as_u32(self.items.len()));
+    }
+
+    /// The lists turned inside out: for each of `n` numbers, the lists it is in.
+    fn transpose(&self, n: usize) -> Runs {
+        let mut ends = vec![0u32; n];
+        for &x in &self.items {
+            ends[x as usize] += 1;
+        }
+        let mut total = 0;
+        for e in &mut ends {
+            total += *e;
+            *e = total;
+        }
+        // Filled from the back, so each list keeps increasing order.
+        let mut next = ends.clone();
+        let mut items = vec![0u32; self.items.len()];
+        for list in (0..self.ends.len()).rev() {
+            for &x in self.get(list).iter().rev() {
+                next[x as usize] -= 1;
+                items[next[x as usize] as usize] = as_u32(list);
+            }
+        }
+        Runs { items, ends }
+    }
+}
+
+/// Positions are numbers of pods and Services, far below 2^32 in any stream
+/// (each takes a document of its own).
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 pods and Services")
 }
 
 impl Selection {
@@ -31,39 +81,49 @@ impl Selection {
         // of lists took several times that).
         let mut buckets: Vec<(u64, u32)> = Vec::new();
         for (p, pod) in pods.iter().enumerate() {
-            let p = u32::try_from(p).unwrap_or(u32::MAX);
+            let p = as_u32(p);
             buckets.extend(pod.labels.iter().map(|(k, v)| (triple(&pod.namespace, k, v), p)));
         }
         buckets.sort_unstable();
         let mut kept = Vec::new();
-        let mut pods_of_service = Vec::new();
-        let mut services_of_pod = vec![Vec::new(); pods.len()];
+        let mut pods_of_service = Runs::default();
         index.drain_services(|svc| {
             let Some((k, v)) = svc.selector.first() else { return };
             let t = triple(&svc.namespace, k, v);
             let start = buckets.partition_point(|&(x, _)| x < t);
             // Triples are numbers: the namespace and labels are compared again, exactly.
-            let mut selected: Vec<usize> = buckets[start..]
+            let mut selected: Vec<u32> = buckets[start..]
                 .iter()
                 .take_while(|&&(x, _)| x == t)
-                .map(|&(_, p)| p as usize)
-                .filter(|&p| pods[p].namespace == svc.namespace && svc.selector.selects(&pods[p].labels))
+                .map(|&(_, p)| p)
+                .filter(|&p| {
+                    let pod = &pods[p as usize];
+                    pod.namespace == svc.namespace && svc.selector.selects(&pod.labels)
+                })
                 .collect();
             selected.dedup();
             if selected.is_empty() {
                 return;
             }
-            for &p in &selected {
-                services_of_pod[p].push(kept.len());
-            }
             pods_of_service.push(selected);
             kept.push(svc);
         })?;
         drop(buckets);
+        let services_of_pod = pods_of_service.transpose(pods.len());
         index.pods = pods;
         index.services = kept;
         let selects_other = selects_other(index)?;
         Ok(Selection { pods_of_service, services_of_pod, selects_other })
+    }
+
+    /// The pods that (kept) Service `s` selects, in increasing order.
+    pub fn pods_of(&self, s: usize) -> &[u32] {
+        self.pods_of_service.get(s)
+    }
+
+    /// The (kept) Services that select pod `p`, in increasing order.
+    pub fn services_of(&self, p: usize) -> &[u32] {
+        self.services_of_pod.get(p)
     }
 }
 
