@@ -4,11 +4,11 @@
 //! the index holds only what the port decisions need. Positions are
 //! (document, resource) so changes can be filed back into the right plan.
 
-use super::Why;
 use super::labels::{Labels, Names};
 pub use super::others::OtherPods;
 use super::pod::{assign, declares_moved_port, own_ports, untold};
 use super::spill::Overflow;
+use super::{Action, Why};
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
@@ -29,7 +29,7 @@ pub struct At {
 pub struct PodEntry {
     pub at: At,
     /// Its number among the resource's pods (`workload::pod_sites` order).
-    pub site_no: usize,
+    pub site_no: u32,
     /// Whether its kind has a pod securityContext (for the sysctl).
     pub pod_security_context: bool,
     pub namespace: Arc<str>,
@@ -38,11 +38,33 @@ pub struct PodEntry {
     pub low_ports: Box<[u64]>,
     /// Every container with a privileged port adds NET_BIND_SERVICE.
     pub all_bind: bool,
-    /// Why the pod's ports must not change at all, if so.
-    pub frozen: Option<Why>,
+    /// What may happen to its ports, then what does.
+    pub fate: Fate,
+}
+
+/// A pod's ports: first what pass 1 found (frozen, or what a move would
+/// do), then, once made, the decision, in the same place (a big stream has
+/// many such pods; the decision replaces what it was made from).
+#[derive(Debug)]
+pub enum Fate {
+    /// The ports must not change at all, and why.
+    Frozen(Why),
     /// What a move would do, as far as the decision needs to know (worked
-    /// out while the document is at hand; none for a frozen pod).
-    pub movable: Option<Movable>,
+    /// out while the document is at hand).
+    Movable(Movable),
+    /// The decision (`ports::plan_stream`).
+    Decided(Action),
+}
+
+impl PodEntry {
+    /// The pod's decision; `Keep` until one is made.
+    pub fn action(&self) -> &Action {
+        const UNDECIDED: &Action = &Action::Keep(std::borrow::Cow::Borrowed(""));
+        match &self.fate {
+            Fate::Decided(action) => action,
+            _ => UNDECIDED,
+        }
+    }
 }
 
 /// A pod's own side of a move, as the decision needs it.
@@ -272,23 +294,28 @@ fn pod_entry(
         .or_else(|| host_network.then_some("the pod uses the host network".into()))
         .or_else(|| own.host_port.then_some("the pod binds host ports".into()))
         .or_else(|| is_windows(spec).then_some("Windows has no privileged ports".into()));
-    let movable = frozen.is_none().then(|| {
-        let moves = assign(&own, opts.map);
-        Movable { untold: untold(spec, &own, &moves).map(String::into_boxed_str), moves: moves.into() }
-    });
+    let fate = match frozen {
+        Some(why) => Fate::Frozen(why),
+        None => {
+            let moves = assign(&own, opts.map);
+            Fate::Movable(Movable {
+                untold: untold(spec, &own, &moves).map(String::into_boxed_str),
+                moves: moves.into(),
+            })
+        }
+    };
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();
     low_ports.sort_unstable();
     low_ports.dedup();
     PodEntry {
         at,
-        site_no,
+        site_no: u32::try_from(site_no).expect("fewer than 2^32 pods in a resource"),
         pod_security_context: site.pod_security_context,
         namespace: Arc::clone(namespace),
         labels,
         low_ports: low_ports.into(),
         all_bind: own.low.iter().all(|l| l.bind_capability),
-        frozen,
-        movable,
+        fate,
     }
 }
 

@@ -25,7 +25,7 @@ pub mod tell;
 pub use filed::PortPlan;
 
 use crate::plan::change::{Change, Control, Note, Op};
-use index::Index;
+use index::{Fate, Index, PodEntry, ServiceEntry};
 use selection::Selection;
 use serde::Deserialize;
 use serde_json::Value;
@@ -106,39 +106,47 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
         return Ok(PortPlan::default());
     }
     let sel = Selection::new(index)?;
-    let index = &*index;
-    let mut actions: Vec<Action> =
-        index.pods.iter().enumerate().map(|(i, p)| decide(p, strategy, index, sel.services_of(i))).collect();
-    settle_shared_services(index, &sel, &mut actions);
+    // Each decision replaces, in its pod, what it was made from.
+    for i in 0..index.pods.len() {
+        let action = decide(&index.pods[i], strategy, &index.services, sel.services_of(i));
+        index.pods[i].fate = Fate::Decided(action);
+    }
+    settle_shared_services(index, &sel);
     let mut plan = PortPlan::new(map.to_vec());
-    for (i, (pod, action)) in index.pods.iter().zip(&actions).enumerate() {
-        if let Action::Move(moves, _) = action {
-            references::elsewhere(&mut plan, index, pod, moves, &actions, sel.services_of(i));
+    for (i, pod) in index.pods.iter().enumerate() {
+        if let Action::Move(moves, _) = pod.action() {
+            references::elsewhere(&mut plan, index, pod, moves, sel.services_of(i));
         }
     }
     drop(sel);
-    // The decisions are moved into the plan, not copied: for a big stream
-    // they are most of what it holds. (Each resource's items keep their
-    // order: a pod's own items and what it files elsewhere never share a
-    // resource.)
-    plan.reserve(actions.len());
-    for (pod, action) in index.pods.iter().zip(actions) {
-        plan.pod(pod.at, pod.site_no, action);
+    // The decisions are moved into the plan, and each pod let go as its
+    // decision goes: for a big stream they are most of what the run holds.
+    // (Each resource's items keep their order: a pod's own items and what
+    // it files elsewhere never share a resource.)
+    let pods = std::mem::take(&mut index.pods);
+    plan.reserve(pods.len());
+    for pod in pods {
+        let PodEntry { at, site_no, fate, .. } = *pod;
+        if let Fate::Decided(action) = fate {
+            plan.pod(at, site_no as usize, action);
+        }
     }
     plan.seal();
     Ok(plan)
 }
 
 /// The first decision for a pod, on its own.
-fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[u32]) -> Action {
-    let Some(movable) = &pod.movable else {
-        return Action::Keep(pod.frozen.clone().unwrap_or_default());
+fn decide(pod: &PodEntry, strategy: Strategy, all_services: &[ServiceEntry], services: &[u32]) -> Action {
+    let movable = match &pod.fate {
+        Fate::Movable(movable) => movable,
+        Fate::Frozen(why) => return Action::Keep(why.clone()),
+        Fate::Decided(action) => return action.clone(),
     };
     if pod.all_bind {
         return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
     }
     let sysctl_ok = pod.pod_security_context;
-    if let Some(svc) = services.iter().map(|&s| &index.services[s as usize]).find(|s| s.headless) {
+    if let Some(svc) = services.iter().map(|&s| &all_services[s as usize]).find(|s| s.headless) {
         return Action::Sysctl(
             format!("the headless Service {} sends clients to pod IPs and ports directly", svc.name).into(),
         );
@@ -166,14 +174,15 @@ fn decide(pod: &index::PodEntry, strategy: Strategy, index: &Index, services: &[
 /// keep it would be split: none of them move (they get the sysctl), and a
 /// Service whose pods would get different new numbers likewise. Repeated
 /// until nothing changes, since one demotion can split another Service.
-fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]) {
+fn settle_shared_services(index: &mut Index, sel: &Selection) {
+    let (services, pods) = (&index.services, &mut index.pods);
     loop {
         let mut changed = false;
-        let services = index.services.iter().enumerate().zip(&sel.selects_other);
+        let services = services.iter().enumerate().zip(&sel.selects_other);
         for ((s, svc), &selects_other) in services.filter(|((_, s), _)| !s.headless) {
             let selected = sel.pods_of(s);
             for (_, target) in references::service_targets(svc) {
-                let new_of = |i: u32| match &actions[i as usize] {
+                let new_of = |i: u32| match pods[i as usize].action() {
                     Action::Move(m, _) => moved(target, m),
                     _ => None,
                 };
@@ -186,9 +195,9 @@ fn settle_shared_services(index: &Index, sel: &Selection, actions: &mut [Action]
                 }
                 for i in movers {
                     let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
-                    let i = i as usize;
-                    actions[i] =
-                        if index.pods[i].pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
+                    let pod = &mut pods[i as usize];
+                    let action = if pod.pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
+                    pod.fate = Fate::Decided(action);
                     changed = true;
                 }
             }

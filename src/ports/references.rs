@@ -5,12 +5,12 @@
 //! Ingress backends and Service `port` address the Service, not the pod,
 //! and stay too.
 
+use super::PortPlan;
 use super::change;
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
 use super::labels::Labels;
 use super::moved;
 use super::selector::label_selector_selects;
-use super::{Action, PortPlan};
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
@@ -73,15 +73,7 @@ pub fn annotations(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Cha
 }
 
 /// Services, NetworkPolicies and monitors elsewhere in the stream.
-/// `actions[i]` is what happens to pod `i` of the index.
-pub fn elsewhere(
-    plan: &mut PortPlan,
-    index: &Index,
-    pod: &PodEntry,
-    moves: &[(u64, u64)],
-    actions: &[Action],
-    services: &[u32],
-) {
+pub fn elsewhere(plan: &mut PortPlan, index: &Index, pod: &PodEntry, moves: &[(u64, u64)], services: &[u32]) {
     for svc in services.iter().map(|&s| &index.services[s as usize]).filter(|s| !s.headless) {
         for (i, target) in service_targets(svc) {
             if let Some(new) = moved(target, moves) {
@@ -91,7 +83,7 @@ pub fn elsewhere(
     }
     for policy in &index.policies {
         match policy.kind.as_str() {
-            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves, actions),
+            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves),
             "PodMonitor"
                 if monitor_namespace(policy, &pod.namespace)
                     && label_selector_selects(policy.value.at("/spec/selector"), &pod.labels) =>
@@ -173,23 +165,15 @@ fn monitor_endpoints(plan: &mut PortPlan, policy: &PolicyEntry, list: &str, move
 /// whose peers select it. Where the same rule also covers pods (or
 /// addresses) that keep the old port, the new port is added next to the old
 /// one instead of replacing it.
-fn network_policy(
-    plan: &mut PortPlan,
-    index: &Index,
-    policy: &PolicyEntry,
-    pod: &PodEntry,
-    moves: &[(u64, u64)],
-    actions: &[Action],
-) {
+fn network_policy(plan: &mut PortPlan, index: &Index, policy: &PolicyEntry, pod: &PodEntry, moves: &[(u64, u64)]) {
     let v = &policy.value;
     // Whether every known pod matched by `matches` moves `old` to `new`.
     let all_move = |matches: &dyn Fn(&PodEntry) -> bool, old: u64, new: u64| {
         index
             .pods
             .iter()
-            .zip(actions)
-            .filter(|(p, _)| p.low_ports.contains(&old) && matches(p))
-            .all(|(_, a)| moved(old, a.moves()) == Some(new))
+            .filter(|p| p.low_ports.contains(&old) && matches(p))
+            .all(|p| moved(old, p.action().moves()) == Some(new))
     };
     if policy.namespace == pod.namespace && label_selector_selects(v.at("/spec/podSelector"), &pod.labels) {
         let selects = |p: &PodEntry| {
