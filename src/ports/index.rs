@@ -57,6 +57,22 @@ pub enum Fate {
 }
 
 impl PodEntry {
+    /// A copy of the entry with its own allocations.
+    fn copied(&self) -> PodEntry {
+        let fate = match &self.fate {
+            Fate::Frozen(why) => Fate::Frozen(why.clone()),
+            Fate::Movable(m) => Fate::Movable(Movable { moves: m.moves.clone(), untold: m.untold.clone() }),
+            Fate::Decided(action) => Fate::Decided(action.clone()),
+        };
+        PodEntry {
+            labels: self.labels.clone(),
+            low_ports: self.low_ports.clone(),
+            fate,
+            namespace: self.namespace.clone(),
+            ..*self
+        }
+    }
+
     /// The pod's decision; `Keep` until one is made.
     pub fn action(&self) -> &Action {
         const UNDECIDED: &Action = &Action::Keep(std::borrow::Cow::Borrowed(""));
@@ -184,7 +200,10 @@ impl Index {
     /// index's strings (some are let go when entries move to a file).
     pub fn merge(&mut self, other: Index, names: &Names) -> std::io::Result<()> {
         self.overflow.count(&other);
-        self.pods.extend(other.pods);
+        // Copied, not moved: the parts were made by a worker among its
+        // short-lived parse trees, and kept there they would hold its
+        // memory pages for the whole run; copies made here sit together.
+        self.pods.extend(other.pods.into_iter().map(|pod| Box::new(pod.copied())));
         self.others.append(other.others);
         self.services.extend(other.services);
         self.policies.extend(other.policies);
