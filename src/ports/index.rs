@@ -96,29 +96,27 @@ pub struct Movable {
 #[derive(Debug)]
 pub struct ServiceEntry {
     pub at: At,
-    /// Pointer to the resource in its document.
-    pub base: Box<str>,
     pub labels: Labels,
     pub namespace: Arc<str>,
     pub name: Box<str>,
     /// Its selector, as labels (empty: it selects no pod harden can see).
     pub selector: Labels,
     pub headless: bool,
-    pub ports: Box<[ServicePort]>,
+    /// The pod ports it sends traffic to, where given by number: (the
+    /// number of its port in `spec.ports`, `targetPort`, or `port` where
+    /// `targetPort` is absent). All the port pass reads of its ports; the
+    /// change itself is made in pass 2 from the document.
+    pub targets: Box<[(u32, u64)]>,
 }
 
-/// What the port pass reads of one of a Service's ports (the rest of it,
-/// name, protocol, nodePort, is never needed and not kept).
-#[derive(Debug)]
-pub struct ServicePort {
-    pub port: Option<Value>,
-    pub target_port: Option<Value>,
-}
-
-impl ServicePort {
-    fn of(p: &Value) -> ServicePort {
-        ServicePort { port: p.get("port").cloned(), target_port: p.get("targetPort").cloned() }
-    }
+/// The pod ports a Service's `spec.ports` send traffic to, by number.
+fn targets(ports: Option<&Value>) -> Box<[(u32, u64)]> {
+    let ports = ports.and_then(Value::as_array).into_iter().flatten();
+    let target = |p: &Value| match p.get("targetPort") {
+        Some(t) => t.as_u64(),
+        None => p.get("port").and_then(Value::as_u64),
+    };
+    ports.enumerate().filter_map(|(i, p)| Some((u32::try_from(i).ok()?, target(p)?))).collect()
 }
 
 /// A resource that refers to pod ports by number: NetworkPolicy, PodMonitor, ServiceMonitor.
@@ -232,17 +230,12 @@ impl Index {
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
-                    base: base.as_str().into(),
                     labels: Labels::of(resource.at("/metadata/labels"), opts.names),
                     namespace: namespace.clone(),
                     name: id.name.as_deref().unwrap_or_default().into(),
                     selector: Labels::of(resource.at("/spec/selector"), opts.names),
                     headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
-                    ports: resource
-                        .at("/spec/ports")
-                        .and_then(Value::as_array)
-                        .map(|ports| ports.iter().map(ServicePort::of).collect())
-                        .unwrap_or_default(),
+                    targets: targets(resource.at("/spec/ports")),
                 }),
                 ("networking.k8s.io", "NetworkPolicy") | ("monitoring.coreos.com", "PodMonitor" | "ServiceMonitor")
                     if gives_a_moved_port(resource, opts.map) =>

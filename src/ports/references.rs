@@ -21,10 +21,7 @@ use serde_json::{Value, json};
 /// (`targetPort`, or `port` when `targetPort` is absent), with the number
 /// of the Service port each is for.
 pub fn service_targets(svc: &ServiceEntry) -> impl Iterator<Item = (usize, u64)> {
-    svc.ports.iter().enumerate().filter_map(|(i, p)| match &p.target_port {
-        Some(t) => t.as_u64().map(|t| (i, t)),
-        None => p.port.as_ref().and_then(Value::as_u64).map(|t| (i, t)),
-    })
+    svc.targets.iter().map(|&(i, t)| (i as usize, t))
 }
 
 /// Probe and lifecycle-hook ports given by number, in every container of the

@@ -9,9 +9,8 @@
 //!
 //! The records are private to one run: a plain length-prefixed encoding.
 
-use super::index::{At, Index, ServiceEntry, ServicePort};
+use super::index::{At, Index, ServiceEntry};
 use super::labels::{Labels, Names};
-use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::sync::Arc;
@@ -57,10 +56,9 @@ impl Overflow {
 /// (label strings are shared, so they count as the pointers to them).
 fn held_by(s: &ServiceEntry) -> usize {
     size_of::<ServiceEntry>()
-        + s.base.len()
         + s.name.len()
         + 32 * (s.labels.iter().count() + s.selector.iter().count())
-        + s.ports.len() * size_of::<ServicePort>()
+        + s.targets.len() * size_of::<(u32, u64)>()
 }
 
 impl Index {
@@ -145,16 +143,15 @@ impl Spill {
         let w = &mut self.file;
         put_u64(w, s.at.doc as u64)?;
         put_u64(w, s.at.resource as u64)?;
-        put_str(w, &s.base)?;
         put_str(w, &s.namespace)?;
         put_str(w, &s.name)?;
         put_labels(w, &s.labels)?;
         put_labels(w, &s.selector)?;
         w.write_all(&[u8::from(s.headless)])?;
-        put_u64(w, s.ports.len() as u64)?;
-        for p in &s.ports {
-            put_value(w, p.port.as_ref())?;
-            put_value(w, p.target_port.as_ref())?;
+        put_u64(w, s.targets.len() as u64)?;
+        for &(i, t) in &s.targets {
+            put_u64(w, u64::from(i))?;
+            put_u64(w, t)?;
         }
         self.records += 1;
         Ok(())
@@ -194,17 +191,16 @@ impl Reader {
         self.left -= 1;
         let r = &mut self.file;
         let at = At { doc: get_u64(r)? as usize, resource: get_u64(r)? as usize };
-        let base = get_str(r)?.into_boxed_str();
         let namespace = Arc::from(get_str(r)?);
         let name = get_str(r)?.into_boxed_str();
         let labels = get_labels(r)?;
         let selector = get_labels(r)?;
         let mut headless = [0];
         r.read_exact(&mut headless)?;
-        let ports = (0..get_u64(r)?)
-            .map(|_| Ok(ServicePort { port: get_value(r)?, target_port: get_value(r)? }))
+        let targets = (0..get_u64(r)?)
+            .map(|_| Ok((u32::try_from(get_u64(r)?).map_err(io::Error::other)?, get_u64(r)?)))
             .collect::<io::Result<_>>()?;
-        Ok(Some(ServiceEntry { at, base, labels, namespace, name, selector, headless: headless[0] != 0, ports }))
+        Ok(Some(ServiceEntry { at, labels, namespace, name, selector, headless: headless[0] != 0, targets }))
     }
 
     /// The next pod's triples, into `out`; false when none is left.
@@ -235,16 +231,6 @@ fn put_labels(w: &mut impl Write, labels: &Labels) -> io::Result<()> {
     labels.iter().try_for_each(|(k, v)| put_str(w, k).and_then(|()| put_str(w, v)))
 }
 
-fn put_value(w: &mut impl Write, v: Option<&Value>) -> io::Result<()> {
-    match v {
-        None => w.write_all(&[0]),
-        Some(v) => {
-            w.write_all(&[1])?;
-            put_str(w, &v.to_string())
-        }
-    }
-}
-
 fn get_u64(r: &mut impl Read) -> io::Result<u64> {
     let mut b = [0; 8];
     r.read_exact(&mut b)?;
@@ -262,16 +248,6 @@ fn get_labels(r: &mut impl Read) -> io::Result<Labels> {
     Ok(Labels::from_pairs(pairs.collect::<io::Result<_>>()?))
 }
 
-fn get_value(r: &mut impl Read) -> io::Result<Option<Value>> {
-    let mut tag = [0];
-    r.read_exact(&mut tag)?;
-    if tag[0] == 0 {
-        return Ok(None);
-    }
-    let text = get_str(r)?;
-    serde_json::from_str(&text).map(Some).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,17 +258,12 @@ mod tests {
         let names = Names::default();
         let service = ServiceEntry {
             at: At { doc: 1 << 41 | 7, resource: 3 },
-            base: "/items/3".into(),
             labels: Labels::of(Some(&json!({"team": "a", "odd": 1, "empty": ""})), &names),
             namespace: names.get("shop"),
             name: "wéb".into(),
             selector: Labels::of(Some(&json!({"app": "web"})), &names),
             headless: true,
-            ports: vec![
-                ServicePort { port: Some(json!(80)), target_port: Some(json!("http")) },
-                ServicePort { port: None, target_port: Some(json!(null)) },
-            ]
-            .into(),
+            targets: vec![(0, 80), (3, u64::MAX)].into(),
         };
         let mut spill = Spill::new(None).expect("a temporary file");
         spill.service(&service).expect("written");
