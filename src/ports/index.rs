@@ -230,10 +230,10 @@ impl Index {
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
-                    labels: Labels::of(resource.at("/metadata/labels"), opts.names),
+                    labels: Labels::of(resource.at("/metadata/labels")),
                     namespace: namespace.clone(),
                     name: id.name.as_deref().unwrap_or_default().into(),
-                    selector: Labels::of(resource.at("/spec/selector"), opts.names),
+                    selector: Labels::of(resource.at("/spec/selector")),
                     headless: resource.at("/spec/clusterIP").and_then(Value::as_str) == Some("None"),
                     targets: targets(resource.at("/spec/ports")),
                 }),
@@ -258,7 +258,7 @@ impl Index {
                     self.others.push(&namespace, metadata());
                     continue;
                 }
-                let labels = Labels::of(metadata(), opts.names);
+                let labels = Labels::of(metadata());
                 let pod = pod_entry(spec, at, (site_no, site), labels, &namespace, opts, frozen.clone());
                 self.pods.push(Box::new(pod));
             }

@@ -1,7 +1,7 @@
-//! Labels as the port pass keeps them for the whole stream: every key and
-//! value stored once and shared (a big stream's pods carry the same few
-//! keys and values thousands of times; a JSON map per pod made the index
-//! most of a run's memory).
+//! Labels as the port pass keeps them for the whole stream: one object's
+//! labels in one allocation (a big stream's pods each carry a name of
+//! their own; shared strings cost more for those than they saved for the
+//! repeated keys), and the strings of the run that are shared (namespaces).
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -14,25 +14,36 @@ use std::sync::{Arc, Mutex};
 /// never equal a string.
 const NOT_A_STRING: char = '\u{0}';
 
-/// One object's labels, in their order.
+/// One object's labels, in their order: each key and value written as its
+/// length in bytes, `:`, then itself (`3:app3:web`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Labels(Box<[(Arc<str>, Arc<str>)]>);
+pub struct Labels(Box<str>);
 
 impl Labels {
     /// The labels of a JSON object (none if it is not one).
-    pub fn of(map: Option<&Value>, names: &Names) -> Labels {
+    pub fn of(map: Option<&Value>) -> Labels {
         let Some(map) = map.and_then(Value::as_object) else { return Labels::default() };
-        Labels(map.iter().map(|(k, v)| (names.get(k), names.get(&text(v)))).collect())
+        Labels::from_pairs(map.iter().map(|(k, v)| (k.as_str(), text(v))))
     }
 
     /// Labels from (key, value) pairs, values as [`text`] writes them.
-    pub fn from_pairs(pairs: Vec<(Arc<str>, Arc<str>)>) -> Labels {
-        Labels(pairs.into())
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Labels {
+        use std::fmt::Write;
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+        let strings = || pairs.iter().flat_map(|(k, v)| [k.as_ref(), v.as_ref()]);
+        // Made in one allocation of the exact size: it is kept for the run.
+        let size = strings().map(|s| s.len().to_string().len() + 1 + s.len()).sum();
+        let mut out = String::with_capacity(size);
+        for s in strings() {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{}:{s}", s.len());
+        }
+        Labels(out.into_boxed_str())
     }
 
     /// One label.
     pub fn single(key: &str, value: &str) -> Labels {
-        Labels(Box::new([(Arc::from(key), Arc::from(value))]))
+        Labels::from_pairs([(key, value)])
     }
 
     /// A label's value, if it is a string.
@@ -59,11 +70,23 @@ impl Labels {
 
     /// Every label, values as [`text`] writes them.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+        let mut rest: &str = &self.0;
+        let mut next = move || {
+            let (len, tail) = rest.split_once(':')?;
+            let (s, tail) = tail.split_at_checked(len.parse().ok()?)?;
+            rest = tail;
+            Some(s)
+        };
+        std::iter::from_fn(move || Some((next()?, next()?)))
+    }
+
+    /// The bytes they take.
+    pub fn bytes(&self) -> usize {
+        self.0.len()
     }
 
     fn text(&self, key: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v.as_ref())
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
 
@@ -86,8 +109,8 @@ pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
     h.finish()
 }
 
-/// The strings of one run's index, each stored once (shared by the threads
-/// that build it).
+/// The strings of one run's index that many entries share (namespaces),
+/// each stored once (shared by the threads that build it).
 #[derive(Default)]
 pub struct Names(Mutex<HashSet<Arc<str>>>);
 
@@ -118,26 +141,32 @@ mod tests {
 
     #[test]
     fn strings_compare_as_strings_and_other_values_never_equal_a_string() {
-        let names = Names::default();
-        let l = Labels::of(Some(&json!({"app": "web", "v": 1, "s": "1"})), &names);
+        let l = Labels::of(Some(&json!({"app": "web", "v": 1, "s": "1"})));
         assert!(l.has("app", &json!("web")));
         assert!(l.has("v", &json!(1)) && !l.has("v", &json!("1")));
         assert!(l.has("s", &json!("1")) && !l.has("s", &json!(1)));
         assert_eq!((l.get("app"), l.get("v"), l.get("x")), (Some("web"), None, None));
-        let again = Labels::of(Some(&json!({"app": "web"})), &names);
-        assert!(Arc::ptr_eq(&l.0[0].1, &again.0[0].1), "one copy of each string");
+    }
+
+    #[test]
+    fn labels_come_back_as_they_went_in_whatever_their_text() {
+        let pairs = [("app", "web"), ("", ""), ("a:b", "12:x"), ("ключ", "значение"), ("k", "\u{0}{\"a\":1}")];
+        let l = Labels::from_pairs(pairs);
+        assert_eq!(l.iter().collect::<Vec<_>>(), pairs);
+        assert_eq!(l.first(), Some(("app", "web")));
+        assert_eq!((l.get("a:b"), l.get("ключ"), l.get("k")), (Some("12:x"), Some("значение"), None));
+        assert_eq!(Labels::default().iter().count(), 0);
     }
 
     #[test]
     fn a_service_selector_needs_every_pair_and_an_empty_one_selects_nothing() {
-        let names = Names::default();
-        let l = Labels::of(Some(&json!({"app": "web", "tier": "fe", "v": 1})), &names);
-        let sel = |v: Value| Labels::of(Some(&v), &names);
+        let l = Labels::of(Some(&json!({"app": "web", "tier": "fe", "v": 1})));
+        let sel = |v: Value| Labels::of(Some(&v));
         assert!(sel(json!({"app": "web"})).selects(&l));
         assert!(sel(json!({"v": 1})).selects(&l) && !sel(json!({"v": "1"})).selects(&l));
         assert!(!sel(json!({"app": "web", "tier": "be"})).selects(&l));
         assert!(!sel(json!({})).selects(&l));
-        assert!(!Labels::of(None, &names).selects(&l));
+        assert!(!Labels::of(None).selects(&l));
     }
 
     #[test]

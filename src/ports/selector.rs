@@ -40,7 +40,7 @@ mod tests {
     use serde_json::json;
 
     fn labels(v: Value) -> Labels {
-        Labels::of(Some(&v), &super::super::labels::Names::default())
+        Labels::of(Some(&v))
     }
 
     #[test]
