@@ -61,7 +61,7 @@ impl PodEntry {
     fn copied(&self) -> PodEntry {
         let fate = match &self.fate {
             Fate::Frozen(why) => Fate::Frozen(why.clone()),
-            Fate::Movable(m) => Fate::Movable(Movable { moves: m.moves.clone(), untold: m.untold.clone() }),
+            Fate::Movable(m) => Fate::Movable(Movable { moves: m.moves.clone(), untold: m.untold }),
             Fate::Decided(action) => Fate::Decided(action.clone()),
         };
         PodEntry {
@@ -88,9 +88,9 @@ impl PodEntry {
 pub struct Movable {
     /// Old → new port numbers.
     pub moves: Box<[(u64, u64)]>,
-    /// The first container harden cannot tell its new port, if any (auto
+    /// Whether harden cannot tell one of its containers the new port (auto
     /// falls back to the sysctl).
-    pub untold: Option<Box<str>>,
+    pub untold: bool,
 }
 
 #[derive(Debug)]
@@ -310,10 +310,7 @@ fn pod_entry(
         Some(why) => Fate::Frozen(why),
         None => {
             let moves = assign(&own, opts.map);
-            Fate::Movable(Movable {
-                untold: untold(spec, &own, &moves).map(String::into_boxed_str),
-                moves: moves.into(),
-            })
+            Fate::Movable(Movable { untold: untold(spec, &own, &moves).is_some(), moves: moves.into() })
         }
     };
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();

@@ -75,6 +75,11 @@ pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
 pub enum Action {
     Keep(Why),
     Sysctl(Why),
+    /// The sysctl, because harden cannot tell one of the pod's containers
+    /// to listen elsewhere. Which one is worked out again in pass 2, from
+    /// the document (`pod::expand`): a name for each such pod was much of
+    /// what a big stream's decisions held.
+    SysctlUntold,
     /// (old, new) pairs, and why.
     Move(Box<[(u64, u64)]>, Why),
 }
@@ -158,14 +163,10 @@ fn decide(pod: &PodEntry, strategy: Strategy, all_services: &[ServiceEntry], ser
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move",
-        Strategy::Auto => match &movable.untold {
-            None => "harden can tell the app its new port",
-            // Knative tells the app its port through $PORT itself.
-            Some(_) if !sysctl_ok => "the platform passes the port to the app in $PORT",
-            Some(name) => {
-                return Action::Sysctl(format!("harden cannot tell container \"{name}\" to listen elsewhere").into());
-            }
-        },
+        Strategy::Auto if !movable.untold => "harden can tell the app its new port",
+        // Knative tells the app its port through $PORT itself.
+        Strategy::Auto if !sysctl_ok => "the platform passes the port to the app in $PORT",
+        Strategy::Auto => return Action::SysctlUntold,
     };
     Action::Move(movable.moves.clone(), reason.into())
 }

@@ -167,24 +167,32 @@ pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) 
                 ))
             })
             .collect(),
-        Action::Sysctl(_) if sysctl_present(spec) => Vec::new(),
-        Action::Sysctl(why) => {
-            let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
-            ports.dedup();
-            vec![Filed::change(change(
-                Op::Append,
-                format!("{spec_ptr}/securityContext/sysctls"),
-                json!({"name": SYSCTL, "value": "0"}),
-                None,
-                None,
-                format!(
-                    "lets the non-root app bind port {} inside the pod's own network namespace ({why})",
-                    ports.join(", ")
-                ),
-            ))]
+        Action::Sysctl(_) | Action::SysctlUntold if sysctl_present(spec) => Vec::new(),
+        Action::Sysctl(why) => vec![sysctl(spec_ptr, &own, why)],
+        Action::SysctlUntold => {
+            // The container pass 1 found, found again the same way.
+            let why = match untold(spec, &own, &assign(&own, map)) {
+                Some(name) => format!("harden cannot tell container \"{name}\" to listen elsewhere"),
+                None => "harden cannot tell the app its new port".to_string(),
+            };
+            vec![sysctl(spec_ptr, &own, &why)]
         }
         Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why),
     }
+}
+
+/// The pod sysctl that lets its non-root app bind the privileged ports.
+fn sysctl(spec_ptr: &str, own: &OwnPorts, why: &str) -> Filed {
+    let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
+    ports.dedup();
+    Filed::change(change(
+        Op::Append,
+        format!("{spec_ptr}/securityContext/sysctls"),
+        json!({"name": SYSCTL, "value": "0"}),
+        None,
+        None,
+        format!("lets the non-root app bind port {} inside the pod's own network namespace ({why})", ports.join(", ")),
+    ))
 }
 
 /// A moved pod's own edits: each privileged containerPort, the edits that
