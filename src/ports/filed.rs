@@ -16,9 +16,21 @@ pub struct PortPlan {
     /// filed (stably: a document's items stay in the order filed). One
     /// flat list: a map of lists cost more than its items.
     items: Vec<(usize, usize, Filed)>,
+    /// Each pod's decision, (document, resource, pod number, decision), in
+    /// stream order. In small blocks, not one list: they are filed while
+    /// the index lets its pods go, and small blocks reuse that memory
+    /// where one list the length of the stream would be a new allocation
+    /// on top of the whole index (the peak of a big stream's run).
+    pods: Vec<Vec<PodItem>>,
     /// Old port → new port, from the profile.
     map: Vec<(u64, u64)>,
 }
+
+type PodItem = (usize, u32, u32, super::Action);
+
+/// Pod decisions to a block: a block stays within the allocator's small
+/// sizes (about a kilobyte).
+const BLOCK: usize = 1024 / size_of::<PodItem>();
 
 /// Something for one resource of a document.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +65,7 @@ impl Filed {
 
 impl PortPlan {
     pub fn new(map: Vec<(u64, u64)>) -> PortPlan {
-        PortPlan { items: Vec::new(), map }
+        PortPlan { items: Vec::new(), pods: Vec::new(), map }
     }
 
     /// File a change for the resource at `at` (a change filed twice is
@@ -62,19 +74,27 @@ impl PortPlan {
         self.items.push((at.doc, at.resource, Filed::change(c)));
     }
 
-    /// File a pod's decision (turned into edits in pass 2).
+    /// File a pod's decision (turned into edits in pass 2), in stream
+    /// order (a pod filed before one of an earlier document goes with the
+    /// other items, which are sorted).
     pub(crate) fn pod(&mut self, at: At, site: usize, action: Action) {
-        self.items.push((at.doc, at.resource, Filed::Pod { site, action }));
+        let in_order = self.pods.last().and_then(|b| b.last()).is_none_or(|last| last.0 <= at.doc);
+        let (Ok(resource), Ok(site), true) = (u32::try_from(at.resource), u32::try_from(site), in_order) else {
+            return self.items.push((at.doc, at.resource, Filed::Pod { site, action }));
+        };
+        match self.pods.last_mut() {
+            Some(block) if block.len() < BLOCK => block.push((at.doc, resource, site, action)),
+            _ => {
+                let mut block = Vec::with_capacity(BLOCK);
+                block.push((at.doc, resource, site, action));
+                self.pods.push(block);
+            }
+        }
     }
 
     /// File a Service's new target port (turned into a change in pass 2).
     pub(crate) fn target(&mut self, at: At, port: usize, new: u64) {
         self.items.push((at.doc, at.resource, Filed::Target { port, new }));
-    }
-
-    /// Room for `n` more items (one a pod, at least).
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.items.reserve_exact(n);
     }
 
     /// Put the items in document order, once all are filed.
@@ -90,9 +110,16 @@ impl PortPlan {
         &self.items[start..end]
     }
 
+    /// The pod decisions filed for document `doc`.
+    fn pods_of(&self, doc: usize) -> impl Iterator<Item = &PodItem> {
+        // The first block that reaches `doc`; its pods may run on into the next.
+        let first = self.pods.partition_point(|b| b.last().is_some_and(|p| p.0 < doc));
+        self.pods[first..].iter().flatten().skip_while(move |p| p.0 < doc).take_while(move |p| p.0 == doc)
+    }
+
     /// Whether anything is filed for document `doc`.
     pub fn has(&self, doc: usize) -> bool {
-        !self.of(doc).is_empty()
+        !self.of(doc).is_empty() || self.pods_of(doc).next().is_some()
     }
 
     /// Add document `doc`'s port changes and notes to its plan; `value` is
@@ -100,17 +127,22 @@ impl PortPlan {
     pub fn apply_to(&self, doc: usize, value: &serde_json::Value, plan: &mut DocPlan, kinds: &[KindRow]) {
         let filed = self.of(doc);
         let mut items: Vec<(usize, Filed)> = Vec::with_capacity(filed.len());
+        let expand = |items: &mut Vec<(usize, Filed)>, r: usize, site: usize, action: &Action| {
+            let Some(res) = plan.resources.get(r) else { return };
+            let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(site) else { return };
+            for own in super::pod::expand(value, &site, action, &self.map) {
+                push_unique(items, r, own);
+            }
+        };
+        // A pod's own items and what was filed for Services and policies
+        // never share a resource, and each resource keeps its items' order.
+        for (_, r, site, action) in self.pods_of(doc) {
+            expand(&mut items, *r as usize, *site as usize, action);
+        }
         for (_, r, item) in filed {
             let Some(res) = plan.resources.get(*r) else { continue };
             match item {
-                Filed::Pod { site, action } => {
-                    let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(*site) else {
-                        continue;
-                    };
-                    for own in super::pod::expand(value, &site, action, &self.map) {
-                        push_unique(&mut items, *r, own);
-                    }
-                }
+                Filed::Pod { site, action } => expand(&mut items, *r, *site, action),
                 Filed::Target { port, new } => {
                     if let Some(c) = super::references::target_change(value, &res.base, *port, *new) {
                         push_unique(&mut items, *r, Filed::change(c));
@@ -139,5 +171,35 @@ fn push_unique(items: &mut Vec<(usize, Filed)>, resource: usize, item: Filed) {
         .any(|(r, f)| *r == resource && matches!(f, Filed::Change(x) if x.pointer == c.pointer && x.value == c.value));
     if !duplicate {
         items.push((resource, item));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_decisions_are_found_by_document_across_blocks_and_out_of_order() {
+        let mut plan = PortPlan::new(vec![(80, 8080)]);
+        let why = |n: usize| Action::Keep(format!("pod {n}").into());
+        // Three pods a document: some documents' pods straddle two blocks.
+        let n = 3 * BLOCK + 2;
+        for i in 0..n {
+            plan.pod(At { doc: 10 + i / 3, resource: i % 3 }, i, why(i));
+        }
+        // Filed late, for an earlier document: kept with the sorted items.
+        plan.pod(At { doc: 11, resource: 7 }, 99, why(99));
+        plan.target(At { doc: 10, resource: 5 }, 0, 8080);
+        plan.seal();
+        assert!(plan.pods.len() > 3, "the pods fill several blocks");
+        for doc in 10..10 + n.div_ceil(3) {
+            let sites: Vec<u32> = plan.pods_of(doc).map(|p| p.2).collect();
+            let want: Vec<u32> = (0..n as u32).filter(|i| 10 + *i as usize / 3 == doc).collect();
+            assert_eq!(sites, want, "document {doc}");
+            assert!(plan.has(doc));
+        }
+        assert!(!plan.has(9) && !plan.has(10 + n.div_ceil(3)));
+        assert_eq!(plan.of(11).len(), 1, "the late pod");
+        assert_eq!(plan.of(10).len(), 1, "the Service's target");
     }
 }

@@ -128,8 +128,13 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
     // decision goes: for a big stream they are most of what the run holds.
     // (Each resource's items keep their order: a pod's own items and what
     // it files elsewhere never share a resource.)
-    let pods = std::mem::take(&mut index.pods);
-    plan.reserve(pods.len());
+    let mut pods = std::mem::take(&mut index.pods);
+    // What filing no longer reads goes first: whole pages of memory, which
+    // the plan's blocks reuse.
+    for pod in &mut pods {
+        pod.labels = Default::default();
+        pod.low_ports = Default::default();
+    }
     for pod in pods {
         let PodEntry { at, site_no, fate, .. } = *pod;
         if let Fate::Decided(action) = fate {
