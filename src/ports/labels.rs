@@ -32,7 +32,8 @@ impl Labels {
         let pairs: Vec<(K, V)> = pairs.into_iter().collect();
         let strings = || pairs.iter().flat_map(|(k, v)| [k.as_ref(), v.as_ref()]);
         // Made in one allocation of the exact size: it is kept for the run.
-        let size = strings().map(|s| s.len().to_string().len() + 1 + s.len()).sum();
+        let digits = |n: usize| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        let size = strings().map(|s| digits(s.len()) + 1 + s.len()).sum();
         let mut out = String::with_capacity(size);
         for s in strings() {
             // Writing to a String cannot fail.
