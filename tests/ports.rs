@@ -393,3 +393,29 @@ fn ingress_backends_keep_addressing_the_service_port() {
     assert!(stdout.ends_with(ingress), "the Ingress must be byte-identical:\n{stdout}");
     assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
 }
+
+/// The documents as the items of one `List` (each indented under `- `).
+fn list_of(docs: &[&str]) -> String {
+    let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for doc in docs {
+        for (i, line) in doc.trim_start_matches("---\n").lines().enumerate() {
+            out += if i == 0 { "- " } else { "  " };
+            out += line;
+            out += "\n";
+        }
+    }
+    out
+}
+
+#[test]
+fn a_service_in_a_list_has_its_target_port_moved_where_the_list_holds_it() {
+    let pod = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", PROBES);
+    let (alone, _, code) = harden(&[], &format!("{pod}{SERVICE}"));
+    assert_eq!(code, 0);
+    let (hardened_pod, hardened_service) = alone.split_once("---\n").expect("two documents");
+    assert!(hardened_service.contains("targetPort: 8080"), "the Service moves on its own: {hardened_service}");
+    // The same decisions, filed for resources 0 and 1 of one document.
+    let (listed, stderr, code) = harden(&[], &list_of(&[&pod, SERVICE]));
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert_eq!(listed, list_of(&[hardened_pod, hardened_service]));
+}
