@@ -94,13 +94,16 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         limits: s.common.limits.clone(),
         index_budget: pipeline::INDEX_BUDGET,
     };
+    // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
+    // review outputs need every outcome at once.
+    let streams = review.streams() && !args.in_place;
     let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
     let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin.
     if let [Named::Stdin] = named.as_slice() {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
-        if text.len() > 1 && review.streams() && !args.in_place {
+        if text.len() > 1 && streams {
             return stream(&args, &s, &review, &opts, &[Input::Stdin(text)]);
         }
         let src = text.into_source();
@@ -120,12 +123,12 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             out.summary(&run.summary);
             return Ok(ExitCode::from(run.exit_code));
         }
-        if review.streams() && !args.in_place {
+        if streams {
             return stream(&args, &s, &review, &opts, &[Input::Text(src)]);
         }
         return finish(&args, &s, &review, &opts, vec![src]);
     }
-    if review.streams() && !args.in_place {
+    if streams {
         // The plain YAML stream: files are read a chunk at a time and the
         // output written as it is ready, so memory stays flat.
         let mut inputs = Vec::with_capacity(named.len());
