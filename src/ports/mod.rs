@@ -17,6 +17,7 @@ pub mod labels;
 pub mod others;
 pub mod pod;
 pub mod references;
+pub mod runs;
 pub mod selection;
 pub mod selector;
 pub mod spill;

@@ -9,60 +9,17 @@
 
 use super::index::Index;
 use super::labels::triple;
+use super::runs::Runs;
 use std::collections::HashMap;
 use std::io;
 
 pub struct Selection {
     /// For each Service of the index, the pods (with a privileged port) it selects.
-    pods_of_service: Runs,
+    pods_of_service: Runs<u32>,
     /// For each pod of the index, the Services that select it.
-    services_of_pod: Runs,
+    services_of_pod: Runs<u32>,
     /// For each Service, whether it also selects a pod without a privileged port.
     pub selects_other: Vec<bool>,
-}
-
-/// A list of lists of numbers, flat (a list a Service or pod cost more
-/// than the few numbers in it).
-#[derive(Default)]
-struct Runs {
-    items: Vec<u32>,
-    /// Where each list ends in `items`.
-    ends: Vec<u32>,
-}
-
-impl Runs {
-    fn get(&self, i: usize) -> &[u32] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.items[start..self.ends[i] as usize]
-    }
-
-    fn push(&mut self, list: impl IntoIterator<Item = u32>) {
-        self.items.extend(list);
-        self.ends.push(as_u32(self.items.len()));
-    }
-
-    /// The lists turned inside out: for each of `n` numbers, the lists it is in.
-    fn transpose(&self, n: usize) -> Runs {
-        let mut ends = vec![0u32; n];
-        for &x in &self.items {
-            ends[x as usize] += 1;
-        }
-        let mut total = 0;
-        for e in &mut ends {
-            total += *e;
-            *e = total;
-        }
-        // Filled from the back, so each list keeps increasing order.
-        let mut next = ends.clone();
-        let mut items = vec![0u32; self.items.len()];
-        for list in (0..self.ends.len()).rev() {
-            for &x in self.get(list).iter().rev() {
-                next[x as usize] -= 1;
-                items[next[x as usize] as usize] = as_u32(list);
-            }
-        }
-        Runs { items, ends }
-    }
 }
 
 /// Positions are numbers of pods and Services, far below 2^32 in any stream
