@@ -21,6 +21,7 @@ pub mod runs;
 pub mod selection;
 pub mod selector;
 pub mod spill;
+pub mod tape;
 pub mod tell;
 
 pub use filed::PortPlan;
