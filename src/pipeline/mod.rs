@@ -16,8 +16,9 @@ pub mod ordered;
 
 use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
-use crate::ports::index::{Index, IndexOptions};
+use crate::ports::index::IndexOptions;
 use crate::ports::labels::Names;
+use crate::ports::stream_index::StreamIndex;
 use crate::ports::{PortPlan, plan_stream};
 use crate::read::split::{Chunk, ReaderChunks, split};
 use crate::read::{ReadError, Source};
@@ -46,7 +47,10 @@ pub const INDEX_BUDGET: usize = 2 << 20;
 /// The port decisions, once pass 1 has indexed the whole stream (the
 /// index is used up: what it spilled is read back, and then it is gone
 /// before pass 2 begins).
-fn decide_ports(plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>, mut index: Index) -> Result<PortPlan, Error> {
+fn decide_ports(
+    plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>,
+    mut index: StreamIndex,
+) -> Result<PortPlan, Error> {
     match plan {
         Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error),
         None => Ok(PortPlan::default()),
@@ -216,7 +220,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
     let names = Names::default();
     let io = index_options(opts, &map, &names);
-    let mut index = Index::spilling_past(opts.index_budget);
+    let mut index = StreamIndex::new(opts.index_budget);
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
@@ -285,7 +289,7 @@ pub fn stream<E: From<Error> + Send>(
     let names = Names::default();
     let io = index_options(opts, &map, &names);
     let threads = rayon::current_num_threads();
-    let mut index = Index::spilling_past(opts.index_budget);
+    let mut index = StreamIndex::new(opts.index_budget);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
     ordered::run(

@@ -4,11 +4,10 @@
 //! the index holds only what the port decisions need. Positions are
 //! (document, resource) so changes can be filed back into the right plan.
 
+use super::Why;
 use super::labels::{Labels, Names};
 pub use super::others::OtherPods;
 use super::pod::{assign, declares_moved_port, own_ports, untold};
-use super::spill::Overflow;
-use super::{Action, Why};
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
@@ -25,7 +24,7 @@ pub struct At {
 }
 
 /// A pod that declares a privileged port: what its decision needs.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct PodEntry {
     pub at: At,
     /// Its number among the resource's pods (`workload::pod_sites` order).
@@ -38,53 +37,22 @@ pub struct PodEntry {
     pub low_ports: Box<[u64]>,
     /// Every container with a privileged port adds NET_BIND_SERVICE.
     pub all_bind: bool,
-    /// What may happen to its ports, then what does.
+    /// What may happen to its ports.
     pub fate: Fate,
 }
 
-/// A pod's ports: first what pass 1 found (frozen, or what a move would
-/// do), then, once made, the decision, in the same place (a big stream has
-/// many such pods; the decision replaces what it was made from).
-#[derive(Debug)]
+/// What pass 1 found a pod's ports may do.
+#[derive(Debug, PartialEq)]
 pub enum Fate {
     /// The ports must not change at all, and why.
     Frozen(Why),
     /// What a move would do, as far as the decision needs to know (worked
     /// out while the document is at hand).
     Movable(Movable),
-    /// The decision (`ports::plan_stream`).
-    Decided(Action),
-}
-
-impl PodEntry {
-    /// A copy of the entry with its own allocations.
-    fn copied(&self) -> PodEntry {
-        let fate = match &self.fate {
-            Fate::Frozen(why) => Fate::Frozen(why.clone()),
-            Fate::Movable(m) => Fate::Movable(Movable { moves: m.moves.clone(), untold: m.untold }),
-            Fate::Decided(action) => Fate::Decided(action.clone()),
-        };
-        PodEntry {
-            labels: self.labels.clone(),
-            low_ports: self.low_ports.clone(),
-            fate,
-            namespace: self.namespace.clone(),
-            ..*self
-        }
-    }
-
-    /// The pod's decision; `Keep` until one is made.
-    pub fn action(&self) -> &Action {
-        const UNDECIDED: &Action = &Action::Keep(std::borrow::Cow::Borrowed(""));
-        match &self.fate {
-            Fate::Decided(action) => action,
-            _ => UNDECIDED,
-        }
-    }
 }
 
 /// A pod's own side of a move, as the decision needs it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Movable {
     /// Old → new port numbers.
     pub moves: Box<[(u64, u64)]>,
@@ -93,7 +61,7 @@ pub struct Movable {
     pub untold: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct ServiceEntry {
     pub at: At,
     pub labels: Labels,
@@ -129,19 +97,16 @@ pub struct PolicyEntry {
     pub value: Value,
 }
 
+/// The index of a few documents (a chunk), made by one worker in pass 1
+/// and then merged into the stream's ([`super::stream_index`]).
 #[derive(Debug, Default)]
 pub struct Index {
-    /// Pods that declare a privileged port. (Boxed: the vector grows by
-    /// doubling and moving its items, which for a big stream's pods
-    /// would hold them twice over at the moment it grows.)
-    pub pods: Vec<Box<PodEntry>>,
+    /// Pods that declare a privileged port.
+    pub pods: Vec<PodEntry>,
     /// Every other pod, as numbers.
     pub others: OtherPods,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
-    /// Where Services and other pods go past a memory budget (the whole
-    /// stream's index only; see `spill`).
-    pub(super) overflow: Overflow,
 }
 
 /// Keys whose values indexing never reads in a document whose pods declare
@@ -188,38 +153,6 @@ pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
 }
 
 impl Index {
-    /// An index for a whole stream that moves its Services and other pods
-    /// to temporary files whenever they pass `budget` bytes in memory.
-    pub fn spilling_past(budget: usize) -> Index {
-        Index { overflow: Overflow::new(budget), ..Index::default() }
-    }
-
-    /// Append another index (of later documents). `names` holds the
-    /// index's strings (some are let go when entries move to a file).
-    pub fn merge(&mut self, other: Index, names: &Names) -> std::io::Result<()> {
-        self.overflow.count(&other);
-        // Copied, not moved: the parts were made by a worker among its
-        // short-lived parse trees, and kept there they would hold its
-        // memory pages for the whole run; copies made here sit together.
-        self.pods.extend(other.pods.into_iter().map(|pod| Box::new(pod.copied())));
-        self.others.append(other.others);
-        self.services.extend(other.services);
-        self.policies.extend(other.policies);
-        if self.overflow.is_due() {
-            self.spill(names)?;
-        }
-        Ok(())
-    }
-
-    /// Once the whole stream is in: what the vectors reserved for growth
-    /// (up to half of them) given back.
-    pub fn complete(&mut self) {
-        self.pods.shrink_to_fit();
-        self.others.shrink_to_fit();
-        self.services.shrink_to_fit();
-        self.policies.shrink_to_fit();
-    }
-
     /// Add document number `doc`. `plan` is its plan, needed (and given)
     /// when it has pods with privileged ports.
     pub fn add(&mut self, doc: usize, value: &Value, plan: Option<&DocPlan>, opts: &IndexOptions) {
@@ -260,7 +193,7 @@ impl Index {
                 }
                 let labels = Labels::of(metadata());
                 let pod = pod_entry(spec, at, (site_no, site), labels, &namespace, opts, frozen.clone());
-                self.pods.push(Box::new(pod));
+                self.pods.push(pod);
             }
         }
     }

@@ -86,6 +86,16 @@ impl Labels {
         self.0.len()
     }
 
+    /// Their text as kept (for the port pass's records).
+    pub(super) fn encoded(&self) -> &str {
+        &self.0
+    }
+
+    /// Labels from text [`Labels::encoded`] gave.
+    pub(super) fn from_encoded(text: &str) -> Labels {
+        Labels(text.into())
+    }
+
     fn text(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }

@@ -11,27 +11,35 @@
 //! variables, a port flag, a PORT variable). This pass runs after every
 //! document has been planned, because it needs the whole stream.
 
+pub mod decide;
 pub mod filed;
 pub mod index;
+pub mod join;
 pub mod labels;
 pub mod others;
 pub mod pod;
+pub mod policies;
+pub mod records;
 pub mod references;
 pub mod runs;
 pub mod selection;
 pub mod selector;
-pub mod spill;
+pub mod sorter;
+pub mod stream_index;
 pub mod tape;
 pub mod tell;
 
 pub use filed::PortPlan;
 
 use crate::plan::change::{Change, Control, Note, Op};
-use index::{Fate, Index, PodEntry, ServiceEntry};
-use selection::Selection;
+use join::Cursor;
+use selection::Kept;
 use serde::Deserialize;
 use serde_json::Value;
+use sorter::Sorter;
 use std::collections::BTreeMap;
+use stream_index::StreamIndex;
+use tape::Tape;
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
@@ -104,115 +112,77 @@ pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
     ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
 
 /// Decide, for every indexed pod, whether its ports move, get the sysctl or
-/// stay, and file the resulting changes by document.
-/// (Services and pods spilled to files are read back: that can fail.)
-pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) -> std::io::Result<PortPlan> {
-    index.complete();
+/// stay, and file the resulting changes by document. Everything is read
+/// from the index's tapes in order and joined by sorting (`selection`),
+/// so that what is held in memory does not grow with the stream, but for
+/// one number a pod (`decide::Movers`). Tapes and sorts go to temporary
+/// files past the index's budget: that can fail.
+pub fn plan_stream(index: &mut StreamIndex, strategy: Strategy, map: &[(u64, u64)]) -> std::io::Result<PortPlan> {
     // No pod declares a privileged port: nothing to decide.
     if index.pods.is_empty() {
         return Ok(PortPlan::default());
     }
-    let sel = Selection::new(index)?;
-    // Each decision replaces, in its pod, what it was made from.
-    for i in 0..index.pods.len() {
-        let action = decide(&index.pods[i], strategy, &index.services, sel.services_of(i));
-        index.pods[i].fate = Fate::Decided(action);
-    }
-    settle_shared_services(index, &sel);
+    let budget = index.budget.unwrap_or(usize::MAX);
+    let mut kept = selection::select(index, budget)?;
+    let mut headless = decide::first_headless(&mut kept, budget)?;
+    let mut movers = decide::first(index, &mut headless, strategy)?;
+    let stopped = decide::settle(&mut kept, &mut movers, budget)?;
     let mut plan = PortPlan::new(map.to_vec());
-    for (i, pod) in index.pods.iter().enumerate() {
-        if let Action::Move(moves, _) = pod.action() {
-            references::elsewhere(&mut plan, index, pod, moves, sel.services_of(i));
+    references::service_targets(&mut kept, &movers, &mut plan)?;
+    let all_move = policies::AllMove::new(index, &movers)?;
+    let monitors = service_monitors(&mut kept, &index.policies, &movers, budget)?;
+    let (mut stopped, mut monitors) = (Cursor::new(stopped.sorted()?)?, Cursor::new(monitors.sorted()?)?);
+    let policies = std::mem::take(&mut index.policies);
+    decide::each_decision(index, &mut headless, strategy, |p, pod, first| {
+        let action = match stopped.take(|s| s.pod <= p)?.pop() {
+            Some(s) => decide::stopped_action(&pod, s.why),
+            None => first,
+        };
+        let monitors: Vec<usize> = monitors.take(|m| m.0 <= p)?.into_iter().map(|m| m.1).collect();
+        if let Action::Move(moves, _) = &action {
+            policies::file(&mut plan, &policies, &all_move, &pod, moves, &monitors);
         }
-    }
-    drop(sel);
-    // The decisions are moved into the plan, and each pod let go as its
-    // decision goes: for a big stream they are most of what the run holds.
-    // (Each resource's items keep their order: a pod's own items and what
-    // it files elsewhere never share a resource.)
-    let mut pods = std::mem::take(&mut index.pods);
-    // What filing no longer reads goes first: whole pages of memory, which
-    // the plan's blocks reuse.
-    for pod in &mut pods {
-        pod.labels = Default::default();
-        pod.low_ports = Default::default();
-    }
-    for pod in pods {
-        let PodEntry { at, site_no, fate, .. } = *pod;
-        if let Fate::Decided(action) = fate {
-            plan.pod(at, site_no as usize, action);
-        }
-    }
+        plan.pod(pod.at, pod.site_no as usize, action);
+        Ok(())
+    })?;
     plan.seal();
     Ok(plan)
 }
 
-/// The first decision for a pod, on its own.
-fn decide(pod: &PodEntry, strategy: Strategy, all_services: &[ServiceEntry], services: &[u32]) -> Action {
-    let movable = match &pod.fate {
-        Fate::Movable(movable) => movable,
-        Fate::Frozen(why) => return Action::Keep(why.clone()),
-        Fate::Decided(action) => return action.clone(),
-    };
-    if pod.all_bind {
-        return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
+/// (pod, ServiceMonitor) where the monitor selects one of the Services that
+/// select a pod that moves, sorted by pod.
+fn service_monitors(
+    kept: &mut Tape<Kept>,
+    policies: &[index::PolicyEntry],
+    movers: &decide::Movers,
+    budget: usize,
+) -> std::io::Result<Sorter<PodMonitored>> {
+    let mut out = Sorter::new(budget);
+    if !policies.iter().any(|p| p.kind == "ServiceMonitor") {
+        return Ok(out);
     }
-    let sysctl_ok = pod.pod_security_context;
-    if let Some(svc) = services.iter().map(|&s| &all_services[s as usize]).find(|s| s.headless) {
-        return Action::Sysctl(
-            format!("the headless Service {} sends clients to pod IPs and ports directly", svc.name).into(),
-        );
-    }
-    let reason = match strategy {
-        Strategy::Keep => return Action::Keep("--ports keep".into()),
-        Strategy::Sysctl if sysctl_ok => return Action::Sysctl("--ports sysctl".into()),
-        Strategy::Sysctl => {
-            return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
-        }
-        Strategy::Move => "--ports move",
-        Strategy::Auto if !movable.untold => "harden can tell the app its new port",
-        // Knative tells the app its port through $PORT itself.
-        Strategy::Auto if !sysctl_ok => "the platform passes the port to the app in $PORT",
-        Strategy::Auto => return Action::SysctlUntold,
-    };
-    Action::Move(movable.moves.clone(), reason.into())
-}
-
-/// A Service that selects pods which move a port together with pods that
-/// keep it would be split: none of them move (they get the sysctl), and a
-/// Service whose pods would get different new numbers likewise. Repeated
-/// until nothing changes, since one demotion can split another Service.
-fn settle_shared_services(index: &mut Index, sel: &Selection) {
-    let (services, pods) = (&index.services, &mut index.pods);
-    loop {
-        let mut changed = false;
-        let services = services.iter().enumerate().zip(&sel.selects_other);
-        for ((s, svc), &selects_other) in services.filter(|((_, s), _)| !s.headless) {
-            let selected = sel.pods_of(s);
-            for (_, target) in references::service_targets(svc) {
-                let new_of = |i: u32| match pods[i as usize].action() {
-                    Action::Move(m, _) => moved(target, m),
-                    _ => None,
-                };
-                let movers: Vec<u32> = selected.iter().copied().filter(|&i| new_of(i).is_some()).collect();
-                let mut numbers: Vec<u64> = movers.iter().filter_map(|&i| new_of(i)).collect();
-                numbers.dedup();
-                let split = movers.len() < selected.len() || selects_other || numbers.len() > 1;
-                if movers.is_empty() || !split {
-                    continue;
-                }
-                for i in movers {
-                    let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
-                    let pod = &mut pods[i as usize];
-                    let action = if pod.pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
-                    pod.fate = Fate::Decided(action);
-                    changed = true;
-                }
+    for k in kept.read()? {
+        let k = k?;
+        for (m, _) in policies.iter().enumerate().filter(|(_, m)| policies::selects_service(m, &k.service.labels)) {
+            for &p in k.pods.iter().filter(|&&p| !movers.moves(p).is_empty()) {
+                out.push(PodMonitored(p, m))?;
             }
         }
-        if !changed {
-            return;
-        }
+    }
+    Ok(out)
+}
+
+/// A pod and a ServiceMonitor that selects one of its Services.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct PodMonitored(u32, usize);
+
+impl tape::Record for PodMonitored {
+    fn put(&self, out: &mut Vec<u8>) {
+        tape::put::u64(out, u64::from(self.0));
+        tape::put::usize(out, self.1);
+    }
+    fn take(bytes: &mut tape::Take) -> std::io::Result<PodMonitored> {
+        Ok(PodMonitored(bytes.u32()?, bytes.usize()?))
     }
 }
 

@@ -22,14 +22,6 @@ impl OtherPods {
         self.0.push(labels.map(|(k, v)| triple(namespace, k, &text(v))));
     }
 
-    pub(super) fn append(&mut self, other: OtherPods) {
-        self.0.append(other.0);
-    }
-
-    pub(super) fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
-    }
-
     /// How many numbers it holds (for the memory budget).
     pub fn len(&self) -> usize {
         self.0.len() + self.0.items()

@@ -1,28 +1,22 @@
 //! Everything that points at a moved port, inside the pod and elsewhere in
-//! the stream: probes and hooks, `prometheus.io/port`, Service `targetPort`,
-//! NetworkPolicy ports, PodMonitor/ServiceMonitor `targetPort`. References
+//! the stream: probes and hooks, `prometheus.io/port`, Service `targetPort`
+//! (NetworkPolicies and monitors: [`super::policies`]). References
 //! by name stay as they are: the port keeps its name, so they still resolve.
 //! Ingress backends and Service `port` address the Service, not the pod,
 //! and stay too.
 
 use super::PortPlan;
 use super::change;
-use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
-use super::labels::Labels;
+use super::decide::Movers;
 use super::moved;
-use super::selector::label_selector_selects;
+use super::selection::Kept;
+use super::tape::Tape;
 use crate::plan::change::{Change, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
 use crate::workload::PodSite;
 use serde_json::{Value, json};
-
-/// The pod ports a Service sends traffic to, where given by number
-/// (`targetPort`, or `port` when `targetPort` is absent), with the number
-/// of the Service port each is for.
-pub fn service_targets(svc: &ServiceEntry) -> impl Iterator<Item = (usize, u64)> {
-    svc.targets.iter().map(|&(i, t)| (i as usize, t))
-}
+use std::io;
 
 /// Probe and lifecycle-hook ports given by number, in every container of the
 /// pod (they all share the pod's network namespace).
@@ -69,35 +63,23 @@ pub fn annotations(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Cha
     }
 }
 
-/// Services, NetworkPolicies and monitors elsewhere in the stream.
-pub fn elsewhere(plan: &mut PortPlan, index: &Index, pod: &PodEntry, moves: &[(u64, u64)], services: &[u32]) {
-    for svc in services.iter().map(|&s| &index.services[s as usize]).filter(|s| !s.headless) {
-        for (i, target) in service_targets(svc) {
-            if let Some(new) = moved(target, moves) {
-                plan.target(svc.at, i, new);
+/// The Services whose pods moved the port they send traffic to: each
+/// such Service port's new target, filed in stream order. (Once settled,
+/// every pod a Service selects moves the same ports to the same numbers, or
+/// none moves them.)
+pub fn service_targets(kept: &mut Tape<Kept>, movers: &Movers, plan: &mut PortPlan) -> io::Result<()> {
+    for k in kept.read()? {
+        let Kept { service: svc, pods, .. } = k?;
+        if svc.headless {
+            continue;
+        }
+        for &(i, target) in &svc.targets {
+            if let Some(new) = pods.iter().find_map(|&p| moved(target, movers.moves(p))) {
+                plan.target(svc.at, i as usize, new);
             }
         }
     }
-    for policy in &index.policies {
-        match policy.kind.as_str() {
-            "NetworkPolicy" => network_policy(plan, index, policy, pod, moves),
-            "PodMonitor"
-                if monitor_namespace(policy, &pod.namespace)
-                    && label_selector_selects(policy.value.at("/spec/selector"), &pod.labels) =>
-            {
-                monitor_endpoints(plan, policy, "podMetricsEndpoints", moves);
-            }
-            "ServiceMonitor" if monitor_namespace(policy, &pod.namespace) => {
-                let selects_pod = services.iter().any(|&s| {
-                    label_selector_selects(policy.value.at("/spec/selector"), &index.services[s as usize].labels)
-                });
-                if selects_pod {
-                    monitor_endpoints(plan, policy, "endpoints", moves);
-                }
-            }
-            _ => {}
-        }
-    }
+    Ok(())
 }
 
 /// The change to a Service's port number `i` (at `base` in `doc`) whose
@@ -124,127 +106,4 @@ pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Chan
         (None, None) => return None,
     };
     Some(change(Op::Set, ptr, json!(new), before, None, reason))
-}
-
-fn monitor_namespace(policy: &PolicyEntry, ns: &str) -> bool {
-    match policy.value.at("/spec/namespaceSelector") {
-        Some(sel) if sel.get("any").and_then(Value::as_bool) == Some(true) => true,
-        Some(sel) if sel.get("matchNames").is_some() => {
-            sel.get("matchNames").and_then(Value::as_array).is_some_and(|n| n.iter().any(|x| x.as_str() == Some(ns)))
-        }
-        _ => *policy.namespace == *ns,
-    }
-}
-
-fn monitor_endpoints(plan: &mut PortPlan, policy: &PolicyEntry, list: &str, moves: &[(u64, u64)]) {
-    let Some(endpoints) = policy.value.at(&format!("/spec/{list}")).and_then(Value::as_array) else { return };
-    for (i, e) in endpoints.iter().enumerate() {
-        if let Some(old) = e.get("targetPort").and_then(Value::as_u64)
-            && let Some(new) = moved(old, moves)
-        {
-            let ptr = format!("{}/spec/{list}/{i}/targetPort", policy.base);
-            plan.file(
-                policy.at,
-                change(
-                    Op::Set,
-                    ptr,
-                    json!(new),
-                    Some(json!(old)),
-                    None,
-                    "the monitor scrapes the moved pod port".into(),
-                ),
-            );
-        }
-    }
-}
-
-/// Ingress ports of policies that select the pod; egress ports of rules
-/// whose peers select it. Where the same rule also covers pods (or
-/// addresses) that keep the old port, the new port is added next to the old
-/// one instead of replacing it.
-fn network_policy(plan: &mut PortPlan, index: &Index, policy: &PolicyEntry, pod: &PodEntry, moves: &[(u64, u64)]) {
-    let v = &policy.value;
-    // Whether every known pod matched by `matches` moves `old` to `new`.
-    let all_move = |matches: &dyn Fn(&PodEntry) -> bool, old: u64, new: u64| {
-        index
-            .pods
-            .iter()
-            .filter(|p| p.low_ports.contains(&old) && matches(p))
-            .all(|p| moved(old, p.action().moves()) == Some(new))
-    };
-    if policy.namespace == pod.namespace && label_selector_selects(v.at("/spec/podSelector"), &pod.labels) {
-        let selects = |p: &PodEntry| {
-            p.namespace == policy.namespace && label_selector_selects(v.at("/spec/podSelector"), &p.labels)
-        };
-        for (r, rule) in v.at("/spec/ingress").and_then(Value::as_array).into_iter().flatten().enumerate() {
-            rule_ports(plan, policy, &format!("/spec/ingress/{r}/ports"), rule, moves, &|old, new| {
-                all_move(&selects, old, new)
-            });
-        }
-    }
-    for (r, rule) in v.at("/spec/egress").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let peers: Vec<&Value> =
-            rule.get("to").and_then(Value::as_array).map(|t| t.iter().collect()).unwrap_or_default();
-        let peer_selects = |peer: &Value, p: &PodEntry| peer_selects_pod(peer, &policy.namespace, p);
-        if !peers.iter().any(|peer| peer_selects(peer, pod)) {
-            continue;
-        }
-        let only_pod_peers = peers.iter().all(|p| p.get("ipBlock").is_none());
-        let selects = |p: &PodEntry| peers.iter().any(|peer| peer_selects(peer, p));
-        rule_ports(plan, policy, &format!("/spec/egress/{r}/ports"), rule, moves, &|old, new| {
-            only_pod_peers && all_move(&selects, old, new)
-        });
-    }
-}
-
-fn peer_selects_pod(peer: &Value, policy_ns: &str, pod: &PodEntry) -> bool {
-    let Some(pod_sel) = peer.get("podSelector") else { return false };
-    let ns_ok = match peer.get("namespaceSelector") {
-        None => policy_ns == &*pod.namespace,
-        Some(ns_sel) => {
-            let ns_labels = Labels::single("kubernetes.io/metadata.name", &pod.namespace);
-            label_selector_selects(Some(ns_sel), &ns_labels)
-        }
-    };
-    ns_ok && label_selector_selects(Some(pod_sel), &pod.labels)
-}
-
-fn rule_ports(
-    plan: &mut PortPlan,
-    policy: &PolicyEntry,
-    rel: &str,
-    rule: &Value,
-    moves: &[(u64, u64)],
-    replace: &dyn Fn(u64, u64) -> bool,
-) {
-    let Some(ports) = rule.get("ports").and_then(Value::as_array) else { return };
-    for (j, p) in ports.iter().enumerate() {
-        let Some(old) = p.get("port").and_then(Value::as_u64) else { continue };
-        let Some(new) = moved(old, moves) else { continue };
-        if ports.iter().any(|q| q.get("port").and_then(Value::as_u64) == Some(new)) {
-            continue;
-        }
-        if replace(old, new) {
-            let ptr = format!("{}{rel}/{j}/port", policy.base);
-            plan.file(
-                policy.at,
-                change(Op::Set, ptr, json!(new), Some(json!(old)), None, "the selected pods moved this port".into()),
-            );
-        } else {
-            let mut entry = p.clone();
-            entry["port"] = json!(new);
-            let ptr = format!("{}{rel}", policy.base);
-            plan.file(
-                policy.at,
-                change(
-                    Op::Append,
-                    ptr,
-                    entry,
-                    None,
-                    None,
-                    format!("some pods behind this rule moved port {old} to {new}, others keep it"),
-                ),
-            );
-        }
-    }
 }

@@ -1,111 +1,333 @@
-//! Which pods each Service selects, worked out once for the whole stream.
+//! Which pods with a privileged port each Service selects, for the whole
+//! stream, without holding the stream's pods or Services in memory.
 //!
-//! Checking every Service against every pod is quadratic in the stream
-//! (thousands of each in a big install); instead pods are bucketed by
-//! namespace and label, and a Service looks only at the pods that carry its
-//! first selector pair. Pods without a privileged port (`index::OtherPods`)
-//! are only counted: the other way round, each looks up the Services whose
-//! first pair it carries.
+//! Checking every Service against every pod is quadratic; instead both are
+//! keyed by (namespace, label, value) triples (`labels::triple`): every
+//! label of every pod, and the first pair of every Service's selector. One
+//! sort by key puts each Service next to the pods that carry its first pair
+//! (the candidates); a second sort by pod puts each candidate next to its
+//! pod, where the whole selector is checked exactly. What comes out is each
+//! Service that selects a pod with a privileged port, with those pods
+//! ([`Kept`], in stream order, on a tape). Pods without a privileged port
+//! (`records::OtherPod`, numbers only) are joined the same way, only to
+//! learn whether a Service also selects one of them.
 
-use super::index::Index;
-use super::labels::triple;
-use super::runs::Runs;
-use std::collections::HashMap;
+use super::index::{PodEntry, ServiceEntry};
+use super::join::Cursor;
+use super::labels::{Labels, triple};
+use super::records::OtherPod;
+use super::sorter::Sorter;
+use super::stream_index::StreamIndex;
+use super::tape::{Record, Take, Tape, put};
+use std::cmp::Ordering;
 use std::io;
 
-pub struct Selection {
-    /// For each Service of the index, the pods (with a privileged port) it selects.
-    pods_of_service: Runs<u32>,
-    /// For each pod of the index, the Services that select it.
-    services_of_pod: Runs<u32>,
-    /// For each Service, whether it also selects a pod without a privileged port.
-    pub selects_other: Vec<bool>,
+/// A Service that selects at least one pod with a privileged port.
+#[derive(Debug, PartialEq)]
+pub struct Kept {
+    pub service: ServiceEntry,
+    /// The pods it selects: their numbers in the stream's index, increasing.
+    pub pods: Vec<u32>,
+    /// Whether it also selects a pod without a privileged port.
+    pub selects_other: bool,
 }
 
-/// Positions are numbers of pods and Services, far below 2^32 in any stream
-/// (each takes a document of its own).
-fn as_u32(n: usize) -> u32 {
-    u32::try_from(n).expect("fewer than 2^32 pods and Services")
+/// Pods and Services are numbered in stream order; a number far below 2^32
+/// in any stream (each takes a document of its own).
+fn as_u32(n: usize) -> io::Result<u32> {
+    u32::try_from(n).map_err(|_| io::Error::other("more than 2^32 pods or Services in one stream"))
 }
 
-impl Selection {
-    /// The selection of the index's pods, keeping in the index only the
-    /// Services that select one of them (no other is ever looked at again).
-    pub fn new(index: &mut Index) -> io::Result<Selection> {
-        let pods = std::mem::take(&mut index.pods);
-        // (triple, pod) for every label of every pod, sorted: the pods that
-        // carry a triple are a run of it (sixteen bytes a label, where a map
-        // of lists took several times that). Counted first: grown as it
-        // went, the list was briefly three times its size, the peak of a
-        // big stream's run.
-        let labels = pods.iter().map(|pod| pod.labels.iter().count()).sum();
-        let mut buckets: Vec<(u64, u32)> = Vec::with_capacity(labels);
-        for (p, pod) in pods.iter().enumerate() {
-            let p = as_u32(p);
-            buckets.extend(pod.labels.iter().map(|(k, v)| (triple(&pod.namespace, k, v), p)));
-        }
-        buckets.sort_unstable();
-        let mut kept = Vec::new();
-        let mut pods_of_service = Runs::default();
-        index.drain_services(|svc| {
-            let Some((k, v)) = svc.selector.first() else { return };
-            let t = triple(&svc.namespace, k, v);
-            let start = buckets.partition_point(|&(x, _)| x < t);
-            // Triples are numbers: the namespace and labels are compared again, exactly.
-            let mut selected: Vec<u32> = buckets[start..]
-                .iter()
-                .take_while(|&&(x, _)| x == t)
-                .map(|&(_, p)| p)
-                .filter(|&p| {
-                    let pod = &pods[p as usize];
-                    pod.namespace == svc.namespace && svc.selector.selects(&pod.labels)
-                })
-                .collect();
-            selected.dedup();
-            if selected.is_empty() {
-                return;
-            }
-            pods_of_service.push(selected);
-            kept.push(svc);
-        })?;
-        drop(buckets);
-        let services_of_pod = pods_of_service.transpose(pods.len());
-        index.pods = pods;
-        index.services = kept;
-        let selects_other = selects_other(index)?;
-        Ok(Selection { pods_of_service, services_of_pod, selects_other })
+/// Every Service of the index that selects a pod with a privileged port,
+/// in stream order, with the pods it selects. `budget`: bytes each sort
+/// holds in memory.
+pub fn select(index: &mut StreamIndex, budget: usize) -> io::Result<Tape<Kept>> {
+    // Both joins' keys, made in one reading of the Services.
+    let mut pod_keys = Sorter::new(budget);
+    let mut other_keys = Sorter::new(budget);
+    for (s, svc) in index.services.read()?.enumerate() {
+        let (s, svc) = (as_u32(s)?, svc?);
+        let Some((k, v)) = svc.selector.first() else { continue };
+        let key = triple(&svc.namespace, k, v);
+        let selector = Selector { namespace: svc.namespace.to_string(), labels: svc.selector.clone() };
+        pod_keys.push(Keyed { triple: key, side: Side::Service, n: s, payload: Payload::Selector(selector) })?;
+        let wanted = svc.selector.iter().map(|(k, v)| triple(&svc.namespace, k, v)).collect();
+        other_keys.push(Keyed { triple: key, side: Side::Service, n: s, payload: Payload::Triples(wanted) })?;
     }
-
-    /// The pods that (kept) Service `s` selects, in increasing order.
-    pub fn pods_of(&self, s: usize) -> &[u32] {
-        self.pods_of_service.get(s)
-    }
-
-    /// The (kept) Services that select pod `p`, in increasing order.
-    pub fn services_of(&self, p: usize) -> &[u32] {
-        self.services_of_pod.get(p)
-    }
-}
-
-/// For each (kept) Service, whether it selects one of the other pods.
-fn selects_other(index: &mut Index) -> io::Result<Vec<bool>> {
-    let mut out = vec![false; index.services.len()];
-    // Each Service's selector as triples, filed under its first one.
-    let mut by_first: HashMap<u64, Vec<(usize, Vec<u64>)>> = HashMap::new();
-    for (s, svc) in index.services.iter().enumerate() {
-        let wanted: Vec<u64> = svc.selector.iter().map(|(k, v)| triple(&svc.namespace, k, v)).collect();
-        if let Some(&first) = wanted.first() {
-            by_first.entry(first).or_default().push((s, wanted));
+    for (p, pod) in index.pods.read()?.enumerate() {
+        let (p, pod) = (as_u32(p)?, pod?);
+        for (k, v) in pod.labels.iter() {
+            pod_keys.push(Keyed {
+                triple: triple(&pod.namespace, k, v),
+                side: Side::Pod,
+                n: p,
+                payload: Payload::None,
+            })?;
         }
     }
-    index.each_other(|pod| {
-        for t in pod {
-            for (s, wanted) in by_first.get(t).into_iter().flatten() {
-                if !out[*s] && wanted.iter().all(|w| pod.contains(w)) {
-                    out[*s] = true;
+    for (o, pod) in index.others.read()?.enumerate() {
+        let (o, pod) = (as_u32(o)?, pod?);
+        for &t in &pod.0 {
+            other_keys.push(Keyed { triple: t, side: Side::Pod, n: o, payload: Payload::None })?;
+        }
+    }
+    let edges = selected_pods(index, candidates(pod_keys, budget)?, budget)?;
+    let others = selects_other(index, candidates(other_keys, budget)?, budget)?;
+    kept(index, edges, others, budget)
+}
+
+/// Which side of a join a key is from; Services sort first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Service,
+    Pod,
+}
+
+/// What a Service's selector is checked with: against a pod with a
+/// privileged port exactly, by its text; against another pod by triples.
+#[derive(Debug, Clone)]
+enum Payload {
+    None,
+    Selector(Selector),
+    Triples(Vec<u64>),
+}
+
+#[derive(Debug, Clone)]
+struct Selector {
+    namespace: String,
+    labels: Labels,
+}
+
+/// A key of the join: a triple, then Services before pods, by number.
+#[derive(Debug)]
+struct Keyed {
+    triple: u64,
+    side: Side,
+    n: u32,
+    payload: Payload,
+}
+
+impl Keyed {
+    fn key(&self) -> (u64, Side, u32) {
+        (self.triple, self.side, self.n)
+    }
+}
+
+impl PartialEq for Keyed {
+    fn eq(&self, other: &Keyed) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for Keyed {}
+impl PartialOrd for Keyed {
+    fn partial_cmp(&self, other: &Keyed) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Keyed {
+    fn cmp(&self, other: &Keyed) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// A Service that may select a pod: its selector, checked once the pod is at hand.
+#[derive(Debug)]
+struct Candidate {
+    pod: u32,
+    service: u32,
+    payload: Payload,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Candidate) -> bool {
+        (self.pod, self.service) == (other.pod, other.service)
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Candidate) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Candidate) -> Ordering {
+        (self.pod, self.service).cmp(&(other.pod, other.service))
+    }
+}
+
+/// (Service, pod) pairs where the pod carries the Service's first selector
+/// pair, sorted by pod.
+fn candidates(keys: Sorter<Keyed>, budget: usize) -> io::Result<Sorter<Candidate>> {
+    let mut out = Sorter::new(budget);
+    // The Services keyed by the current triple (they sort before its pods).
+    let mut services: Vec<Keyed> = Vec::new();
+    for key in keys.sorted()? {
+        let key = key?;
+        if services.last().is_some_and(|s| s.triple != key.triple) {
+            services.clear();
+        }
+        match key.side {
+            Side::Service => services.push(key),
+            Side::Pod => {
+                for s in &services {
+                    out.push(Candidate { pod: key.n, service: s.n, payload: s.payload.clone() })?;
                 }
             }
         }
-    })?;
+    }
     Ok(out)
+}
+
+/// (Service, pod) for every pod with a privileged port each Service
+/// selects, sorted by Service.
+fn selected_pods(index: &mut StreamIndex, candidates: Sorter<Candidate>, budget: usize) -> io::Result<Sorter<Edge>> {
+    let mut cursor = Cursor::new(candidates.sorted()?)?;
+    let mut edges = Sorter::new(budget);
+    for (p, pod) in index.pods.read()?.enumerate() {
+        let (p, pod): (u32, PodEntry) = (as_u32(p)?, pod?);
+        for c in cursor.take(|c| c.pod <= p)? {
+            if let Payload::Selector(sel) = &c.payload
+                && *sel.namespace == *pod.namespace
+                && sel.labels.selects(&pod.labels)
+            {
+                edges.push(Edge(c.service, p))?;
+            }
+        }
+    }
+    Ok(edges)
+}
+
+/// The Services that select a pod without a privileged port, in order.
+fn selects_other(index: &mut StreamIndex, candidates: Sorter<Candidate>, budget: usize) -> io::Result<Sorter<Number>> {
+    let mut cursor = Cursor::new(candidates.sorted()?)?;
+    let mut out = Sorter::new(budget);
+    for (o, pod) in index.others.read()?.enumerate() {
+        let (o, pod): (u32, OtherPod) = (as_u32(o)?, pod?);
+        for c in cursor.take(|c| c.pod <= o)? {
+            if let Payload::Triples(wanted) = &c.payload
+                && wanted.iter().all(|w| pod.0.contains(w))
+            {
+                out.push(Number(c.service))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The Services that select a pod with a privileged port, with their pods.
+fn kept(index: &mut StreamIndex, edges: Sorter<Edge>, others: Sorter<Number>, budget: usize) -> io::Result<Tape<Kept>> {
+    let mut out = Tape::new(Some(budget));
+    let mut others = Cursor::new(others.sorted()?)?;
+    let mut edges = Cursor::new(edges.sorted()?)?;
+    for (s, service) in index.services.read()?.enumerate() {
+        let s = as_u32(s)?;
+        let mut pods: Vec<u32> = edges.take(|e| e.0 <= s)?.into_iter().map(|e| e.1).collect();
+        pods.dedup();
+        let selects_other = !others.take(|&Number(x)| x <= s)?.is_empty();
+        if !pods.is_empty() {
+            out.push(&Kept { service: service?, pods, selects_other })?;
+        }
+    }
+    Ok(out)
+}
+
+/// A (Service, pod) pair, as a record.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Edge(u32, u32);
+
+impl Record for Edge {
+    fn put(&self, out: &mut Vec<u8>) {
+        put::u64(out, u64::from(self.0));
+        put::u64(out, u64::from(self.1));
+    }
+    fn take(bytes: &mut Take) -> io::Result<Edge> {
+        Ok(Edge(bytes.u32()?, bytes.u32()?))
+    }
+}
+
+/// A number, as a record (a Service's, in a sort).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Number(pub u32);
+
+impl Record for Number {
+    fn put(&self, out: &mut Vec<u8>) {
+        put::u64(out, u64::from(self.0));
+    }
+    fn take(bytes: &mut Take) -> io::Result<Number> {
+        bytes.u32().map(Number)
+    }
+}
+
+impl Record for Kept {
+    fn put(&self, out: &mut Vec<u8>) {
+        self.service.put(out);
+        put::usize(out, self.pods.len());
+        self.pods.iter().for_each(|&p| put::u64(out, u64::from(p)));
+        put::bool(out, self.selects_other);
+    }
+    fn take(bytes: &mut Take) -> io::Result<Kept> {
+        Ok(Kept {
+            service: ServiceEntry::take(bytes)?,
+            pods: (0..bytes.usize()?).map(|_| bytes.u32()).collect::<io::Result<_>>()?,
+            selects_other: bytes.bool()?,
+        })
+    }
+}
+
+impl Record for Keyed {
+    fn put(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.triple.to_le_bytes());
+        put::bool(out, self.side == Side::Pod);
+        put::u64(out, u64::from(self.n));
+        self.payload.put(out);
+    }
+    fn take(bytes: &mut Take) -> io::Result<Keyed> {
+        Ok(Keyed {
+            triple: u64::from_le_bytes(bytes.fixed::<8>()?),
+            side: if bytes.bool()? { Side::Pod } else { Side::Service },
+            n: bytes.u32()?,
+            payload: Payload::take(bytes)?,
+        })
+    }
+}
+
+impl Record for Candidate {
+    fn put(&self, out: &mut Vec<u8>) {
+        put::u64(out, u64::from(self.pod));
+        put::u64(out, u64::from(self.service));
+        self.payload.put(out);
+    }
+    fn take(bytes: &mut Take) -> io::Result<Candidate> {
+        Ok(Candidate { pod: bytes.u32()?, service: bytes.u32()?, payload: Payload::take(bytes)? })
+    }
+}
+
+impl Payload {
+    fn put(&self, out: &mut Vec<u8>) {
+        match self {
+            Payload::None => out.push(0),
+            Payload::Selector(sel) => {
+                out.push(1);
+                put::str(out, &sel.namespace);
+                put::str(out, sel.labels.encoded());
+            }
+            Payload::Triples(triples) => {
+                out.push(2);
+                put::usize(out, triples.len());
+                triples.iter().for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
+            }
+        }
+    }
+    fn take(bytes: &mut Take) -> io::Result<Payload> {
+        Ok(match bytes.fixed::<1>()? {
+            [0] => Payload::None,
+            [1] => Payload::Selector(Selector {
+                namespace: bytes.str()?.to_string(),
+                labels: Labels::from_encoded(bytes.str()?),
+            }),
+            _ => Payload::Triples(
+                (0..bytes.usize()?).map(|_| bytes.fixed::<8>().map(u64::from_le_bytes)).collect::<io::Result<_>>()?,
+            ),
+        })
+    }
 }

@@ -229,7 +229,7 @@ impl<'a> Take<'a> {
         Take(bytes)
     }
 
-    fn fixed<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+    pub fn fixed<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         let (head, rest) = self.0.split_first_chunk::<N>().ok_or_else(short)?;
         self.0 = rest;
         Ok(*head)
