@@ -6,7 +6,7 @@
 
 use super::Why;
 use super::labels::{Labels, Names};
-pub use super::others::OtherPods;
+use super::others::OtherPod;
 use super::pod::{assign, declares_moved_port, own_ports, untold};
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
@@ -104,7 +104,7 @@ pub struct Index {
     /// Pods that declare a privileged port.
     pub pods: Vec<PodEntry>,
     /// Every other pod, as numbers.
-    pub others: OtherPods,
+    pub others: Vec<OtherPod>,
     pub services: Vec<ServiceEntry>,
     pub policies: Vec<PolicyEntry>,
 }
@@ -188,7 +188,7 @@ impl Index {
                 let Some(spec) = value.at(&site.spec) else { continue };
                 let metadata = || value.at(&format!("{}/labels", site.metadata));
                 if !declares_moved_port(spec, opts.map) {
-                    self.others.push(&namespace, metadata());
+                    self.others.push(OtherPod::of(&namespace, metadata()));
                     continue;
                 }
                 let labels = Labels::of(metadata());

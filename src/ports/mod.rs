@@ -21,7 +21,6 @@ pub mod pod;
 pub mod policies;
 pub mod records;
 pub mod references;
-pub mod runs;
 pub mod selection;
 pub mod selector;
 pub mod sorter;

@@ -2,8 +2,9 @@
 //! index keeps them: numbers, not strings.
 
 use super::labels::{text, triple};
-use super::runs::Runs;
+use super::tape::{Record, Take, put};
 use serde_json::Value;
+use std::io;
 
 /// The pods that declare no privileged port. Such a pod never moves and is
 /// given no change; it matters only as a pod that a Service may select next
@@ -13,31 +14,24 @@ use serde_json::Value;
 /// Two triples that hash the same can only make a Service seem to select
 /// it, which makes harden choose the sysctl over a move for that Service's
 /// pods: safe either way.
-#[derive(Debug, Default)]
-pub struct OtherPods(Runs<u64>);
+#[derive(Debug, Default, PartialEq)]
+pub struct OtherPod(pub Vec<u64>);
 
-impl OtherPods {
-    pub(super) fn push(&mut self, namespace: &str, labels: Option<&Value>) {
+impl OtherPod {
+    pub(super) fn of(namespace: &str, labels: Option<&Value>) -> OtherPod {
         let labels = labels.and_then(Value::as_object).into_iter().flatten();
-        self.0.push(labels.map(|(k, v)| triple(namespace, k, &text(v))));
+        OtherPod(labels.map(|(k, v)| triple(namespace, k, &text(v))).collect())
+    }
+}
+
+impl Record for OtherPod {
+    fn put(&self, out: &mut Vec<u8>) {
+        put::usize(out, self.0.len());
+        // Hashes: every bit is as likely set, so written whole.
+        self.0.iter().for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
     }
 
-    /// How many numbers it holds (for the memory budget).
-    pub fn len(&self) -> usize {
-        self.0.len() + self.0.items()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Forget them all (they were moved to a file), keeping the room.
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    /// Each pod's triples.
-    pub fn iter(&self) -> impl Iterator<Item = &[u64]> {
-        self.0.iter()
+    fn take(bytes: &mut Take) -> io::Result<OtherPod> {
+        (0..bytes.usize()?).map(|_| bytes.fixed::<8>().map(u64::from_le_bytes)).collect::<io::Result<_>>().map(OtherPod)
     }
 }

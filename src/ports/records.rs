@@ -3,6 +3,8 @@
 
 use super::index::{At, Fate, Movable, PodEntry, ServiceEntry};
 use super::labels::Labels;
+#[cfg(test)]
+use super::others::OtherPod;
 use super::tape::{Record, Take, put};
 use std::io;
 use std::sync::Arc;
@@ -93,23 +95,6 @@ impl Record for ServiceEntry {
             headless: bytes.bool()?,
             targets: (0..bytes.usize()?).map(|_| Ok((bytes.u32()?, bytes.u64()?))).collect::<io::Result<_>>()?,
         })
-    }
-}
-
-/// A pod without a privileged port: its (namespace, label, value) triples
-/// as numbers (`index::OtherPods`).
-#[derive(Debug, Default, PartialEq)]
-pub struct OtherPod(pub Vec<u64>);
-
-impl Record for OtherPod {
-    fn put(&self, out: &mut Vec<u8>) {
-        put::usize(out, self.0.len());
-        // Hashes: every bit is as likely set, so written whole.
-        self.0.iter().for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
-    }
-
-    fn take(bytes: &mut Take) -> io::Result<OtherPod> {
-        (0..bytes.usize()?).map(|_| bytes.fixed::<8>().map(u64::from_le_bytes)).collect::<io::Result<_>>().map(OtherPod)
     }
 }
 

@@ -9,13 +9,13 @@
 //! pod, where the whole selector is checked exactly. What comes out is each
 //! Service that selects a pod with a privileged port, with those pods
 //! ([`Kept`], in stream order, on a tape). Pods without a privileged port
-//! (`records::OtherPod`, numbers only) are joined the same way, only to
+//! (`others::OtherPod`, numbers only) are joined the same way, only to
 //! learn whether a Service also selects one of them.
 
 use super::index::{PodEntry, ServiceEntry};
 use super::join::Cursor;
 use super::labels::{Labels, triple};
-use super::records::OtherPod;
+use super::others::OtherPod;
 use super::sorter::Sorter;
 use super::stream_index::StreamIndex;
 use super::tape::{Record, Take, Tape, put};

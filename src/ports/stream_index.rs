@@ -7,7 +7,7 @@
 
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
 use super::labels::Names;
-use super::records::OtherPod;
+use super::others::OtherPod;
 use super::tape::Tape;
 use std::io;
 
@@ -43,9 +43,7 @@ impl StreamIndex {
     pub fn merge(&mut self, part: Index, names: &Names) -> io::Result<()> {
         part.pods.iter().try_for_each(|pod| self.pods.push(pod))?;
         part.services.iter().try_for_each(|svc| self.services.push(svc))?;
-        for pod in part.others.iter() {
-            self.others.push(&OtherPod(pod.to_vec()))?;
-        }
+        part.others.iter().try_for_each(|pod| self.others.push(pod))?;
         self.policies.extend(part.policies);
         names.purge();
         Ok(())
