@@ -20,6 +20,7 @@ pub mod references;
 pub mod runs;
 pub mod selection;
 pub mod selector;
+pub mod sorter;
 pub mod spill;
 pub mod tape;
 pub mod tell;
