@@ -189,6 +189,73 @@ impl<T: Record> Iterator for Reader<'_, T> {
     }
 }
 
+impl<T: Record> Tape<T> {
+    /// Every record, from the first, by a reader that owns the tape and its
+    /// file: for readers that must outlive a borrow (a merge holding many
+    /// tapes). The file is closed once read through.
+    pub fn into_reader(self) -> io::Result<IntoReader<T>> {
+        let file = match self.file {
+            None => None,
+            Some(file) => {
+                let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+                file.seek(SeekFrom::Start(0))?;
+                Some(BufReader::with_capacity(1 << 16, file))
+            }
+        };
+        Ok(IntoReader { file, mem: self.mem, at: 0, left: self.records, buf: Vec::new(), record: PhantomData })
+    }
+}
+
+/// A tape's records, in the order pushed, owning the tape (see
+/// [`Tape::into_reader`]).
+pub struct IntoReader<T> {
+    /// The file's records come first; None once read through.
+    file: Option<BufReader<File>>,
+    /// Then those still in memory, from `at`.
+    mem: Vec<u8>,
+    at: usize,
+    left: usize,
+    buf: Vec<u8>,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<T: Record> IntoReader<T> {
+    fn next_record(&mut self) -> io::Result<T> {
+        if let Some(file) = self.file.as_mut() {
+            let mut len = [0; 4];
+            if file.read(&mut len[..1])? == 1 {
+                file.read_exact(&mut len[1..])?;
+                self.buf.resize(u32::from_le_bytes(len) as usize, 0);
+                file.read_exact(&mut self.buf)?;
+                return T::take(&mut Take(&self.buf));
+            }
+            // The file is done: close it; the rest is in memory.
+            self.file = None;
+        }
+        let mut take = Take(self.mem.get(self.at..).unwrap_or_default());
+        let len = take.fixed::<4>().map(u32::from_le_bytes)? as usize;
+        let body = take.bytes(len)?;
+        self.at = self.mem.len() - take.0.len();
+        T::take(&mut Take(body))
+    }
+}
+
+impl<T: Record> Iterator for IntoReader<T> {
+    type Item = io::Result<T>;
+
+    fn next(&mut self) -> Option<io::Result<T>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let record = self.next_record();
+        if record.is_err() {
+            self.left = 0;
+        }
+        Some(record)
+    }
+}
+
 /// Writing a record: numbers as LEB128 (most are small), strings as their
 /// length and bytes.
 pub mod put {
@@ -310,6 +377,20 @@ mod tests {
             tape.push(&Pair(7, "late".into())).expect("pushed");
             let all = read_all(&mut tape);
             assert_eq!((all.len(), &all[1000]), (1001, &Pair(7, "late".into())));
+        }
+    }
+
+    #[test]
+    fn an_owning_reader_reads_the_file_then_memory() {
+        for budget in [None, Some(0), Some(100)] {
+            let mut tape = Tape::new(budget);
+            for p in pairs(1000) {
+                tape.push(&p).expect("pushed");
+            }
+            // Read once by borrow first: the owning reader starts from the top.
+            assert_eq!(read_all(&mut tape).len(), 1000);
+            let all: Vec<Pair> = tape.into_reader().expect("reader").collect::<io::Result<_>>().expect("records");
+            assert_eq!(all, pairs(1000), "budget {budget:?}");
         }
     }
 
