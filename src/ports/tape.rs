@@ -18,6 +18,9 @@ pub trait Record: Sized {
     fn take(bytes: &mut Take) -> io::Result<Self>;
 }
 
+/// Budgets above this grow their buffer as needed rather than reserve it.
+const MAX_ROOM: usize = 64 << 20;
+
 /// Records in the order pushed.
 pub struct Tape<T> {
     /// Records not yet in the file (all of them while it is small).
@@ -65,6 +68,15 @@ impl<T: Record> Tape<T> {
         self.scratch.clear();
         record.put(&mut self.scratch);
         let len = u32::try_from(self.scratch.len()).map_err(io::Error::other)?;
+        // Room for the whole budget at once: grown by doubling, a big
+        // buffer is moved to a new allocation each time, and a long stream
+        // of those (one tape after another) left the allocator holding
+        // more and more memory it had freed.
+        if let Some(room) = self.room()
+            && self.mem.capacity() < room
+        {
+            self.mem.reserve_exact(room - self.mem.len());
+        }
         self.mem.extend_from_slice(&len.to_le_bytes());
         self.mem.extend_from_slice(&self.scratch);
         self.records += 1;
@@ -95,11 +107,21 @@ impl<T: Record> Tape<T> {
             }
             file.write_all(&self.mem)?;
             self.mem.clear();
-            if self.mem.capacity() > self.budget.unwrap_or(0) * 2 {
-                self.mem.shrink_to(self.budget.unwrap_or(0));
+            // Keep the room for the next records, and no more.
+            if let Some(room) = self.room()
+                && self.mem.capacity() > 2 * room
+            {
+                self.mem.shrink_to(room);
             }
         }
         Ok(())
+    }
+
+    /// What memory holds before the records go to the file: the budget and
+    /// a record or two past it (None: no budget, it grows as needed).
+    fn room(&self) -> Option<usize> {
+        const ABOVE: usize = 64 << 10;
+        self.budget.filter(|b| b.saturating_add(ABOVE) <= MAX_ROOM).map(|b| b + ABOVE)
     }
 
     pub fn len(&self) -> usize {
