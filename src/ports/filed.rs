@@ -9,6 +9,7 @@ use super::index::At;
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note};
 use crate::workload::{KindRow, pod_sites};
+use std::collections::HashMap;
 
 #[derive(Debug, Default)]
 pub struct PortPlan {
@@ -22,6 +23,9 @@ pub struct PortPlan {
     /// where one list the length of the stream would be a new allocation
     /// on top of the whole index (the peak of a big stream's run).
     pods: Vec<Vec<PodItem>>,
+    /// The changes filed by `file` for each resource, as places in `items`
+    /// (until sealed): one filed again is not added again.
+    changes: HashMap<At, Vec<usize>>,
     /// Old port → new port, from the profile.
     map: Vec<(u64, u64)>,
 }
@@ -65,13 +69,20 @@ impl Filed {
 
 impl PortPlan {
     pub fn new(map: Vec<(u64, u64)>) -> PortPlan {
-        PortPlan { items: Vec::new(), pods: Vec::new(), map }
+        PortPlan { items: Vec::new(), pods: Vec::new(), changes: HashMap::new(), map }
     }
 
-    /// File a change for the resource at `at` (a change filed twice is
-    /// added once, in pass 2).
+    /// File a change for the resource at `at`, unless the same one (same
+    /// pointer and value) is filed for it already: pass 2 would keep only
+    /// the first (a policy that selects many moved pods is filed for each).
     pub(crate) fn file(&mut self, at: At, c: Change) {
-        self.items.push((at.doc, at.resource, Filed::change(c)));
+        let filed = self.changes.entry(at).or_default();
+        let same =
+            |&i: &usize| matches!(&self.items[i].2, Filed::Change(x) if x.pointer == c.pointer && x.value == c.value);
+        if !filed.iter().any(same) {
+            filed.push(self.items.len());
+            self.items.push((at.doc, at.resource, Filed::change(c)));
+        }
     }
 
     /// File a pod's decision (turned into edits in pass 2), in stream
@@ -101,6 +112,7 @@ impl PortPlan {
     pub(crate) fn seal(&mut self) {
         self.items.sort_by_key(|(doc, _, _)| *doc);
         self.items.shrink_to_fit();
+        self.changes = HashMap::new();
     }
 
     /// The items filed for document `doc`.
@@ -177,6 +189,8 @@ fn push_unique(items: &mut Vec<(usize, Filed)>, resource: usize, item: Filed) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::change::Op;
+    use serde_json::json;
 
     #[test]
     fn pod_decisions_are_found_by_document_across_blocks_and_out_of_order() {
@@ -201,5 +215,36 @@ mod tests {
         assert!(!plan.has(9) && !plan.has(10 + n.div_ceil(3)));
         assert_eq!(plan.of(11).len(), 1, "the late pod");
         assert_eq!(plan.of(10).len(), 1, "the Service's target");
+    }
+
+    #[test]
+    fn a_change_filed_again_for_a_resource_is_held_once() {
+        let mut plan = PortPlan::default();
+        let set = |ptr: &str, new: u64| super::super::change(Op::Set, ptr.into(), json!(new), None, None, "".into());
+        let policy = At { doc: 5, resource: 1 };
+        for _ in 0..3 {
+            // Filed for each of the pods the policy selects.
+            plan.file(policy, set("/items/1/spec/ingress/0/ports/0/port", 8080));
+            plan.file(policy, set("/items/1/spec/ingress/0/ports/1/port", 8443));
+        }
+        plan.file(policy, set("/items/1/spec/ingress/0/ports/0/port", 8081));
+        plan.file(At { doc: 6, resource: 1 }, set("/items/1/spec/ingress/0/ports/0/port", 8080));
+        plan.seal();
+        let held: Vec<(usize, &str, &serde_json::Value)> = (plan.items.iter())
+            .filter_map(|(doc, _, f)| match f {
+                Filed::Change(c) => Some((*doc, c.pointer.as_str(), &c.value)),
+                _ => None,
+            })
+            .collect();
+        let ptr = "/items/1/spec/ingress/0/ports/";
+        assert_eq!(
+            held,
+            [
+                (5, &*format!("{ptr}0/port"), &json!(8080)),
+                (5, &*format!("{ptr}1/port"), &json!(8443)),
+                (5, &*format!("{ptr}0/port"), &json!(8081)),
+                (6, &*format!("{ptr}0/port"), &json!(8080)),
+            ]
+        );
     }
 }
