@@ -119,7 +119,7 @@ pub fn plan_stream(index: &mut Index, strategy: Strategy, map: &[(u64, u64)]) ->
         index.pods[i].fate = Fate::Decided(action);
     }
     settle_shared_services(index, &sel);
-    let mut plan = PortPlan::new(map.to_vec());
+    let mut plan = PortPlan::new(map.to_vec()).memory_budget(index.overflow.budget());
     for (i, pod) in index.pods.iter().enumerate() {
         if let Action::Move(moves, _) = pod.action() {
             references::elsewhere(&mut plan, index, pod, moves, sel.services_of(i));

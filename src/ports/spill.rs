@@ -47,6 +47,12 @@ impl Overflow {
         }
     }
 
+    /// The budget, which the port plan keeps to as well (None: never
+    /// spill, or no file could be made).
+    pub fn budget(&self) -> Option<usize> {
+        self.budget
+    }
+
     pub fn is_due(&self) -> bool {
         self.budget.is_some_and(|b| self.held > b)
     }
