@@ -1,9 +1,11 @@
 //! Past a memory budget the port index moves Services and pods without a
 //! privileged port to temporary files (`ports::spill`) and reads them back
-//! when it decides. With a budget of 0 (everything goes to the files at
-//! every step) every decision must be the one made with the index in
-//! memory: same output, same plans, on a stream built to exercise every
-//! cross-document rule, on the corpus and on the generated stream.
+//! when it decides, and the port plan its pod decisions and Service
+//! targets (`ports::filed`), which pass 2 reads back a chunk at a time.
+//! With a budget of 0 (everything goes to the files at every step) every
+//! decision must be the one made in memory: same output, same plans, on a
+//! stream built to exercise every cross-document rule, on the corpus and
+//! on the generated stream.
 
 mod shared_inputs;
 

@@ -8,7 +8,7 @@ use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
-use crate::ports::PortPlan;
+use crate::ports::filed::ChunkPorts;
 use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
 use crate::read::split::Chunk;
 use crate::verify::verify_document;
@@ -130,16 +130,17 @@ pub fn index_chunk(
     Ok((index, ChunkInfo { docs: docs.len(), matters }))
 }
 
-/// Pass 2: harden the chunk. Unless `keep` is `Drop`, the outcome
-/// carries each document's meaning before and after (for patches, reports
-/// and KRM results), as `keep` says; else those are null, to keep memory
-/// flat while streaming.
+/// Pass 2: harden the chunk (`key` is its first document's key), with
+/// `ports` its share of the port plan. Unless `keep` is `Drop`, the
+/// outcome carries each document's meaning before and after (for patches,
+/// reports and KRM results), as `keep` says; else those are null, to keep
+/// memory flat while streaming.
 pub fn harden_chunk(
     chunk: &Chunk,
     name: &str,
     key: usize,
     opts: &Options,
-    ports: &PortPlan,
+    ports: &ChunkPorts,
     keep: Values,
     info: Option<ChunkInfo>,
 ) -> Result<ChunkOutcome, Error> {

@@ -4,7 +4,8 @@
 //! A stream is cut into chunks, one document each (`read::split`), and run
 //! in two passes, each spread over the cores: pass 1 reads every document
 //! and keeps only what the port decisions need (labels, ports, selectors);
-//! pass 2 hardens each chunk with the port changes filed for it. Malformed
+//! pass 2 hardens each chunk with the port changes filed for it (read from
+//! the port plan in stream order, a chunk's share at a time). Malformed
 //! input anywhere is found in pass 1, before anything is written.
 //!
 //! [`harden_stream`] returns every outcome (for diffs, patches, reports);
@@ -16,6 +17,7 @@ pub mod ordered;
 
 use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
+use crate::ports::filed::{ChunkPorts, PlanReader};
 use crate::ports::index::IndexOptions;
 use crate::ports::labels::Names;
 use crate::ports::stream_index::StreamIndex;
@@ -34,14 +36,16 @@ pub struct Options<'a> {
     pub plan: PlanOptions<'a>,
     pub limits: Limits,
     /// Bytes of Services and pods without a privileged port that the port
-    /// index holds in memory before it moves them to temporary files
+    /// index holds in memory before it moves them to temporary files, and
+    /// of pod decisions and of Service targets that the port plan holds
     /// ([`INDEX_BUDGET`]; tests set it low to exercise the files).
     pub index_budget: usize,
 }
 
 /// The port index's memory budget for Services and other pods: past it,
 /// they go to temporary files, so a stream of any length is indexed in
-/// about this much memory plus its pods with privileged ports.
+/// about this much memory plus its pods with privileged ports. The port
+/// plan keeps its pod decisions and Service targets to it likewise.
 pub const INDEX_BUDGET: usize = 2 << 20;
 
 /// The port decisions, once pass 1 has indexed the whole stream (the
@@ -55,6 +59,21 @@ fn decide_ports(
         Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error),
         None => Ok(PortPlan::default()),
     }
+}
+
+/// Chunk `c` of source `s`: what pass 1 learnt of it and its share of the
+/// port plan, read from `plan` (in stream order: a chunk at a time, each
+/// after the one before it).
+fn share<'p>(
+    plan: &mut PlanReader<'p>,
+    infos: &[Vec<ChunkInfo>],
+    s: usize,
+    c: usize,
+) -> Result<(Option<ChunkInfo>, ChunkPorts<'p>), Error> {
+    let info = infos[s].get(c).copied();
+    // A chunk pass 1 did not see (a file that grew since) has nothing filed.
+    let ports = plan.chunk(doc_key(s, c, 0), info.map_or(0, |i| i.docs)).map_err(spill_error)?;
+    Ok((info, ports))
 }
 
 /// A failure of the port index's temporary files, as an I/O error.
@@ -236,15 +255,18 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
         }
         infos.push(source_infos);
     }
-    let port_plan = decide_ports(plan, index)?;
+    let mut port_plan = decide_ports(plan, index)?;
+    let mut reader = port_plan.read().map_err(spill_error)?;
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+        // The plan is read in stream order, before the chunks are shared out.
+        let shares: Vec<_> = (0..chunks.len()).map(|c| share(&mut reader, &infos, s, c)).collect::<Result<_, _>>()?;
         let outcomes = chunks
             .par_iter()
+            .zip(shares)
             .enumerate()
-            .map(|(c, chunk)| {
-                let info = infos[s].get(c).copied();
-                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &port_plan, values, info)
+            .map(|(c, (chunk, (info, ports)))| {
+                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &ports, values, info)
             })
             .collect();
         let outcomes = in_order(outcomes)?;
@@ -305,15 +327,23 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
-    let port_plan = decide_ports(plan, index)?;
+    let mut port_plan = decide_ports(plan, index)?;
+    let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
+    let infos = &infos;
+    // The reading thread, which takes the chunks in order, gives each its
+    // share of the plan.
+    let shared = chunks(inputs).map(move |chunk| {
+        let (s, c, chunk) = chunk?;
+        let (info, ports) = share(&mut reader, infos, s, c)?;
+        Ok((s, c, chunk, info, ports))
+    });
     ordered::run(
-        chunks(inputs),
+        shared,
         threads,
         WINDOW,
-        |_, (s, c, chunk)| {
-            let info = infos[s].get(c).copied();
+        |_, (s, c, chunk, info, ports)| {
             let name = inputs[s].name();
-            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &port_plan, Values::Drop, info)
+            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &ports, Values::Drop, info)
                 .map(|o| (s, o))
                 .map_err(E::from)
         },

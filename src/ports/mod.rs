@@ -78,8 +78,9 @@ pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
     moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
 }
 
-/// What happens to one pod's privileged ports, and why. (Held for every
-/// such pod of the stream until pass 2: the common reasons are borrowed.)
+/// What happens to one pod's privileged ports, and why. (Filed for every
+/// such pod of the stream, on a tape, until pass 2: harden's own reasons
+/// are written as numbers, see `filed::record`.)
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Keep(Why),
@@ -126,7 +127,7 @@ pub fn plan_stream(index: &mut StreamIndex, strategy: Strategy, map: &[(u64, u64
     let mut headless = decide::first_headless(&mut kept, budget)?;
     let mut movers = decide::first(index, &mut headless, strategy)?;
     let stopped = decide::settle(&mut kept, &mut movers, budget)?;
-    let mut plan = PortPlan::new(map.to_vec());
+    let mut plan = PortPlan::new(map.to_vec()).memory_budget(index.budget);
     references::service_targets(&mut kept, &movers, &mut plan)?;
     let all_move = policies::AllMove::new(index, &movers)?;
     let monitors = service_monitors(&mut kept, &index.policies, &movers, budget)?;

@@ -331,3 +331,105 @@ impl Payload {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::index::{At, Fate, Movable};
+    use crate::ports::others::OtherPod;
+    use std::sync::Arc;
+
+    /// A small deterministic generator (no dependency for tests).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    const NAMESPACES: [&str; 3] = ["", "shop", "data"];
+    const KEYS: [&str; 4] = ["app", "tier", "team", "a:b"];
+    const VALUES: [&str; 3] = ["web", "x", "1"];
+
+    fn labels(rng: &mut Lcg, at_least: usize) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        for k in KEYS {
+            if rng.next(2) == 0 || out.len() < at_least {
+                out.push((k, VALUES[rng.next(VALUES.len())]));
+            }
+        }
+        out
+    }
+
+    fn pod(n: usize, namespace: &str, labels: &[(&str, &str)]) -> PodEntry {
+        PodEntry {
+            at: At { doc: n, resource: 0 },
+            site_no: 0,
+            pod_security_context: true,
+            namespace: Arc::from(namespace),
+            labels: Labels::from_pairs(labels.iter().copied()),
+            low_ports: vec![80].into(),
+            all_bind: false,
+            fate: Fate::Movable(Movable { moves: vec![(80, 8080)].into(), untold: false }),
+        }
+    }
+
+    fn service(n: usize, namespace: &str, selector: &[(&str, &str)]) -> ServiceEntry {
+        ServiceEntry {
+            at: At { doc: n, resource: 0 },
+            labels: Labels::default(),
+            namespace: Arc::from(namespace),
+            name: format!("svc-{n}").into(),
+            selector: Labels::from_pairs(selector.iter().copied()),
+            headless: false,
+            targets: vec![(0, 80)].into(),
+        }
+    }
+
+    #[test]
+    fn the_join_finds_what_checking_every_service_against_every_pod_finds() {
+        let mut rng = Lcg(7);
+        let ns = |rng: &mut Lcg| NAMESPACES[rng.next(NAMESPACES.len())];
+        let pods: Vec<PodEntry> = (0..300).map(|n| pod(n, ns(&mut rng), &labels(&mut rng, 0))).collect();
+        let others: Vec<(&str, Vec<(&str, &str)>)> = (0..200).map(|_| (ns(&mut rng), labels(&mut rng, 0))).collect();
+        // Selectors of one to three pairs (and some empty: they select nothing).
+        let services: Vec<ServiceEntry> = (0..120)
+            .map(|n| {
+                let mut sel = labels(&mut rng, 1);
+                sel.truncate(if n % 10 == 0 { 0 } else { 1 + rng.next(3) });
+                service(n, ns(&mut rng), &sel)
+            })
+            .collect();
+        let want: Vec<(usize, Vec<u32>, bool)> = services
+            .iter()
+            .enumerate()
+            .filter_map(|(s, svc)| {
+                let selects = |ns: &str, l: &Labels| *svc.namespace == *ns && svc.selector.selects(l);
+                let pods: Vec<u32> = (0..pods.len() as u32)
+                    .filter(|&p| selects(&pods[p as usize].namespace, &pods[p as usize].labels))
+                    .collect();
+                let other = others.iter().any(|(ns, l)| selects(ns, &Labels::from_pairs(l.iter().copied())));
+                (!pods.is_empty()).then_some((s, pods, other))
+            })
+            .collect();
+        assert!(want.len() > 20 && want.iter().any(|w| w.2) && want.iter().any(|w| !w.2), "a test that can fail");
+        for budget in [0, 1 << 10, usize::MAX >> 1] {
+            let mut index = StreamIndex::new(budget);
+            pods.iter().try_for_each(|p| index.pods.push(p)).expect("pushed");
+            services.iter().try_for_each(|s| index.services.push(s)).expect("pushed");
+            for (ns, l) in &others {
+                let l = serde_json::Value::Object(l.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect());
+                index.others.push(&OtherPod::of(ns, Some(&l))).expect("pushed");
+            }
+            let mut kept = select(&mut index, budget).expect("selected");
+            let got: Vec<(usize, Vec<u32>, bool)> = kept
+                .read()
+                .expect("read")
+                .map(|k| k.map(|k| (k.service.at.doc, k.pods, k.selects_other)))
+                .collect::<io::Result<_>>()
+                .expect("records");
+            assert_eq!(got, want, "budget {budget}");
+        }
+    }
+}
