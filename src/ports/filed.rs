@@ -80,18 +80,20 @@ impl Filed {
 
 impl Default for PortPlan {
     fn default() -> PortPlan {
-        PortPlan::new(Vec::new())
+        // Nothing is filed in it: no budget to keep to.
+        PortPlan::new(Vec::new(), None)
     }
 }
 
 impl PortPlan {
-    /// A plan that holds up to `pipeline::INDEX_BUDGET` bytes of each tape
-    /// in memory (see [`PortPlan::memory_budget`]).
-    pub fn new(map: Vec<(u64, u64)>) -> PortPlan {
+    /// A plan that holds up to `budget` bytes of pod decisions, and as
+    /// many of Service targets, in memory, the rest in temporary files
+    /// (None: all in memory).
+    pub fn new(map: Vec<(u64, u64)>, budget: Option<usize>) -> PortPlan {
         PortPlan {
             items: Vec::new(),
-            pods: Tape::new(Some(crate::pipeline::INDEX_BUDGET)),
-            targets: Tape::new(Some(crate::pipeline::INDEX_BUDGET)),
+            pods: Tape::new(budget),
+            targets: Tape::new(budget),
             reasons: Reasons::default(),
             last_pod: 0,
             last_target: 0,
@@ -99,15 +101,6 @@ impl PortPlan {
             failed: None,
             map,
         }
-    }
-
-    /// Hold up to `budget` bytes of pod decisions, and as many of Service
-    /// targets, in memory, the rest in temporary files (None: all in
-    /// memory). Set before anything is filed.
-    pub fn memory_budget(mut self, budget: Option<usize>) -> PortPlan {
-        debug_assert!(self.pods.is_empty() && self.targets.is_empty(), "set before filing");
-        (self.pods, self.targets) = (Tape::new(budget), Tape::new(budget));
-        self
     }
 
     /// File a change for the resource at `at`, unless the same one (same

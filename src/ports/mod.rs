@@ -127,7 +127,7 @@ pub fn plan_stream(index: &mut StreamIndex, strategy: Strategy, map: &[(u64, u64
     let mut headless = decide::first_headless(&mut kept, budget)?;
     let mut movers = decide::first(index, &mut headless, strategy)?;
     let stopped = decide::settle(&mut kept, &mut movers, budget)?;
-    let mut plan = PortPlan::new(map.to_vec()).memory_budget(index.budget);
+    let mut plan = PortPlan::new(map.to_vec(), index.budget);
     references::service_targets(&mut kept, &movers, &mut plan)?;
     let all_move = policies::AllMove::new(index, &movers)?;
     let monitors = service_monitors(&mut kept, &index.policies, &movers, budget)?;

@@ -202,7 +202,7 @@ mod tests {
         // 0: every record in the file; 4096: the file, then the last few in
         // memory; a mebibyte: all in memory.
         for budget in [0, 4096, 1 << 20] {
-            let mut plan = PortPlan::new(vec![(80, 8080)]).memory_budget(Some(budget));
+            let mut plan = PortPlan::new(vec![(80, 8080)], Some(budget));
             let mut want: BTreeMap<usize, Vec<_>> = BTreeMap::new();
             // Three pods a document, every other document (those between
             // have nothing filed).
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn a_share_adds_its_documents_changes_to_their_resources() {
-        let mut plan = PortPlan::new(vec![(80, 8080)]).memory_budget(Some(0));
+        let mut plan = PortPlan::new(vec![(80, 8080)], Some(0));
         let set = |ptr: &str| crate::ports::change(Op::Set, ptr.into(), json!(8080), Some(json!(80)), None, "".into());
         plan.target(At { doc: 5, resource: 0 }, 0, 8080);
         for _ in 0..2 {
