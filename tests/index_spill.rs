@@ -1,7 +1,8 @@
-//! Past a memory budget the port index moves Services and pods without a
-//! privileged port to temporary files (`ports::spill`) and reads them back
-//! when it decides, and the port plan its pod decisions and Service
-//! targets (`ports::filed`), which pass 2 reads back a chunk at a time.
+//! Past a memory budget the port pass moves what it keeps to temporary
+//! files: the stream's index (pods, Services and other pods, on
+//! `ports::tape`s), the sorts that join them (`ports::sorter`), the kept
+//! Services, and the port plan's pod decisions and Service targets
+//! (`ports::filed`), which pass 2 reads back a chunk at a time.
 //! With a budget of 0 (everything goes to the files at every step) every
 //! decision must be the one made in memory: same output, same plans, on a
 //! stream built to exercise every cross-document rule, on the corpus and

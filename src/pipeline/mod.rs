@@ -35,22 +35,21 @@ use std::path::PathBuf;
 pub struct Options<'a> {
     pub plan: PlanOptions<'a>,
     pub limits: Limits,
-    /// Bytes of Services and pods without a privileged port that the port
-    /// index holds in memory before it moves them to temporary files, and
-    /// of pod decisions and of Service targets that the port plan holds
-    /// ([`INDEX_BUDGET`]; tests set it low to exercise the files).
+    /// Bytes that each list of the port pass (the index's pods, Services
+    /// and other pods, each sort, the plan's decisions) holds in memory
+    /// before it moves to a temporary file ([`INDEX_BUDGET`]; tests set it
+    /// low to exercise the files).
     pub index_budget: usize,
 }
 
-/// The port index's memory budget for Services and other pods: past it,
-/// they go to temporary files, so a stream of any length is indexed in
-/// about this much memory plus its pods with privileged ports. The port
-/// plan keeps its pod decisions and Service targets to it likewise.
+/// The port pass's memory budget for each of its lists: past it, a list
+/// goes to a temporary file, so the port decisions for a stream of any
+/// length take about the same memory (a few such lists at a time, and
+/// four bytes for each pod that declares a privileged port).
 pub const INDEX_BUDGET: usize = 2 << 20;
 
 /// The port decisions, once pass 1 has indexed the whole stream (the
-/// index is used up: what it spilled is read back, and then it is gone
-/// before pass 2 begins).
+/// index, and its temporary files, are gone before pass 2 begins).
 fn decide_ports(
     plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>,
     mut index: StreamIndex,
@@ -76,9 +75,9 @@ fn share<'p>(
     Ok((info, ports))
 }
 
-/// A failure of the port index's temporary files, as an I/O error.
+/// A failure of the port pass's temporary files, as an I/O error.
 fn spill_error(source: std::io::Error) -> Error {
-    Error::Read(ReadError::Io { name: "the port index's temporary file".to_string(), source })
+    Error::Read(ReadError::Io { name: "the port pass's temporary file".to_string(), source })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -126,8 +126,8 @@ pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
 pub struct Names(Mutex<HashSet<Arc<str>>>);
 
 impl Names {
-    /// Forget every string that nothing else holds any more (after the
-    /// index has moved entries to a spill file).
+    /// Forget every string that nothing else holds any more (after a
+    /// chunk's index has been written to the stream's).
     pub fn purge(&self) {
         let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
         set.retain(|name| Arc::strong_count(name) > 1);
