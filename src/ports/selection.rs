@@ -16,10 +16,9 @@ use super::index::{PodEntry, ServiceEntry};
 use super::join::Cursor;
 use super::labels::{Labels, triple};
 use super::others::OtherPod;
-use super::sorter::Sorter;
+use super::sorter::{Sorter, ordered_by};
 use super::stream_index::StreamIndex;
 use super::tape::{Record, Take, Tape, put};
-use std::cmp::Ordering;
 use std::io;
 
 /// A Service that selects at least one pod with a privileged port.
@@ -107,28 +106,7 @@ struct Keyed {
     payload: Payload,
 }
 
-impl Keyed {
-    fn key(&self) -> (u64, Side, u32) {
-        (self.triple, self.side, self.n)
-    }
-}
-
-impl PartialEq for Keyed {
-    fn eq(&self, other: &Keyed) -> bool {
-        self.key() == other.key()
-    }
-}
-impl Eq for Keyed {}
-impl PartialOrd for Keyed {
-    fn partial_cmp(&self, other: &Keyed) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Keyed {
-    fn cmp(&self, other: &Keyed) -> Ordering {
-        self.key().cmp(&other.key())
-    }
-}
+ordered_by!(Keyed, |k| (k.triple, k.side, k.n));
 
 /// A Service that may select a pod: its selector, checked once the pod is at hand.
 #[derive(Debug)]
@@ -138,22 +116,7 @@ struct Candidate {
     payload: Payload,
 }
 
-impl PartialEq for Candidate {
-    fn eq(&self, other: &Candidate) -> bool {
-        (self.pod, self.service) == (other.pod, other.service)
-    }
-}
-impl Eq for Candidate {}
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, other: &Candidate) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Candidate {
-    fn cmp(&self, other: &Candidate) -> Ordering {
-        (self.pod, self.service).cmp(&(other.pod, other.service))
-    }
-}
+ordered_by!(Candidate, |c| (c.pod, c.service));
 
 /// (Service, pod) pairs where the pod carries the Service's first selector
 /// pair, sorted by pod.

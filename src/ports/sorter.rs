@@ -14,6 +14,33 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io;
 
+/// Order a record type by a key of its own, for sorting: the rest of it (a
+/// payload carried along) is not compared.
+/// `ordered_by!(Candidate, |c| (c.pod, c.service));`
+macro_rules! ordered_by {
+    ($t:ty, |$r:ident| $key:expr) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &$t) -> bool {
+                let key = |$r: &$t| $key;
+                key(self) == key(other)
+            }
+        }
+        impl Eq for $t {}
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &$t) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $t {
+            fn cmp(&self, other: &$t) -> std::cmp::Ordering {
+                let key = |$r: &$t| $key;
+                key(self).cmp(&key(other))
+            }
+        }
+    };
+}
+pub(crate) use ordered_by;
+
 /// How many runs one merge reads at once (each holds a 64 KiB buffer).
 const FAN_IN: usize = 16;
 
@@ -232,7 +259,6 @@ impl<T: Record + Ord> Iterator for Merge<T> {
 mod tests {
     use super::super::tape::{Take, put};
     use super::*;
-    use std::cmp::Ordering;
 
     /// Ordered by `key` alone; `seq` tells pushes apart, `pad` varies the
     /// encoded length.
@@ -243,22 +269,7 @@ mod tests {
         pad: String,
     }
 
-    impl PartialEq for Item {
-        fn eq(&self, other: &Item) -> bool {
-            self.key == other.key
-        }
-    }
-    impl Eq for Item {}
-    impl PartialOrd for Item {
-        fn partial_cmp(&self, other: &Item) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-    impl Ord for Item {
-        fn cmp(&self, other: &Item) -> Ordering {
-            self.key.cmp(&other.key)
-        }
-    }
+    ordered_by!(Item, |i| i.key);
 
     impl Record for Item {
         fn put(&self, out: &mut Vec<u8>) {

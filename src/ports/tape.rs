@@ -139,8 +139,8 @@ impl<T: Record> Tape<T> {
 
     /// Every record, from the first. More may be pushed afterwards.
     pub fn read(&mut self) -> io::Result<Reader<'_, T>> {
-        let source = match self.file.as_mut() {
-            None => Source::Memory(&self.mem),
+        let file = match self.file.as_mut() {
+            None => None,
             Some(file) => {
                 file.flush()?;
                 self.was_read = true;
@@ -148,70 +148,12 @@ impl<T: Record> Tape<T> {
                 file.seek(SeekFrom::Start(0))?;
                 // What is still in memory was pushed after the file's records.
                 let end = file.metadata()?.len();
-                Source::File { file: BufReader::with_capacity(1 << 16, file.take(end)), then: &self.mem }
+                Some(file.take(end))
             }
         };
-        Ok(Reader { source, left: self.records, buf: Vec::new(), record: PhantomData })
+        Ok(Records::new(file, &self.mem[..], self.records))
     }
-}
 
-enum Source<'a> {
-    Memory(&'a [u8]),
-    File { file: BufReader<io::Take<&'a mut File>>, then: &'a [u8] },
-}
-
-/// A tape's records, in the order pushed.
-pub struct Reader<'a, T> {
-    source: Source<'a>,
-    left: usize,
-    buf: Vec<u8>,
-    record: PhantomData<fn() -> T>,
-}
-
-impl<T: Record> Reader<'_, T> {
-    fn next_record(&mut self) -> io::Result<T> {
-        let mut len = [0; 4];
-        let from_file = match &mut self.source {
-            Source::File { file, .. } => file.read(&mut len[..1])? == 1,
-            Source::Memory(_) => false,
-        };
-        if from_file {
-            let Source::File { file, .. } = &mut self.source else { unreachable!() };
-            file.read_exact(&mut len[1..])?;
-            self.buf.resize(u32::from_le_bytes(len) as usize, 0);
-            file.read_exact(&mut self.buf)?;
-            return T::take(&mut Take(&self.buf));
-        }
-        // The file is done (or there is none): the rest is in memory.
-        if let Source::File { then, .. } = self.source {
-            self.source = Source::Memory(then);
-        }
-        let Source::Memory(rest) = &mut self.source else { unreachable!() };
-        let mut take = Take(rest);
-        let len = take.fixed::<4>().map(u32::from_le_bytes)? as usize;
-        let body = take.bytes(len)?;
-        *rest = take.0;
-        T::take(&mut Take(body))
-    }
-}
-
-impl<T: Record> Iterator for Reader<'_, T> {
-    type Item = io::Result<T>;
-
-    fn next(&mut self) -> Option<io::Result<T>> {
-        if self.left == 0 {
-            return None;
-        }
-        self.left -= 1;
-        let record = self.next_record();
-        if record.is_err() {
-            self.left = 0;
-        }
-        Some(record)
-    }
-}
-
-impl<T: Record> Tape<T> {
     /// Every record, from the first, by a reader that owns the tape and its
     /// file: for readers that must outlive a borrow (a merge holding many
     /// tapes). The file is closed once read through.
@@ -221,27 +163,38 @@ impl<T: Record> Tape<T> {
             Some(file) => {
                 let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
                 file.seek(SeekFrom::Start(0))?;
-                Some(BufReader::with_capacity(1 << 16, file))
+                Some(file)
             }
         };
-        Ok(IntoReader { file, mem: self.mem, at: 0, left: self.records, buf: Vec::new(), record: PhantomData })
+        Ok(Records::new(file, self.mem, self.records))
     }
 }
 
-/// A tape's records, in the order pushed, owning the tape (see
-/// [`Tape::into_reader`]).
-pub struct IntoReader<T> {
+/// A tape's records, in the order pushed, read from its file `F` (if it
+/// has one) and then its memory `M`.
+pub struct Records<F, M, T> {
     /// The file's records come first; None once read through.
-    file: Option<BufReader<File>>,
+    file: Option<BufReader<F>>,
     /// Then those still in memory, from `at`.
-    mem: Vec<u8>,
+    mem: M,
     at: usize,
     left: usize,
     buf: Vec<u8>,
     record: PhantomData<fn() -> T>,
 }
 
-impl<T: Record> IntoReader<T> {
+/// A tape's records, borrowing it ([`Tape::read`]).
+pub type Reader<'a, T> = Records<io::Take<&'a mut File>, &'a [u8], T>;
+
+/// A tape's records, owning it ([`Tape::into_reader`]).
+pub type IntoReader<T> = Records<File, Vec<u8>, T>;
+
+impl<F: Read, M: AsRef<[u8]>, T: Record> Records<F, M, T> {
+    fn new(file: Option<F>, mem: M, records: usize) -> Records<F, M, T> {
+        let file = file.map(|f| BufReader::with_capacity(1 << 16, f));
+        Records { file, mem, at: 0, left: records, buf: Vec::new(), record: PhantomData }
+    }
+
     fn next_record(&mut self) -> io::Result<T> {
         if let Some(file) = self.file.as_mut() {
             let mut len = [0; 4];
@@ -254,15 +207,16 @@ impl<T: Record> IntoReader<T> {
             // The file is done: close it; the rest is in memory.
             self.file = None;
         }
-        let mut take = Take(self.mem.get(self.at..).unwrap_or_default());
+        let mem = self.mem.as_ref();
+        let mut take = Take(mem.get(self.at..).unwrap_or_default());
         let len = take.fixed::<4>().map(u32::from_le_bytes)? as usize;
         let body = take.bytes(len)?;
-        self.at = self.mem.len() - take.0.len();
+        self.at = mem.len() - take.0.len();
         T::take(&mut Take(body))
     }
 }
 
-impl<T: Record> Iterator for IntoReader<T> {
+impl<F: Read, M: AsRef<[u8]>, T: Record> Iterator for Records<F, M, T> {
     type Item = io::Result<T>;
 
     fn next(&mut self) -> Option<io::Result<T>> {
