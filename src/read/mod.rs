@@ -100,11 +100,17 @@ fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
 /// (see [`split`]) packed into large blocks: read into one growing buffer,
 /// a big stream peaked at two or three times its size, and a buffer per
 /// chunk lost a few percent to the allocator's size classes.
+/// The chunks' index is what grows with the stream besides the text
+/// itself, so it is kept small: per chunk where it ends in its block and
+/// the line it starts on (16 bytes; its block and start follow from the
+/// chunk before it, its offset is the length of the chunks before it).
 #[derive(Default)]
 pub struct StdinText {
     blocks: Vec<String>,
-    /// Per chunk: its block, its range in the block, and where it is in the stream.
-    chunks: Vec<(usize, std::ops::Range<usize>, usize, usize)>,
+    /// Per chunk: where it ends in its block, and its first line.
+    chunks: Vec<(u64, u64)>,
+    /// Per block: the number of its first chunk.
+    firsts: Vec<usize>,
 }
 
 const BLOCK: usize = 4 << 20;
@@ -119,12 +125,11 @@ impl StdinText {
             let room = out.blocks.last().is_some_and(|b| b.capacity() - b.len() >= chunk.text.len());
             if !room {
                 out.blocks.push(String::with_capacity(BLOCK.max(chunk.text.len())));
+                out.firsts.push(out.chunks.len());
             }
-            let b = out.blocks.len() - 1;
-            let block = &mut out.blocks[b];
-            let start = block.len();
+            let block = out.blocks.last_mut().expect("a block was just made if there was none");
             block.push_str(&chunk.text);
-            out.chunks.push((b, start..block.len(), chunk.offset, chunk.line));
+            out.chunks.push((block.len() as u64, chunk.line as u64));
         }
         Ok(out)
     }
@@ -139,10 +144,16 @@ impl StdinText {
 
     /// The chunks, in order.
     pub fn chunks(&self) -> impl Iterator<Item = split::Chunk<'_>> {
-        self.chunks.iter().map(|(b, range, offset, line)| split::Chunk {
-            text: std::borrow::Cow::Borrowed(&self.blocks[*b][range.clone()]),
-            offset: *offset,
-            line: *line,
+        // (block, where the chunk starts in it, its offset in the stream)
+        let mut at = (0, 0, 0);
+        self.chunks.iter().enumerate().map(move |(i, &(end, line))| {
+            let (mut b, mut start, offset) = at;
+            if self.firsts.get(b + 1) == Some(&i) {
+                (b, start) = (b + 1, 0);
+            }
+            let text = &self.blocks[b][start..end as usize];
+            at = (b, end as usize, offset + text.len());
+            split::Chunk { text: std::borrow::Cow::Borrowed(text), offset, line: line as usize }
         })
     }
 
