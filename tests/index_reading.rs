@@ -10,7 +10,6 @@ use harden::pipeline::Options;
 use harden::pipeline::document::index_chunk;
 use harden::plan::plan_document;
 use harden::ports::index::{Index, IndexOptions, has_low_port};
-use harden::ports::labels::Names;
 use harden::read::split::{Chunk, split};
 use harden::yaml::{Semantic, parse_stream};
 use std::path::Path;
@@ -45,8 +44,7 @@ fn the_index_from_partly_read_documents_is_the_index_from_whole_ones() {
     let (mut compared, mut pods) = (0, 0);
     for (name, text) in &texts {
         for chunk in split(text) {
-            let names = Names::default();
-            let io = IndexOptions { kinds, map: &map, partial: false, names: &names };
+            let io = IndexOptions { kinds, map: &map, partial: false };
             let Some(want) = whole(&chunk, &opts, &io) else { continue };
             let (got, _) = index_chunk(&chunk, name, 0, &opts, &io).expect("the chunk reads");
             assert_eq!(format!("{got:?}"), format!("{want:?}"), "{name}, the chunk at line {}", chunk.line);

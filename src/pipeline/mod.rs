@@ -19,7 +19,6 @@ use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
 use crate::ports::filed::{ChunkPorts, PlanReader};
 use crate::ports::index::IndexOptions;
-use crate::ports::labels::Names;
 use crate::ports::stream_index::StreamIndex;
 use crate::ports::{PortPlan, plan_stream};
 use crate::read::split::{Chunk, ReaderChunks, split};
@@ -186,8 +185,8 @@ impl Input {
 }
 
 /// The port-index options for a run, if the profile handles ports.
-fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)], names: &'o Names) -> IndexOptions<'o> {
-    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial, names }
+fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'o> {
+    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
 }
 
 fn strategy(opts: &Options) -> Option<(crate::ports::Strategy, Vec<(u64, u64)>)> {
@@ -236,8 +235,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
-    let names = Names::default();
-    let io = index_options(opts, &map, &names);
+    let io = index_options(opts, &map);
     let mut index = StreamIndex::new(opts.index_budget);
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
@@ -249,7 +247,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
             .collect();
         let mut source_infos = Vec::with_capacity(chunks.len());
         for (part, info) in in_order(parts)? {
-            index.merge(part, &names).map_err(spill_error)?;
+            index.merge(part).map_err(spill_error)?;
             source_infos.push(info);
         }
         infos.push(source_infos);
@@ -307,8 +305,7 @@ pub fn stream<E: From<Error> + Send>(
 ) -> Result<(), E> {
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
-    let names = Names::default();
-    let io = index_options(opts, &map, &names);
+    let io = index_options(opts, &map);
     let threads = rayon::current_num_threads();
     let mut index = StreamIndex::new(opts.index_budget);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
@@ -321,7 +318,7 @@ pub fn stream<E: From<Error> + Send>(
             index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, r)).map_err(E::from)
         },
         |_, (s, (part, info))| {
-            index.merge(part, &names).map_err(|e| E::from(spill_error(e)))?;
+            index.merge(part).map_err(|e| E::from(spill_error(e)))?;
             infos[s].push(info);
             Ok(())
         },

@@ -5,7 +5,7 @@
 //! (document, resource) so changes can be filed back into the right plan.
 
 use super::Why;
-use super::labels::{Labels, Names};
+use super::labels::Labels;
 use super::others::OtherPod;
 use super::pod::{assign, declares_moved_port, own_ports, untold};
 use crate::plan::DocPlan;
@@ -137,8 +137,6 @@ pub struct IndexOptions<'a> {
     /// Old port → new port, from the profile.
     pub map: &'a [(u64, u64)],
     pub partial: bool,
-    /// Where the index keeps its strings, one copy each.
-    pub names: &'a Names,
 }
 
 /// Whether any pod of the document declares one of the privileged ports:
@@ -159,7 +157,7 @@ impl Index {
         for (r, (base, id)) in resources(value).into_iter().enumerate() {
             let at = At { doc, resource: r };
             let Some(resource) = value.at(&base) else { continue };
-            let namespace = opts.names.get(id.namespace.as_deref().unwrap_or_default());
+            let namespace: Arc<str> = Arc::from(id.namespace.as_deref().unwrap_or_default());
             match (id.group(), id.kind.as_str()) {
                 ("", "Service") => self.services.push(ServiceEntry {
                     at,
@@ -268,9 +266,8 @@ mod tests {
 
     #[test]
     fn policies_that_give_no_moved_port_by_number_are_not_kept() {
-        let names = Names::default();
         let kinds = crate::workload::built_in_kinds();
-        let opts = IndexOptions { kinds: &kinds, map: &[(80, 8080)], partial: false, names: &names };
+        let opts = IndexOptions { kinds: &kinds, map: &[(80, 8080)], partial: false };
         let policy = |ports: Value| {
             json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"},
                    "spec": {"podSelector": {}, "ingress": [{"ports": ports}]}})

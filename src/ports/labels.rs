@@ -1,13 +1,10 @@
-//! Labels as the port pass keeps them for the whole stream: one object's
-//! labels in one allocation (a big stream's pods each carry a name of
-//! their own; shared strings cost more for those than they saved for the
-//! repeated keys), and the strings of the run that are shared (namespaces).
+//! Labels as the port pass keeps them: one object's labels in one
+//! allocation (a big stream's pods each carry a name of their own; shared
+//! strings cost more for those than they saved for the repeated keys).
 
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
 
 /// Label values that are not strings (the API rejects them, but a stream
 /// may hold them) are kept as their JSON text after this mark, so that they
@@ -120,31 +117,6 @@ pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
     h.finish()
 }
 
-/// The strings of one run's index that many entries share (namespaces),
-/// each stored once (shared by the threads that build it).
-#[derive(Default)]
-pub struct Names(Mutex<HashSet<Arc<str>>>);
-
-impl Names {
-    /// Forget every string that nothing else holds any more (after a
-    /// chunk's index has been written to the stream's).
-    pub fn purge(&self) {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.retain(|name| Arc::strong_count(name) > 1);
-    }
-
-    pub fn get(&self, s: &str) -> Arc<str> {
-        // A poisoned lock only means another thread panicked; the set is intact.
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(name) = set.get(s) {
-            return Arc::clone(name);
-        }
-        let name: Arc<str> = Arc::from(s);
-        set.insert(Arc::clone(&name));
-        name
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,17 +150,6 @@ mod tests {
         assert!(!sel(json!({"app": "web", "tier": "be"})).selects(&l));
         assert!(!sel(json!({})).selects(&l));
         assert!(!Labels::of(None).selects(&l));
-    }
-
-    #[test]
-    fn purged_names_keep_only_strings_still_held() {
-        let names = Names::default();
-        let held = names.get("kept");
-        drop(names.get("dropped"));
-        names.purge();
-        assert!(Arc::ptr_eq(&held, &names.get("kept")), "a held string is still the shared copy");
-        let set = names.0.lock().expect("the lock");
-        assert!(set.contains("kept") && !set.contains("dropped"));
     }
 
     #[test]

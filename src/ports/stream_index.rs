@@ -6,7 +6,6 @@
 //! memory: a stream has few.
 
 use super::index::{Index, PodEntry, PolicyEntry, ServiceEntry};
-use super::labels::Names;
 use super::others::OtherPod;
 use super::tape::Tape;
 use std::io;
@@ -37,15 +36,12 @@ impl StreamIndex {
         }
     }
 
-    /// Append the index of the next chunk. `names` holds the namespaces
-    /// the chunk's entries shared; those that no entry holds any more are
-    /// let go.
-    pub fn merge(&mut self, part: Index, names: &Names) -> io::Result<()> {
+    /// Append the index of the next chunk.
+    pub fn merge(&mut self, part: Index) -> io::Result<()> {
         part.pods.iter().try_for_each(|pod| self.pods.push(pod))?;
         part.services.iter().try_for_each(|svc| self.services.push(svc))?;
         part.others.iter().try_for_each(|pod| self.others.push(pod))?;
         self.policies.extend(part.policies);
-        names.purge();
         Ok(())
     }
 }
