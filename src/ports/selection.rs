@@ -142,39 +142,41 @@ fn candidates(keys: Sorter<Keyed>, budget: usize) -> io::Result<Sorter<Candidate
 }
 
 /// (Service, pod) for every pod with a privileged port each Service
-/// selects, sorted by Service.
+/// selects: its namespace and whole selector checked exactly.
 fn selected_pods(index: &mut StreamIndex, candidates: Sorter<Candidate>, budget: usize) -> io::Result<Sorter<Edge>> {
-    let mut cursor = Cursor::new(candidates.sorted()?)?;
     let mut edges = Sorter::new(budget);
-    for (p, pod) in index.pods.read()?.enumerate() {
-        let (p, pod): (u32, PodEntry) = (as_u32(p)?, pod?);
-        for c in cursor.take(|c| c.pod <= p)? {
-            if let Payload::Selector(sel) = &c.payload
-                && *sel.namespace == *pod.namespace
-                && sel.labels.selects(&pod.labels)
-            {
-                edges.push(Edge(c.service, p))?;
-            }
-        }
-    }
+    let selects = |c: &Candidate, pod: &PodEntry| matches!(&c.payload, Payload::Selector(sel) if *sel.namespace == *pod.namespace && sel.labels.selects(&pod.labels));
+    checked(&mut index.pods, candidates, selects, |s, p| edges.push(Edge(s, p)))?;
     Ok(edges)
 }
 
-/// The Services that select a pod without a privileged port, in order.
+/// The Services that select a pod without a privileged port (by its
+/// triples: see `others::OtherPod`).
 fn selects_other(index: &mut StreamIndex, candidates: Sorter<Candidate>, budget: usize) -> io::Result<Sorter<Number>> {
-    let mut cursor = Cursor::new(candidates.sorted()?)?;
     let mut out = Sorter::new(budget);
-    for (o, pod) in index.others.read()?.enumerate() {
-        let (o, pod): (u32, OtherPod) = (as_u32(o)?, pod?);
-        for c in cursor.take(|c| c.pod <= o)? {
-            if let Payload::Triples(wanted) = &c.payload
-                && wanted.iter().all(|w| pod.0.contains(w))
-            {
-                out.push(Number(c.service))?;
+    let selects = |c: &Candidate, pod: &OtherPod| matches!(&c.payload, Payload::Triples(wanted) if wanted.iter().all(|w| pod.0.contains(w)));
+    checked(&mut index.others, candidates, selects, |s, _| out.push(Number(s)))?;
+    Ok(out)
+}
+
+/// Each candidate read next to its pod (from `pods`, in order), and
+/// `found(service, pod)` for those that `selects`.
+fn checked<T: Record>(
+    pods: &mut Tape<T>,
+    candidates: Sorter<Candidate>,
+    selects: impl Fn(&Candidate, &T) -> bool,
+    mut found: impl FnMut(u32, u32) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut cursor = Cursor::new(candidates.sorted()?)?;
+    for (p, pod) in pods.read()?.enumerate() {
+        let (p, pod) = (as_u32(p)?, pod?);
+        for c in cursor.take(|c| c.pod <= p)? {
+            if selects(&c, &pod) {
+                found(c.service, p)?;
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The Services that select a pod with a privileged port, with their pods.
