@@ -114,6 +114,7 @@ pub struct StdinText {
 }
 
 const BLOCK: usize = 4 << 20;
+const MAX_BLOCK: usize = 64 << 20;
 
 impl StdinText {
     /// Read standard input to its end.
@@ -124,7 +125,12 @@ impl StdinText {
             let chunk = chunk?;
             let room = out.blocks.last().is_some_and(|b| b.capacity() - b.len() >= chunk.text.len());
             if !room {
-                out.blocks.push(String::with_capacity(BLOCK.max(chunk.text.len())));
+                // Blocks grow with the text (an eighth of what is held, from
+                // 4 to 64 MB): each is an allocation of its own, and the
+                // allocator's share of each added up over a long stream.
+                let held: usize = out.blocks.iter().map(String::len).sum();
+                let size = (held / 8).clamp(BLOCK, MAX_BLOCK);
+                out.blocks.push(String::with_capacity(size.max(chunk.text.len())));
                 out.firsts.push(out.chunks.len());
             }
             let block = out.blocks.last_mut().expect("a block was just made if there was none");
