@@ -1,5 +1,7 @@
 //! How the stream's index writes its pods and Services to tapes
-//! ([`super::tape`]): a plain encoding, private to one run.
+//! ([`super::tape`]): a plain encoding, private to one run. Places and
+//! (old, new) port pairs are written the same way by the port plan's
+//! records (`filed::record`).
 
 use super::index::{At, Fate, Movable, PodEntry, ServiceEntry};
 use super::labels::Labels;
@@ -9,16 +11,16 @@ use super::tape::{Record, Take, put};
 use std::io;
 use std::sync::Arc;
 
-fn put_at(out: &mut Vec<u8>, at: At) {
+pub(super) fn put_at(out: &mut Vec<u8>, at: At) {
     put::usize(out, at.doc);
     put::usize(out, at.resource);
 }
 
-fn take_at(bytes: &mut Take) -> io::Result<At> {
+pub(super) fn take_at(bytes: &mut Take) -> io::Result<At> {
     Ok(At { doc: bytes.usize()?, resource: bytes.usize()? })
 }
 
-fn put_pairs(out: &mut Vec<u8>, pairs: &[(u64, u64)]) {
+pub(super) fn put_pairs(out: &mut Vec<u8>, pairs: &[(u64, u64)]) {
     put::usize(out, pairs.len());
     for &(a, b) in pairs {
         put::u64(out, a);
@@ -26,7 +28,7 @@ fn put_pairs(out: &mut Vec<u8>, pairs: &[(u64, u64)]) {
     }
 }
 
-fn take_pairs(bytes: &mut Take) -> io::Result<Box<[(u64, u64)]>> {
+pub(super) fn take_pairs(bytes: &mut Take) -> io::Result<Box<[(u64, u64)]>> {
     (0..bytes.usize()?).map(|_| Ok((bytes.u64()?, bytes.u64()?))).collect()
 }
 

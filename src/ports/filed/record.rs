@@ -4,6 +4,7 @@
 //! written out and comes back owned.
 
 use super::super::index::At;
+use super::super::records::{put_at, put_pairs, take_at, take_pairs};
 use super::super::tape::{Record, Take, put};
 use super::super::{Action, Why};
 use std::borrow::Cow;
@@ -111,15 +112,6 @@ impl Placed for TargetRecord {
     }
 }
 
-fn put_at(out: &mut Vec<u8>, at: At) {
-    put::usize(out, at.doc);
-    put::usize(out, at.resource);
-}
-
-fn take_at(bytes: &mut Take) -> io::Result<At> {
-    Ok(At { doc: bytes.usize()?, resource: bytes.usize()? })
-}
-
 // An action is a tag, then its moves (as pairs), then its reason.
 const KEEP: u64 = 0;
 const SYSCTL: u64 = 1;
@@ -155,11 +147,7 @@ impl Record for PodRecord {
             Stored::Untold => return put::u64(out, UNTOLD),
             Stored::Move(moves, reason) => {
                 put::u64(out, MOVE);
-                put::usize(out, moves.len());
-                for &(old, new) in moves {
-                    put::u64(out, old);
-                    put::u64(out, new);
-                }
+                put_pairs(out, moves);
                 return put_reason(out, reason);
             }
         };
@@ -173,16 +161,7 @@ impl Record for PodRecord {
             KEEP => Stored::Keep(take_reason(bytes)?),
             SYSCTL => Stored::Sysctl(take_reason(bytes)?),
             UNTOLD => Stored::Untold,
-            MOVE => {
-                let n = bytes.usize()?;
-                // A bad length fails when the bytes run out, not by
-                // reserving its size.
-                let mut moves = Vec::with_capacity(n.min(16));
-                for _ in 0..n {
-                    moves.push((bytes.u64()?, bytes.u64()?));
-                }
-                Stored::Move(moves.into(), take_reason(bytes)?)
-            }
+            MOVE => Stored::Move(take_pairs(bytes)?, take_reason(bytes)?),
             tag => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
