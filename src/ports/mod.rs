@@ -32,13 +32,10 @@ pub use filed::PortPlan;
 
 use crate::plan::change::{Change, Control, Note, Op};
 use join::Cursor;
-use selection::Kept;
 use serde::Deserialize;
 use serde_json::Value;
-use sorter::Sorter;
 use std::collections::BTreeMap;
 use stream_index::StreamIndex;
-use tape::Tape;
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
@@ -130,7 +127,7 @@ pub fn plan_stream(index: &mut StreamIndex, strategy: Strategy, map: &[(u64, u64
     let mut plan = PortPlan::new(map.to_vec(), index.budget);
     references::service_targets(&mut kept, &movers, &mut plan)?;
     let all_move = policies::AllMove::new(index, &movers)?;
-    let monitors = service_monitors(&mut kept, &index.policies, &movers, budget)?;
+    let monitors = policies::service_monitors(&mut kept, &index.policies, &movers, budget)?;
     let (mut stopped, mut monitors) = (Cursor::new(stopped.sorted()?)?, Cursor::new(monitors.sorted()?)?);
     let policies = std::mem::take(&mut index.policies);
     decide::each_decision(index, &mut headless, strategy, |p, pod, first| {
@@ -145,45 +142,8 @@ pub fn plan_stream(index: &mut StreamIndex, strategy: Strategy, map: &[(u64, u64
         plan.pod(pod.at, pod.site_no as usize, action);
         Ok(())
     })?;
-    plan.seal();
+    // (Sealed when pass 2 reads it.)
     Ok(plan)
-}
-
-/// (pod, ServiceMonitor) where the monitor selects one of the Services that
-/// select a pod that moves, sorted by pod.
-fn service_monitors(
-    kept: &mut Tape<Kept>,
-    policies: &[index::PolicyEntry],
-    movers: &decide::Movers,
-    budget: usize,
-) -> std::io::Result<Sorter<PodMonitored>> {
-    let mut out = Sorter::new(budget);
-    if !policies.iter().any(|p| p.kind == "ServiceMonitor") {
-        return Ok(out);
-    }
-    for k in kept.read()? {
-        let k = k?;
-        for (m, _) in policies.iter().enumerate().filter(|(_, m)| policies::selects_service(m, &k.service.labels)) {
-            for &p in k.pods.iter().filter(|&&p| !movers.moves(p).is_empty()) {
-                out.push(PodMonitored(p, m))?;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A pod and a ServiceMonitor that selects one of its Services.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct PodMonitored(u32, usize);
-
-impl tape::Record for PodMonitored {
-    fn put(&self, out: &mut Vec<u8>) {
-        tape::put::u64(out, u64::from(self.0));
-        tape::put::usize(out, self.1);
-    }
-    fn take(bytes: &mut tape::Take) -> std::io::Result<PodMonitored> {
-        Ok(PodMonitored(bytes.u32()?, bytes.usize()?))
-    }
 }
 
 pub(crate) fn change(

@@ -13,8 +13,11 @@ use super::decide::Movers;
 use super::index::{PodEntry, PolicyEntry};
 use super::labels::Labels;
 use super::moved;
+use super::selection::Kept;
 use super::selector::label_selector_selects;
+use super::sorter::Sorter;
 use super::stream_index::StreamIndex;
+use super::tape::{Record, Take, Tape, put};
 use crate::plan::change::Op;
 use crate::pointer::Pointer;
 use serde_json::{Value, json};
@@ -46,6 +49,43 @@ pub fn file(
             }
             _ => {}
         }
+    }
+}
+
+/// (pod, ServiceMonitor) where the monitor selects one of the Services that
+/// select a pod that moves, sorted by pod.
+pub fn service_monitors(
+    kept: &mut Tape<Kept>,
+    policies: &[PolicyEntry],
+    movers: &Movers,
+    budget: usize,
+) -> io::Result<Sorter<PodMonitored>> {
+    let mut out = Sorter::new(budget);
+    if !policies.iter().any(|p| p.kind == "ServiceMonitor") {
+        return Ok(out);
+    }
+    for k in kept.read()? {
+        let k = k?;
+        for (m, _) in policies.iter().enumerate().filter(|(_, m)| selects_service(m, &k.service.labels)) {
+            for &p in k.pods.iter().filter(|&&p| !movers.moves(p).is_empty()) {
+                out.push(PodMonitored(p, m))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A pod and a ServiceMonitor that selects one of its Services.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PodMonitored(pub u32, pub usize);
+
+impl Record for PodMonitored {
+    fn put(&self, out: &mut Vec<u8>) {
+        put::u64(out, u64::from(self.0));
+        put::usize(out, self.1);
+    }
+    fn take(bytes: &mut Take) -> io::Result<PodMonitored> {
+        Ok(PodMonitored(bytes.u32()?, bytes.usize()?))
     }
 }
 
