@@ -2,6 +2,7 @@
 //! `settings` for that).
 
 use clap::{Args, Parser, Subcommand};
+use harden::profile::Strategy;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -59,7 +60,7 @@ pub struct HardenArgs {
     pub partial: bool,
     /// Privileged ports (80/443) of non-root pods: move them with every reference, allow the bind with a sysctl, keep them, or auto (move where the app can be told).
     #[arg(long, value_enum, value_name = "STRATEGY")]
-    pub ports: Option<harden::ports::Strategy>,
+    pub ports: Option<PortsArg>,
     #[command(flatten)]
     pub review: ReviewArgs,
     #[command(flatten)]
@@ -103,6 +104,30 @@ pub struct CommonArgs {
 pub enum LevelArg {
     Baseline,
     Restricted,
+}
+
+/// `--ports`: the profile's port strategy, as the command line offers it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PortsArg {
+    /// Move where the app can be told the new port, else allow the bind.
+    Auto,
+    /// Move every privileged port.
+    Move,
+    /// Keep ports; allow non-root binds with the pod sysctl.
+    Sysctl,
+    /// Leave ports alone; only report.
+    Keep,
+}
+
+impl From<PortsArg> for Strategy {
+    fn from(arg: PortsArg) -> Strategy {
+        match arg {
+            PortsArg::Auto => Strategy::Auto,
+            PortsArg::Move => Strategy::Move,
+            PortsArg::Sysctl => Strategy::Sysctl,
+            PortsArg::Keep => Strategy::Keep,
+        }
+    }
 }
 
 /// Review and CI: what to write instead of (or besides) the YAML, and the gate.

@@ -29,7 +29,7 @@ pub struct HardenConfig {
     pub pss_version: Option<String>,
     pub partial: Option<bool>,
     /// Privileged-port strategy: auto, move, sysctl or keep.
-    pub ports: Option<crate::ports::Strategy>,
+    pub ports: Option<crate::profile::Strategy>,
     /// As a KRM function (`harden::krm`): report blockers as errors and
     /// exit 1. The command line ignores it.
     pub fail_on_blockers: Option<bool>,

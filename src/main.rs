@@ -89,8 +89,8 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             version: s.common.version,
             partial: s.partial,
             exceptions: &s.exceptions,
-            ports: s.ports,
         },
+        ports: s.ports,
         limits: s.common.limits.clone(),
         index_budget: pipeline::INDEX_BUDGET,
     };

@@ -72,8 +72,8 @@ fn options() -> Options<'static> {
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
-            ports: None,
         },
+        ports: None,
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,
     }

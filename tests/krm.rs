@@ -353,7 +353,6 @@ fn the_plan_stage_walks_items_only_never_the_function_config() {
         version: harden::pss::Version::LATEST,
         partial: false,
         exceptions: &[],
-        ports: None,
     };
     let plan = harden::plan::plan_document(&list, &opts);
     let bases: Vec<&str> = plan.resources.iter().map(|r| r.base.as_str()).collect();

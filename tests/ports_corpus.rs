@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 
 use harden::pipeline::{DocOutcome, Options, harden_stream};
 use harden::plan::{DocPlan, PlanOptions, ResourcePlan};
-use harden::ports::Strategy;
 use harden::profile::Profile;
+use harden::profile::Strategy;
 use harden::pss::Version;
 use harden::read::Source;
 use harden::workload::{KindRow, built_in_kinds, pod_sites};
@@ -89,14 +89,8 @@ fn harden_file(
     let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let sources = vec![Source { name: name.to_string(), path: Some(path.to_path_buf()), text }];
     let opts = Options {
-        plan: PlanOptions {
-            profile,
-            kinds,
-            version: Version::LATEST,
-            partial: false,
-            exceptions: &[],
-            ports: Some(strategy),
-        },
+        plan: PlanOptions { profile, kinds, version: Version::LATEST, partial: false, exceptions: &[] },
+        ports: Some(strategy),
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,
     };

@@ -118,7 +118,8 @@ fn harden_fixture(path: &Path, profile: &Profile) -> Result<Hardened, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let kinds = built_in_kinds();
     let opts = Options {
-        plan: PlanOptions { profile, kinds: &kinds, version: version(), partial: false, exceptions: &[], ports: None },
+        plan: PlanOptions { profile, kinds: &kinds, version: version(), partial: false, exceptions: &[] },
+        ports: None,
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,
     };

@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let profile = Profile::load("restricted").expect("built-in profile");
     let kinds = built_in_kinds();
     let options = |index_budget| Options {
-        plan: PlanOptions { profile: &profile, kinds: &kinds, version: Version::LATEST, partial: false, exceptions: &[], ports: None },
+        plan: PlanOptions { profile: &profile, kinds: &kinds, version: Version::LATEST, partial: false, exceptions: &[] },
+        ports: None,
         limits: Limits { max_alias_nodes: 10_000, ..Limits::default() },
         index_budget,
     };

@@ -21,6 +21,7 @@ use crate::ports::filed::{ChunkPorts, PlanReader};
 use crate::ports::index::IndexOptions;
 use crate::ports::stream_index::StreamIndex;
 use crate::ports::{PortPlan, plan_stream};
+use crate::profile::Strategy;
 use crate::read::split::{Chunk, ReaderChunks, split};
 use crate::read::{ReadError, Source};
 use crate::verify::VerifyError;
@@ -33,6 +34,8 @@ use std::path::PathBuf;
 /// Everything the stages need, resolved.
 pub struct Options<'a> {
     pub plan: PlanOptions<'a>,
+    /// `--ports` (or the config's), overriding the profile's strategy.
+    pub ports: Option<Strategy>,
     pub limits: Limits,
     /// Bytes that each list of the port pass (the index's pods, Services
     /// and other pods, each sort, the plan's decisions) holds in memory
@@ -49,10 +52,7 @@ pub const INDEX_BUDGET: usize = 2 << 20;
 
 /// The port decisions, once pass 1 has indexed the whole stream (the
 /// index, and its temporary files, are gone before pass 2 begins).
-fn decide_ports(
-    plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>,
-    mut index: StreamIndex,
-) -> Result<PortPlan, Error> {
+fn decide_ports(plan: Option<(Strategy, Vec<(u64, u64)>)>, mut index: StreamIndex) -> Result<PortPlan, Error> {
     match plan {
         Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error),
         None => Ok(PortPlan::default()),
@@ -189,9 +189,9 @@ fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'
     IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
 }
 
-fn strategy(opts: &Options) -> Option<(crate::ports::Strategy, Vec<(u64, u64)>)> {
+fn strategy(opts: &Options) -> Option<(Strategy, Vec<(u64, u64)>)> {
     let settings = opts.plan.profile.ports.as_ref()?;
-    Some((opts.plan.ports.unwrap_or(settings.strategy), settings.moves()))
+    Some((opts.ports.unwrap_or(settings.strategy), settings.moves()))
 }
 
 /// The first error of a batch, in stream order (parallel work finishes in

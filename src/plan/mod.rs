@@ -26,8 +26,6 @@ pub struct PlanOptions<'a> {
     /// Apply the other fixes to pods that have blockers.
     pub partial: bool,
     pub exceptions: &'a [Exception],
-    /// `--ports`, overriding the profile's strategy.
-    pub ports: Option<crate::ports::Strategy>,
 }
 
 /// The plan for one resource of a document.

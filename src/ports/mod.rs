@@ -31,44 +31,13 @@ pub mod tell;
 pub use filed::PortPlan;
 
 use crate::plan::change::{Change, Control, Note, Op};
+use crate::profile::Strategy;
 use join::Cursor;
-use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use stream_index::StreamIndex;
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
-
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// Move where the app can be told the new port, else allow the bind.
-    #[default]
-    Auto,
-    /// Move every privileged port.
-    Move,
-    /// Keep ports; allow non-root binds with the pod sysctl.
-    Sysctl,
-    /// Leave ports alone; only report.
-    Keep,
-}
-
-/// The profile's `ports:` section.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortSettings {
-    #[serde(default)]
-    pub strategy: Strategy,
-    /// Old port → new port, e.g. {"80": 8080, "443": 8443}.
-    pub map: BTreeMap<String, u64>,
-}
-
-impl PortSettings {
-    pub fn moves(&self) -> Vec<(u64, u64)> {
-        self.map.iter().filter_map(|(k, v)| k.parse().ok().map(|o| (o, *v))).collect()
-    }
-}
 
 /// The new number of `port` under `moves` (old → new pairs), if it moves.
 pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {

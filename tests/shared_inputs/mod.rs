@@ -64,8 +64,7 @@ impl Restricted {
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
-            ports: None,
         };
-        Options { plan, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
+        Options { plan, ports: None, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
     }
 }
