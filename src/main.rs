@@ -92,7 +92,6 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         },
         ports: s.ports,
         limits: s.common.limits.clone(),
-        index_budget: pipeline::INDEX_BUDGET,
     };
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.

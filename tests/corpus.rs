@@ -75,7 +75,6 @@ fn options() -> Options<'static> {
         },
         ports: None,
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     }
 }
 

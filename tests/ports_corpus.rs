@@ -92,7 +92,6 @@ fn harden_file(
         plan: PlanOptions { profile, kinds, version: Version::LATEST, partial: false, exceptions: &[] },
         ports: Some(strategy),
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     };
     let mut out = harden_stream(&sources, &opts).map_err(|e| e.to_string())?;
     Ok(out.remove(0).docs)

@@ -121,7 +121,6 @@ fn harden_fixture(path: &Path, profile: &Profile) -> Result<Hardened, String> {
         plan: PlanOptions { profile, kinds: &kinds, version: version(), partial: false, exceptions: &[] },
         ports: None,
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     };
     let src = Source { name: path.display().to_string(), path: Some(path.to_path_buf()), text: text.clone() };
     let outcome = harden_source(&src, &opts).map_err(|e| e.to_string())?;

@@ -1,4 +1,4 @@
-//! Labels as the port pass keeps them: one object's labels in one
+//! Labels as the port graph keeps them: one object's labels in one
 //! allocation (a big stream's pods each carry a name of their own; shared
 //! strings cost more for those than they saved for the repeated keys).
 
@@ -78,21 +78,6 @@ impl Labels {
         std::iter::from_fn(move || Some((next()?, next()?)))
     }
 
-    /// The bytes they take.
-    pub fn bytes(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Their text as kept (for the port pass's records).
-    pub(super) fn encoded(&self) -> &str {
-        &self.0
-    }
-
-    /// Labels from text [`Labels::encoded`] gave.
-    pub(super) fn from_encoded(text: &str) -> Labels {
-        Labels(text.into())
-    }
-
     fn text(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
@@ -107,9 +92,10 @@ pub fn text(v: &Value) -> Cow<'_, str> {
     }
 }
 
-/// A (namespace, key, value) triple as a number: how the index keeps the
+/// A (namespace, key, value) triple as a number: how the graph keeps the
 /// labels of pods that need only be found, never named (see
-/// `index::OtherPod`). Values as [`text`] writes them.
+/// `graph::OtherPods`), and how Services are looked up by selector.
+/// Values as [`text`] writes them.
 pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
     // Fixed keys: the same triple hashes the same for every pod of a run.
     let mut h = std::hash::DefaultHasher::new();

@@ -5,12 +5,10 @@
 //!
 //! Pass 1 keeps of a pod only what the decision needs (the new numbers and
 //! whether every app can be told); the edits are worked out in pass 2, from
-//! the document then at hand, by [`expand`]. Holding them for the whole
-//! stream made the index most of a big run's memory.
+//! the document then at hand, by [`expand`].
 
-use super::filed::Filed;
-use super::{Action, FIXED_PORT_IMAGES, SYSCTL, change, moved, note, references, tell};
-use crate::plan::change::Op;
+use super::{Action, FIXED_PORT_IMAGES, SYSCTL, change, moved, note, tell};
+use crate::plan::change::{Change, Note, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
 use crate::workload::PodSite;
@@ -143,79 +141,92 @@ fn tell_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<tell::Edit> {
     edits
 }
 
-/// What the pod's decision changes in its own document, in the order they
-/// are filed.
-pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) -> Vec<Filed> {
-    let Some(spec) = doc.at(&site.spec) else { return Vec::new() };
+/// What a pod's decision changes in its own document, and the notes it
+/// gives, each in the order they are planned.
+#[derive(Debug, Default)]
+pub struct PodEdits {
+    pub changes: Vec<Change>,
+    pub notes: Vec<Note>,
+}
+
+/// What the pod's decision changes in its own document.
+pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) -> PodEdits {
+    let mut out = PodEdits::default();
+    let Some(spec) = doc.at(&site.spec) else { return out };
     let own = own_ports(spec, map);
     let spec_ptr = &site.spec;
     match action {
-        Action::Keep(_) if own.low.is_empty() => Vec::new(),
-        Action::Keep(why) => own
-            .low
-            .iter()
-            .map(|l| {
+        Action::Keep(why) => {
+            for l in &own.low {
                 let why = if l.bind_capability {
                     "the container adds NET_BIND_SERVICE, so it can bind the port as non-root"
                 } else {
                     why
                 };
-                Filed::note(note(
+                out.notes.push(note(
                     &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
                     Some(l.container_name.clone()),
                     format!("port {} kept: {why}", l.port),
-                ))
-            })
-            .collect(),
-        Action::Sysctl(_) | Action::SysctlUntold if sysctl_present(spec) => Vec::new(),
-        Action::Sysctl(why) => vec![sysctl(spec_ptr, &own, why)],
+                ));
+            }
+        }
+        Action::Sysctl(_) | Action::SysctlUntold if sysctl_present(spec) => {}
+        Action::Sysctl(why) => out.changes.push(sysctl(spec_ptr, &own, why)),
         Action::SysctlUntold => {
             // The container pass 1 found, found again the same way.
             let why = match untold(spec, &own, &assign(&own, map)) {
                 Some(name) => format!("harden cannot tell container \"{name}\" to listen elsewhere"),
                 None => "harden cannot tell the app its new port".to_string(),
             };
-            vec![sysctl(spec_ptr, &own, &why)]
+            out.changes.push(sysctl(spec_ptr, &own, &why));
         }
-        Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why),
+        Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why, &mut out),
     }
+    out
 }
 
 /// The pod sysctl that lets its non-root app bind the privileged ports.
-fn sysctl(spec_ptr: &str, own: &OwnPorts, why: &str) -> Filed {
+fn sysctl(spec_ptr: &str, own: &OwnPorts, why: &str) -> Change {
     let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
     ports.dedup();
-    Filed::change(change(
+    change(
         Op::Append,
         format!("{spec_ptr}/securityContext/sysctls"),
         json!({"name": SYSCTL, "value": "0"}),
         None,
         None,
         format!("lets the non-root app bind port {} inside the pod's own network namespace ({why})", ports.join(", ")),
-    ))
+    )
 }
 
 /// A moved pod's own edits: each privileged containerPort, the edits that
 /// tell its app, probes and hooks, `prometheus.io/port`, and a warning for
 /// images that listen on 80 whatever the manifest says.
-fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &[(u64, u64)], why: &str) -> Vec<Filed> {
+fn moved_pod(
+    doc: &Value,
+    site: &PodSite,
+    spec: &Value,
+    own: &OwnPorts,
+    moves: &[(u64, u64)],
+    why: &str,
+    out: &mut PodEdits,
+) {
     let spec_ptr = &site.spec;
-    let mut out = Vec::new();
     for l in own.low.iter().filter(|l| !l.bind_capability) {
         let Some(n) = moved(l.port, moves) else { continue };
         let who = Some(l.container_name.clone());
         let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
-        out.push(Filed::change(change(
+        out.changes.push(change(
             Op::Set,
             ptr,
             json!(n),
             Some(json!(l.port)),
             who.clone(),
             format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
-        )));
+        ));
         let container = spec.at(&l.container).unwrap_or(&Value::Null);
         for e in tell_edits(container, moves) {
-            out.push(Filed::change(match e {
+            out.changes.push(match e {
                 tell::Edit::Set { pointer, value, reason } => {
                     let abs = format!("{spec_ptr}{}{pointer}", l.container);
                     let before = doc.at(&abs).cloned();
@@ -229,7 +240,7 @@ fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &
                     who.clone(),
                     reason,
                 ),
-            }));
+            });
         }
         let image = container.get("image").and_then(Value::as_str).unwrap_or("");
         if FIXED_PORT_IMAGES
@@ -245,10 +256,51 @@ fn moved_pod(doc: &Value, site: &PodSite, spec: &Value, own: &OwnPorts, moves: &
                 ),
             );
             n.warning = true;
-            out.push(Filed::note(n));
+            out.notes.push(n);
         }
     }
-    out.extend(references::in_pod(spec, site, moves).into_iter().map(Filed::change));
-    out.extend(references::annotations(doc, site, moves).into_iter().map(Filed::change));
+    out.changes.extend(probes_and_hooks(spec, site, moves));
+    out.changes.extend(scrape_annotation(doc, site, moves));
+}
+
+/// Probe and lifecycle-hook ports given by number, in every container of the
+/// pod (they all share the pod's network namespace). By name they stay:
+/// the port keeps its name.
+fn probes_and_hooks(spec: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Vec<Change> {
+    let mut out = Vec::new();
+    const HANDLERS: [&str; 5] =
+        ["/livenessProbe", "/readinessProbe", "/startupProbe", "/lifecycle/postStart", "/lifecycle/preStop"];
+    for list in CONTAINER_LISTS {
+        for (ci, c) in spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let name = c.get("name").and_then(Value::as_str).map(str::to_string);
+            for h in HANDLERS {
+                for kind in ["httpGet", "tcpSocket", "grpc"] {
+                    let rel = format!("{h}/{kind}/port");
+                    let Some(old) = c.at(&rel).and_then(Value::as_u64) else { continue };
+                    if let Some(new) = moved(old, moves) {
+                        let ptr = format!("{}/{list}/{ci}{rel}", site.spec);
+                        out.push(change(
+                            Op::Set,
+                            ptr,
+                            json!(new),
+                            Some(json!(old)),
+                            name.clone(),
+                            format!("the {} checks the moved port", &h[1..]),
+                        ));
+                    }
+                }
+            }
+        }
+    }
     out
+}
+
+/// `prometheus.io/port` on the pod template.
+fn scrape_annotation(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Option<Change> {
+    let ptr = format!("{}/annotations/prometheus.io~1port", site.metadata);
+    let v = doc.at(&ptr)?;
+    let old = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))?;
+    let new = moved(old, moves)?;
+    let value = if v.is_string() { json!(new.to_string()) } else { json!(new) };
+    Some(change(Op::Set, ptr, value, Some(v.clone()), None, "Prometheus scrapes the moved port".into()))
 }

@@ -1,6 +1,6 @@
-//! Label selectors as NetworkPolicies and monitors write them
-//! (`matchLabels` + `matchExpressions`). A Service's plain map is
-//! `Labels::selects`.
+//! Label selectors as NetworkPolicies, monitors and other references write
+//! them (`matchLabels` + `matchExpressions`), and the pods they select. A
+//! Service's plain map is `Labels::selects`.
 
 use super::labels::Labels;
 use serde_json::Value;
@@ -34,6 +34,45 @@ fn expression(e: &Value, labels: &Labels) -> bool {
     }
 }
 
+/// The label of a namespace that harden knows without seeing the
+/// Namespace: its name. A namespace selector is matched against it alone.
+const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+
+/// Which pods (or, for a ServiceMonitor, which Services) an object selects:
+/// in which namespaces, with which labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodSelector {
+    /// The namespace, if it is given by name (None: any the next field admits).
+    pub namespace: Option<String>,
+    /// A label selector over the namespace's labels, if there is one.
+    pub namespace_labels: Option<Value>,
+    /// A label selector over the object's own labels (null: selects nothing).
+    pub labels: Value,
+}
+
+impl PodSelector {
+    /// Pods of `namespace` that `labels` (a label selector) selects.
+    pub fn in_namespace(namespace: &str, labels: Option<&Value>) -> PodSelector {
+        PodSelector { namespace: Some(namespace.into()), namespace_labels: None, labels: labels.cloned().into() }
+    }
+
+    /// Whether it selects an object of `namespace` with `labels`.
+    pub fn selects(&self, namespace: &str, labels: &Labels) -> bool {
+        self.namespace.as_deref().is_none_or(|n| n == namespace)
+            && self
+                .namespace_labels
+                .as_ref()
+                .is_none_or(|sel| label_selector_selects(Some(sel), &Labels::single(NAMESPACE_NAME, namespace)))
+            && label_selector_selects(Some(&self.labels), labels)
+    }
+}
+
+/// A label selector that selects the namespaces named in `names`.
+pub fn namespaces_named(names: Option<&Value>) -> Value {
+    let names: Vec<&Value> = names.and_then(Value::as_array).into_iter().flatten().collect();
+    serde_json::json!({"matchExpressions": [{"key": NAMESPACE_NAME, "operator": "In", "values": names}]})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +99,19 @@ mod tests {
             &l
         ));
         assert!(!label_selector_selects(None, &l));
+    }
+
+    #[test]
+    fn a_pod_selector_needs_its_namespace_and_its_labels() {
+        let web = labels(json!({"app": "web"}));
+        let sel = PodSelector::in_namespace("shop", Some(&json!({"matchLabels": {"app": "web"}})));
+        assert!(sel.selects("shop", &web) && !sel.selects("data", &web));
+        assert!(!PodSelector::in_namespace("shop", None).selects("shop", &web), "no selector selects nothing");
+        let named = PodSelector {
+            namespace: None,
+            namespace_labels: Some(namespaces_named(Some(&json!(["shop", "data"])))),
+            labels: json!({}),
+        };
+        assert!(named.selects("data", &web) && !named.selects("other", &web));
     }
 }

@@ -65,6 +65,6 @@ impl Restricted {
             partial: false,
             exceptions: &[],
         };
-        Options { plan, ports: None, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
+        Options { plan, ports: None, limits: Limits::default() }
     }
 }

@@ -1,19 +1,13 @@
-//! Past a memory budget the port pass moves what it keeps to temporary
-//! files: the stream's index (pods, Services and other pods, on
-//! `ports::tape`s), the sorts that join them (`ports::sorter`), the kept
-//! Services, and the port plan's pod decisions and Service targets
-//! (`ports::filed`), which pass 2 reads back a chunk at a time.
-//! With a budget of 0 (everything goes to the files at every step) every
-//! decision must be the one made in memory: same output, same plans, on a
-//! stream built to exercise every cross-document rule, on the corpus and
-//! on the generated stream.
+//! A long stream whose port decisions cross documents and chunks: pods
+//! before and after their Services, headless Services, apps that cannot
+//! be told, canaries that share a Service, a ServiceMonitor. The streaming
+//! path (plain YAML, a chunk at a time) and the whole-stream path (diffs,
+//! patches, reports) must decide and write the same.
 
 mod shared_inputs;
 
-use harden::pipeline::{self, INDEX_BUDGET, Input, Options, harden_stream};
+use harden::pipeline::{self, Input, harden_stream};
 use harden::read::Source;
-use std::fmt::Write;
-use std::path::Path;
 
 /// `apps` workloads on port 80 with a Service each, in three namespaces:
 /// half the Services come before their pods and half after; every fifth is
@@ -57,11 +51,10 @@ fn crossing_stream(apps: usize) -> String {
     out
 }
 
-/// The streamed output and, from the whole-stream path, every document's
-/// output and plan, with the index held to `budget`.
-fn run(text: &str, budget: usize) -> (String, String) {
+/// The streamed output, which must be the whole-stream path's.
+fn run(text: &str) -> String {
     let restricted = shared_inputs::Restricted::new();
-    let opts = Options { index_budget: budget, ..restricted.options() };
+    let opts = restricted.options();
     let mut streamed = String::new();
     let inputs = [Input::Text(Source { name: "stream".into(), path: None, text: text.to_string() })];
     pipeline::stream::<pipeline::Error>(&inputs, &opts, |_, chunk| {
@@ -71,63 +64,19 @@ fn run(text: &str, budget: usize) -> (String, String) {
     .expect("the stream hardens");
     let sources = [Source { name: "stream".into(), path: None, text: text.to_string() }];
     let whole = harden_stream(&sources, &opts).expect("the stream hardens");
-    let mut seen = String::new();
-    for source in &whole {
-        seen.push_str(&source.output);
-        for doc in &source.docs {
-            let _ = writeln!(seen, "{:?}", doc.plan);
-        }
-    }
-    assert_eq!(streamed, whole[0].output, "both paths write the same stream");
-    (streamed, seen)
-}
-
-fn same_with_files_as_in_memory(name: &str, text: &str) -> String {
-    let (output, seen) = run(text, INDEX_BUDGET);
-    let (spilled_output, spilled_seen) = run(text, 0);
-    assert!(spilled_output == output, "{name}: the output differs when the index spills");
-    assert!(spilled_seen == seen, "{name}: the plans differ when the index spills");
-    output
+    assert!(streamed == whole[0].output, "both paths write the same stream");
+    streamed
 }
 
 #[test]
-fn a_spilled_index_decides_what_an_index_in_memory_decides() {
+fn a_long_stream_is_decided_alike_streamed_and_whole() {
     let text = crossing_stream(800);
-    assert!(text.len() > 4 * 65536, "the stream spans several chunks, so the index spills several times");
-    let out = same_with_files_as_in_memory("crossing stream", &text);
+    assert!(text.len() > 4 * 65536, "the stream spans several chunks");
+    let out = run(&text);
     // The stream did exercise the cross-document rules.
     let moved_targets = out.matches("port: 80, targetPort: 8080").count();
     assert!(moved_targets > 50, "Services follow moved pods ({moved_targets})");
     assert!(out.contains("net.ipv4.ip_unprivileged_port_start"), "headless, untold and canary pods get the sysctl");
     assert!(out.contains("endpoints: [{targetPort: 8080}]"), "the ServiceMonitor follows");
     assert!(out.matches("port: 80, targetPort: 80}").count() > 20, "Services of pods that keep 80 keep it");
-}
-
-#[test]
-fn a_spilled_index_decides_the_corpus_and_the_generated_stream_alike() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    for dir in ["tests/fixtures/write", "examples", "../shared/corpus"] {
-        shared_inputs::yaml_files(&root.join(dir), &mut files);
-    }
-    files.sort();
-    let mut all = String::new();
-    let mut compared = 0;
-    for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
-        let restricted = shared_inputs::Restricted::new();
-        let src = [Source { name: "f".into(), path: None, text: text.clone() }];
-        if harden_stream(&src, &restricted.options()).is_err() {
-            continue; // malformed on purpose
-        }
-        same_with_files_as_in_memory(&f.display().to_string(), &text);
-        all.push_str("\n---\n");
-        all.push_str(&text);
-        compared += 1;
-    }
-    same_with_files_as_in_memory("every file as one stream", &all);
-    if let Some(generated) = shared_inputs::generated("1M") {
-        same_with_files_as_in_memory("the generated stream", &generated);
-    }
-    assert!(compared > 10, "{compared} files compared");
 }
