@@ -394,6 +394,15 @@ fn ingress_backends_keep_addressing_the_service_port() {
     assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
 }
 
+#[test]
+fn gateway_routes_keep_addressing_the_service_port() {
+    let route = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs: [{name: gateway}]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n";
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + route;
+    let (stdout, _, _) = harden(&[], &input);
+    assert!(stdout.ends_with(route), "the HTTPRoute must be byte-identical:\n{stdout}");
+    assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+}
+
 /// The documents as the items of one `List` (each indented under `- `).
 fn list_of(docs: &[&str]) -> String {
     let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");

@@ -6,10 +6,9 @@ use super::decisions::{Decisions, NewTarget, PodDecision};
 use super::graph::{At, Fate, Pod, PortGraph};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
-use super::{Action, Why, change, moved};
 use crate::plan::change::{Change, Op};
 use crate::profile::{PortSettings, Strategy};
-use serde_json::json;
+use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value};
 use std::collections::HashMap;
 
 /// Every pod's decision, the Services' new target ports and the changes to
@@ -133,47 +132,41 @@ pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[A
 }
 
 /// The changes to the references (NetworkPolicies, monitors, …) for the
-/// pods that move, in stream order of the pods, each change made once for
-/// its resource; sorted by document.
+/// pods that move, made in stream order of the pods, each once for its
+/// resource (a policy that covers many moved pods is given the same change
+/// for each); sorted by document.
 pub fn reference_changes(graph: &PortGraph, selections: &[Selection], actions: &[Action]) -> Vec<(At, Change)> {
     let rules: Vec<Vec<PortRule>> = graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect();
-    let services = services_of_pods(graph, selections);
-    let covers = |rule: &PortRule, p: usize| covers(graph, rule, p, &services[p]);
+    let mut services_of = vec![Vec::new(); graph.pods.len()];
+    selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+    let covers = |rule: &PortRule, p: usize| {
+        let pod = &graph.pods[p];
+        match &rule.covers {
+            Covers::Pods(sel) => sel.selects(&pod.namespace, &pod.labels),
+            Covers::Peers { peers, .. } => peers.iter().any(|sel| sel.selects(&pod.namespace, &pod.labels)),
+            Covers::ServicePods(sel) => {
+                services_of[p].iter().any(|&s| sel.selects(&pod.namespace, &graph.services[s].labels))
+            }
+        }
+    };
     let coverage = coverage(graph, &rules, actions, covers);
-    let mut made = Made::default();
+    let (mut made, mut made_for) = (Vec::<(At, Change)>::new(), HashMap::<At, Vec<usize>>::new());
     for (p, action) in actions.iter().enumerate() {
         let Action::Move(moves, _) = action else { continue };
-        for (k, reference) in graph.references.iter().enumerate() {
-            for (i, rule) in rules[k].iter().enumerate().filter(|(_, rule)| covers(rule, p)) {
-                for (pointer, c) in rule_changes(rule, &coverage[k][i], moves) {
-                    let pointer = format!("{}{pointer}", reference.base);
-                    made.add(reference.at, Change { pointer, ..c });
+        for ((reference, rules), coverage) in graph.references.iter().zip(&rules).zip(&coverage) {
+            for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| covers(rule, p)) {
+                for c in rule_changes(&reference.base, rule, coverage, moves) {
+                    let earlier = made_for.entry(reference.at).or_default();
+                    if !earlier.iter().any(|&i| made[i].1.pointer == c.pointer && made[i].1.value == c.value) {
+                        earlier.push(made.len());
+                        made.push((reference.at, c));
+                    }
                 }
             }
         }
     }
-    let mut changes = made.changes;
-    changes.sort_by_key(|(at, _)| at.doc);
-    changes
-}
-
-/// For each pod, the Services that select it.
-fn services_of_pods(graph: &PortGraph, selections: &[Selection]) -> Vec<Vec<usize>> {
-    let mut out = vec![Vec::new(); graph.pods.len()];
-    for sel in selections {
-        sel.pods.iter().for_each(|&p| out[p].push(sel.service));
-    }
-    out
-}
-
-/// Whether a rule gives the ports of pod `p`, which the Services `services` select.
-fn covers(graph: &PortGraph, rule: &PortRule, p: usize, services: &[usize]) -> bool {
-    let pod = &graph.pods[p];
-    match &rule.covers {
-        Covers::Pods(sel) => sel.selects(&pod.namespace, &pod.labels),
-        Covers::Peers { peers, .. } => peers.iter().any(|sel| sel.selects(&pod.namespace, &pod.labels)),
-        Covers::ServicePods(sel) => services.iter().any(|&s| sel.selects(&pod.namespace, &graph.services[s].labels)),
-    }
+    made.sort_by_key(|(at, _)| at.doc);
+    made
 }
 
 /// What the pods a rule covers do with a port they declare: all move it
@@ -185,48 +178,43 @@ enum Outcome {
 }
 
 /// For each reference and each of its rules that follows every pod: what
-/// the covered pods do with each privileged port they declare.
-type Coverage = Vec<Vec<HashMap<u64, Outcome>>>;
-
+/// the pods it covers do with each privileged port they declare.
 fn coverage(
     graph: &PortGraph,
     rules: &[Vec<PortRule>],
     actions: &[Action],
     covers: impl Fn(&PortRule, usize) -> bool,
-) -> Coverage {
-    let mut out: Coverage = rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
+) -> Vec<Vec<HashMap<u64, Outcome>>> {
+    let mut out: Vec<Vec<HashMap<u64, Outcome>>> = rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
     for (p, pod) in graph.pods.iter().enumerate() {
-        for (rules, maps) in rules.iter().zip(&mut out) {
-            for (rule, map) in rules.iter().zip(maps) {
-                if rule.follows != Follows::EveryPod || !covers(rule, p) {
-                    continue;
-                }
-                for &old in &pod.low_ports {
-                    let new = moved(old, actions[p].moves());
-                    let outcome = match map.get(&old) {
-                        None => Outcome::Same(new),
-                        Some(&Outcome::Same(n)) if n == new => Outcome::Same(n),
-                        Some(_) => Outcome::Mixed,
-                    };
-                    map.insert(old, outcome);
-                }
+        let every_pod = rules.iter().flatten().zip(out.iter_mut().flatten());
+        for (_, map) in every_pod.filter(|(rule, _)| rule.follows == Follows::EveryPod && covers(rule, p)) {
+            for &old in &pod.low_ports {
+                let new = moved(old, actions[p].moves());
+                let outcome = match map.get(&old) {
+                    None => Outcome::Same(new),
+                    Some(&Outcome::Same(n)) if n == new => Outcome::Same(n),
+                    Some(_) => Outcome::Mixed,
+                };
+                map.insert(old, outcome);
             }
         }
     }
     out
 }
 
-/// The changes a rule gets for a pod that moves `moves`: (pointer from the
-/// object, change).
-fn rule_changes(rule: &PortRule, coverage: &HashMap<u64, Outcome>, moves: &[(u64, u64)]) -> Vec<(String, Change)> {
+/// The changes a rule of the object at `base` gets for a pod that moves
+/// `moves`.
+fn rule_changes(base: &str, rule: &PortRule, coverage: &HashMap<u64, Outcome>, moves: &[(u64, u64)]) -> Vec<Change> {
     let mut out = Vec::new();
     let all_move = |old: u64, new: u64| coverage.get(&old).is_none_or(|o| *o == Outcome::Same(Some(new)));
     for (j, entry) in rule.entries.iter().enumerate() {
         let Some(old) = rule.port(entry) else { continue };
         let Some(new) = moved(old, moves) else { continue };
-        let set = |reason: &str| {
-            let pointer = format!("{}/{j}/{}", rule.list, rule.key);
-            (pointer, change(Op::Set, String::new(), json!(new), Some(json!(old)), None, reason.into()))
+        let before = &entry[rule.key];
+        let set = |why: &str| {
+            let pointer = format!("{base}{}/{j}/{}", rule.list, rule.key);
+            change(Op::Set, pointer, port_value(before, new), Some(before.clone()), None, why.into())
         };
         match rule.follows {
             Follows::Scrape => out.push(set("the monitor scrapes the moved pod port")),
@@ -236,29 +224,130 @@ fn rule_changes(rule: &PortRule, coverage: &HashMap<u64, Outcome>, moves: &[(u64
             }
             Follows::EveryPod => {
                 let mut added = entry.clone();
-                added[rule.key] = json!(new);
-                let reason = format!("some pods behind this rule moved port {old} to {new}, others keep it");
-                out.push((rule.list.clone(), change(Op::Append, String::new(), added, None, None, reason)));
+                added[rule.key] = port_value(before, new);
+                let why = format!("some pods behind this rule moved port {old} to {new}, others keep it");
+                out.push(change(Op::Append, format!("{base}{}", rule.list), added, None, None, why));
             }
         }
     }
     out
 }
 
-/// Changes made for references, each (pointer and value) once a resource:
-/// a policy that covers many moved pods is given the same change for each.
-#[derive(Default)]
-struct Made {
-    changes: Vec<(At, Change)>,
-    by_resource: HashMap<At, Vec<usize>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::graph::literal::{graph, movable};
+    use crate::ports::graph::{Reference, Service};
+    use crate::ports::references::Matcher;
+    use serde_json::{Value, json};
 
-impl Made {
-    fn add(&mut self, at: At, c: Change) {
-        let made = self.by_resource.entry(at).or_default();
-        if !made.iter().any(|&i| self.changes[i].1.pointer == c.pointer && self.changes[i].1.value == c.value) {
-            made.push(self.changes.len());
-            self.changes.push((at, c));
-        }
+    const TO_8080: [(u64, u64); 1] = [(80, 8080)];
+
+    fn pod(doc: usize, labels: &[(&str, &str)], fate: Fate) -> Pod {
+        crate::ports::graph::literal::pod(doc, "shop", labels, fate)
+    }
+
+    fn service(doc: usize, name: &str, selector: (&str, &str), headless: bool) -> Service {
+        crate::ports::graph::literal::service(doc, "shop", name, &[selector], headless)
+    }
+
+    /// Each pod's decision, settled, as `decide` makes them.
+    fn settled(g: &PortGraph, strategy: Strategy) -> Vec<Action> {
+        let sel = selections(g);
+        let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None)).collect::<Vec<_>>();
+        settle_shared_services(g, &sel, &mut actions);
+        actions
+    }
+
+    #[test]
+    fn a_pod_on_its_own_moves_only_where_its_app_can_be_told() {
+        let decided = |fate, strategy| own_decision(&pod(0, &[], fate), strategy, None);
+        let told = "harden can tell the app its new port";
+        assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
+        let untold = Fate::Movable { moves: TO_8080.into(), untold: true };
+        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold);
+        assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
+        assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
+        assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));
+        let behind = own_decision(&pod(0, &[], movable()), Strategy::Move, Some("db"));
+        assert!(matches!(behind, Action::Sysctl(why) if why.contains("headless Service db")));
+    }
+
+    #[test]
+    fn the_first_headless_service_in_stream_order_names_the_pod() {
+        let pods = vec![pod(0, &[("app", "web")], movable()), pod(1, &[("app", "api")], movable())];
+        let services = ["plain", "first", "second"].iter().enumerate();
+        let g = graph(pods, services.map(|(i, n)| service(2 + i, n, ("app", "web"), i > 0)).collect());
+        assert_eq!(first_headless(&g, &selections(&g)), [Some("first"), None]);
+    }
+
+    #[test]
+    fn a_split_service_stops_its_movers_until_nothing_changes() {
+        // Service b (first in the stream) selects web-1 and web-2, which
+        // both move; Service a selects web-1 and web-0, which keeps its port:
+        // web-1 stops, and then so must web-2. api moves alone.
+        let pods = vec![
+            pod(0, &[("app", "web-0"), ("pair", "a")], Fate::Frozen("blocked".into())),
+            pod(1, &[("app", "web-1"), ("pair", "a"), ("group", "b")], movable()),
+            pod(2, &[("app", "web-2"), ("group", "b")], movable()),
+            pod(3, &[("app", "api")], movable()),
+        ];
+        let services = vec![
+            service(4, "b", ("group", "b"), false),
+            service(5, "a", ("pair", "a"), false),
+            service(6, "c", ("app", "api"), false),
+        ];
+        let g = graph(pods, services);
+        let actions = settled(&g, Strategy::Move);
+        let stopped = |why: &str| Action::Sysctl(why.to_string().into());
+        assert_eq!(actions[1], stopped("Service a also selects pods that keep port 80"));
+        assert_eq!(actions[2], stopped("Service b also selects pods that keep port 80"));
+        assert_eq!(actions[3].moves(), TO_8080);
+        let targets = service_targets(&g, &selections(&g), &actions);
+        assert_eq!(targets, [NewTarget { at: At { doc: 6, resource: 0 }, port: 0, new: 8080 }]);
+    }
+
+    #[test]
+    fn a_service_that_also_selects_a_pod_without_a_privileged_port_moves_nobody() {
+        let mut g = graph(vec![pod(0, &[("app", "web")], movable())], vec![service(1, "web", ("app", "web"), false)]);
+        assert_eq!(settled(&g, Strategy::Move)[0].moves(), TO_8080);
+        g.other_pods.push([crate::ports::labels::triple("shop", "app", "web")]);
+        assert_eq!(settled(&g, Strategy::Move)[0].moves(), []);
+    }
+
+    fn reference(doc: usize, matcher: Matcher, value: Value) -> Reference {
+        Reference { at: At { doc, resource: 0 }, base: String::new(), matcher, namespace: "shop".into(), value }
+    }
+
+    #[test]
+    fn references_follow_the_pods_they_cover() {
+        let pods = vec![
+            pod(0, &[("app", "web"), ("tier", "fe")], movable()),
+            pod(1, &[("app", "old"), ("tier", "fe")], Fate::Frozen("blocked".into())),
+        ];
+        let ingress =
+            |app: Value| json!({"spec": {"podSelector": {"matchLabels": app}, "ingress": [{"ports": [{"port": 80}]}]}});
+        let monitor =
+            json!({"spec": {"selector": {"matchLabels": {"team": "web"}}, "endpoints": [{"targetPort": 80}]}});
+        let mut g = graph(pods, vec![service(2, "web", ("app", "web"), false)]);
+        g.references = vec![
+            reference(3, Matcher::NetworkPolicy, ingress(json!({"app": "web"}))),
+            reference(4, Matcher::NetworkPolicy, ingress(json!({"tier": "fe"}))),
+            reference(5, Matcher::ServiceMonitor, monitor),
+        ];
+        let actions = settled(&g, Strategy::Move);
+        let changes = reference_changes(&g, &selections(&g), &actions);
+        let made: Vec<(usize, Op, &str, String)> =
+            changes.iter().map(|(at, c)| (at.doc, c.op, c.pointer.as_str(), c.value.to_string())).collect();
+        // The policy of the moved pod alone follows it; the one that also
+        // covers a pod that keeps 80 admits both; the monitor scrapes 8080.
+        assert_eq!(
+            made,
+            [
+                (3, Op::Set, "/spec/ingress/0/ports/0/port", "8080".into()),
+                (4, Op::Append, "/spec/ingress/0/ports", r#"{"port":8080}"#.into()),
+                (5, Op::Set, "/spec/endpoints/0/targetPort", "8080".into()),
+            ]
+        );
     }
 }

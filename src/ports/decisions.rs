@@ -6,10 +6,10 @@
 //! monitors get their changes as made.
 
 use super::graph::At;
-use super::{Action, change, pod};
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::Pointer;
+use crate::rules::unprivileged_port::{Action, change, expand};
 use crate::workload::{KindRow, pod_sites};
 use serde_json::{Value, json};
 
@@ -35,7 +35,7 @@ pub struct NewTarget {
 pub struct Decisions {
     pub pods: Vec<PodDecision>,
     pub targets: Vec<NewTarget>,
-    /// Changes to NetworkPolicies and monitors (each resource's in the order
+    /// Changes to NetworkPolicies and monitors (a resource's in the order
     /// made, each once), by document.
     pub changes: Vec<(At, Change)>,
     /// Old port → new port, from the profile.
@@ -45,24 +45,12 @@ pub struct Decisions {
 impl Decisions {
     /// The share of the `docs` documents from number `first` on: a chunk's.
     pub fn chunk(&self, first: usize, docs: usize) -> ChunkPorts<'_> {
-        let end = first + docs;
-        ChunkPorts {
-            pods: between(&self.pods, first, end, |p| p.at.doc),
-            targets: between(&self.targets, first, end, |t| t.at.doc),
-            changes: between(&self.changes, first, end, |(at, _)| at.doc),
-            map: &self.map,
-        }
+        let all = ChunkPorts { pods: &self.pods, targets: &self.targets, changes: &self.changes, map: &self.map };
+        all.between(first, first + docs)
     }
 }
 
-/// The part of `list` (sorted by document) for documents `start..end`.
-fn between<T>(list: &[T], start: usize, end: usize, doc_of: impl Fn(&T) -> usize) -> &[T] {
-    let from = list.partition_point(|x| doc_of(x) < start);
-    let len = list[from..].partition_point(|x| doc_of(x) < end);
-    &list[from..from + len]
-}
-
-/// What is decided for one chunk's documents.
+/// What is decided for some documents (a chunk's).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ChunkPorts<'a> {
     pods: &'a [PodDecision],
@@ -71,40 +59,53 @@ pub struct ChunkPorts<'a> {
     map: &'a [(u64, u64)],
 }
 
-impl ChunkPorts<'_> {
+/// The part of `list` (sorted by document) for documents `start..end`.
+fn between<T>(list: &[T], start: usize, end: usize, doc_of: impl Fn(&T) -> usize) -> &[T] {
+    let from = list.partition_point(|x| doc_of(x) < start);
+    &list[from..from + list[from..].partition_point(|x| doc_of(x) < end)]
+}
+
+impl<'a> ChunkPorts<'a> {
+    /// The share of documents `start..end`.
+    fn between(self, start: usize, end: usize) -> ChunkPorts<'a> {
+        ChunkPorts {
+            pods: between(self.pods, start, end, |p| p.at.doc),
+            targets: between(self.targets, start, end, |t| t.at.doc),
+            changes: between(self.changes, start, end, |(at, _)| at.doc),
+            map: self.map,
+        }
+    }
+
     /// Whether anything is decided for document `doc`.
     pub fn has(&self, doc: usize) -> bool {
-        let of = |len: usize| len > 0;
-        of(between(self.pods, doc, doc + 1, |p| p.at.doc).len())
-            || of(between(self.targets, doc, doc + 1, |t| t.at.doc).len())
-            || of(between(self.changes, doc, doc + 1, |(at, _)| at.doc).len())
+        let of = self.between(doc, doc + 1);
+        !(of.pods.is_empty() && of.targets.is_empty() && of.changes.is_empty())
     }
 
     /// Add document `doc`'s port changes and notes to its plan; `value` is
     /// the document, `kinds` where its pods are.
     pub fn apply_to(&self, doc: usize, value: &Value, plan: &mut DocPlan, kinds: &[KindRow]) {
+        let of = self.between(doc, doc + 1);
         let mut changes: Vec<(usize, Change)> = Vec::new();
         let mut notes: Vec<(usize, Note)> = Vec::new();
         // A pod's own items, a Service's and a policy's never share a
         // resource; each resource keeps its items in the order made.
-        for p in between(self.pods, doc, doc + 1, |p| p.at.doc) {
-            let r = p.at.resource;
-            let Some(res) = plan.resources.get(r) else { continue };
+        for p in of.pods {
+            let Some(res) = plan.resources.get(p.at.resource) else { continue };
             let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(p.site as usize) else {
                 continue;
             };
-            let edits = pod::expand(value, &site, &p.action, self.map);
-            edits.changes.into_iter().for_each(|c| push_unique(&mut changes, r, c));
-            notes.extend(edits.notes.into_iter().map(|n| (r, n)));
+            let edits = expand(value, &site, &p.action, self.map);
+            edits.changes.into_iter().for_each(|c| push_unique(&mut changes, p.at.resource, c));
+            notes.extend(edits.notes.into_iter().map(|n| (p.at.resource, n)));
         }
-        for t in between(self.targets, doc, doc + 1, |t| t.at.doc) {
-            let r = t.at.resource;
-            let Some(res) = plan.resources.get(r) else { continue };
+        for t in of.targets {
+            let Some(res) = plan.resources.get(t.at.resource) else { continue };
             if let Some(c) = target_change(value, &res.base, t.port as usize, t.new) {
-                push_unique(&mut changes, r, c);
+                push_unique(&mut changes, t.at.resource, c);
             }
         }
-        for (at, c) in between(self.changes, doc, doc + 1, |(at, _)| at.doc) {
+        for (at, c) in of.changes {
             push_unique(&mut changes, at.resource, c.clone());
         }
         for (r, c) in changes {
@@ -134,14 +135,11 @@ fn push_unique(changes: &mut Vec<(usize, Change)>, resource: usize, c: Change) {
 pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Change> {
     let p = doc.at(&format!("{base}/spec/ports/{i}"))?;
     let ptr = format!("{base}/spec/ports/{i}/targetPort");
-    let (before, reason) = match (p.get("targetPort"), p.get("port").and_then(Value::as_u64)) {
-        (Some(t), _) => (
-            Some(t.clone()),
-            format!(
-                "the selected pods moved port {t} to {new}; clients keep using port {}",
-                p.get("port").cloned().unwrap_or_default()
-            ),
-        ),
+    let port = p.get("port").cloned().unwrap_or_default();
+    let (before, reason) = match (p.get("targetPort"), port.as_u64()) {
+        (Some(t), _) => {
+            (Some(t.clone()), format!("the selected pods moved port {t} to {new}; clients keep using port {port}"))
+        }
         (None, Some(port)) => (
             None,
             format!(
@@ -163,40 +161,27 @@ mod tests {
     }
 
     #[test]
-    fn each_chunk_gets_its_documents_share() {
+    fn a_chunk_adds_its_documents_changes_to_their_resources_once() {
         let at = |doc, resource| At { doc, resource };
         let pod = |doc| PodDecision { at: at(doc, 0), site: 0, action: Action::Keep("--ports keep".into()) };
         let decisions = Decisions {
-            pods: vec![pod(1), pod(4), pod(4), pod(9)],
+            pods: vec![pod(1), pod(4), pod(9)],
             targets: vec![NewTarget { at: at(5, 0), port: 0, new: 8080 }],
-            changes: vec![(at(4, 2), set("/spec/ingress/0/ports/0/port"))],
+            changes: [0, 0, 1]
+                .iter()
+                .map(|p| (at(5, 1), set(&format!("/items/1/spec/ingress/0/ports/{p}/port"))))
+                .collect(),
             map: vec![(80, 8080)],
         };
-        let share = decisions.chunk(3, 3);
-        let docs: Vec<usize> = (0..10).filter(|&d| share.has(d)).collect();
-        assert_eq!(docs, [4, 5], "documents 3, 4 and 5, of which 3 has nothing");
-        assert_eq!(share.pods.len(), 2);
-        assert!(!decisions.chunk(6, 3).has(9) && decisions.chunk(9, 1).has(9));
-    }
-
-    #[test]
-    fn a_share_adds_its_documents_changes_to_their_resources_once() {
+        let chunk = decisions.chunk(3, 3);
+        assert_eq!((0..10).filter(|&d| chunk.has(d)).collect::<Vec<_>>(), [4, 5], "3, 4 and 5, of which 3 has nothing");
         let value = json!({"kind": "List", "items": [
             {"kind": "Service", "spec": {"ports": [{"port": 80, "targetPort": 80}]}},
             {"kind": "NetworkPolicy", "spec": {}},
         ]});
-        let decisions = Decisions {
-            targets: vec![NewTarget { at: At { doc: 5, resource: 0 }, port: 0, new: 8080 }],
-            changes: vec![
-                (At { doc: 5, resource: 1 }, set("/items/1/spec/ingress/0/ports/0/port")),
-                (At { doc: 5, resource: 1 }, set("/items/1/spec/ingress/0/ports/0/port")),
-                (At { doc: 5, resource: 1 }, set("/items/1/spec/ingress/0/ports/1/port")),
-            ],
-            ..Decisions::default()
-        };
         let resource = |base: &str| ResourcePlan { base: base.into(), ..ResourcePlan::default() };
         let mut doc = DocPlan { resources: vec![resource("/items/0"), resource("/items/1")] };
-        decisions.chunk(5, 1).apply_to(5, &value, &mut doc, &[]);
+        chunk.apply_to(5, &value, &mut doc, &[]);
         let pointers = |r: usize| doc.resources[r].changes.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>();
         assert_eq!(pointers(0), ["/items/0/spec/ports/0/targetPort"]);
         assert_eq!(pointers(1), ["/items/1/spec/ingress/0/ports/0/port", "/items/1/spec/ingress/0/ports/1/port"]);

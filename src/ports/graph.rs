@@ -1,19 +1,19 @@
 //! The stream as the port decisions see it, in memory: the pods that
-//! declare a privileged port, every Service, the labels of every other pod,
-//! and the objects that give a moved port by number (NetworkPolicies,
-//! monitors, …: `references`). Pass 1 builds one part per chunk
-//! (`index`); the parts are merged in stream order.
+//! declare a privileged port, every Service that selects pods, the labels
+//! of every other pod, and the objects that give a moved port by number
+//! (`references`). Pass 1 reads each chunk into a part (`index`); the parts
+//! are merged in stream order.
 
-use super::Why;
 use super::labels::Labels;
 use super::references::Matcher;
+use crate::rules::unprivileged_port::Why;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Where a resource is: its document's number in the stream and its index
 /// among that document's resources (a `List` has several).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct At {
     pub doc: usize,
     pub resource: usize,
@@ -33,17 +33,16 @@ pub struct Pod {
     pub low_ports: Box<[u64]>,
     /// Every container with a privileged port adds NET_BIND_SERVICE.
     pub all_bind: bool,
-    /// What may happen to its ports.
     pub fate: Fate,
 }
 
 /// What pass 1 found a pod's ports may do.
 #[derive(Debug, PartialEq)]
 pub enum Fate {
-    /// The ports must not change at all, and why.
+    /// Nothing at all, and why.
     Frozen(Why),
-    /// Old → new port numbers, and whether harden cannot tell one of its
-    /// containers the new port (auto then falls back to the sysctl).
+    /// Move (old → new); `untold`: harden cannot tell one of its containers
+    /// the new port (auto then falls back to the sysctl).
     Movable { moves: Box<[(u64, u64)]>, untold: bool },
 }
 
@@ -53,18 +52,17 @@ pub struct Service {
     pub labels: Labels,
     pub namespace: Arc<str>,
     pub name: Box<str>,
-    /// Its selector, as labels (never empty: a Service without one selects
-    /// no pod harden can see, and is not kept).
+    /// Never empty: a Service without a selector selects no pod harden can
+    /// see, and is not kept.
     pub selector: Labels,
     pub headless: bool,
     /// The pod ports it sends traffic to, where given by number: (the
-    /// number of its port in `spec.ports`, `targetPort`, or `port` where
-    /// `targetPort` is absent).
+    /// number of its port in `spec.ports`, `targetPort`, else `port`).
     pub targets: Box<[(u32, u64)]>,
 }
 
 /// The pods that declare no privileged port. Such a pod never moves; it
-/// matters only as a pod that a Service may select next to pods that would
+/// matters only as one that a Service may select next to pods that would
 /// move (then those keep their port). So all that is kept of it is each of
 /// its (namespace, label, value) triples as a number (`labels::triple`):
 /// two triples that hash the same can only make a Service seem to select
@@ -87,18 +85,10 @@ impl OtherPods {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(start, &end)| &self.triples[start..end])
     }
-
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
 }
 
 /// An object of the references table (other than a Service) that gives a
-/// port the profile moves by number: only such an object can ever change.
+/// port the profile moves by number: no other can ever change.
 #[derive(Debug)]
 pub struct Reference {
     pub at: At,
@@ -124,18 +114,16 @@ pub struct PortGraph {
 impl PortGraph {
     /// The namespace `name`, held once for the whole graph.
     pub fn namespace(&mut self, name: &str) -> Arc<str> {
-        match self.namespaces.get(name) {
-            Some(held) => Arc::clone(held),
-            None => {
-                let held: Arc<str> = Arc::from(name);
-                self.namespaces.insert(Arc::clone(&held));
-                held
-            }
+        if let Some(held) = self.namespaces.get(name) {
+            return Arc::clone(held);
         }
+        let held: Arc<str> = Arc::from(name);
+        self.namespaces.insert(Arc::clone(&held));
+        held
     }
 
     /// Append the next chunk's part, whose document numbers count from the
-    /// chunk's first document: that is document `first_doc` of the stream.
+    /// chunk's first document: document `first_doc` of the stream.
     pub fn merge(&mut self, part: PortGraph, first_doc: usize) {
         let at = |at: At| At { doc: first_doc + at.doc, resource: at.resource };
         for mut pod in part.pods {
@@ -146,9 +134,7 @@ impl PortGraph {
             (svc.at, svc.namespace) = (at(svc.at), self.namespace(&svc.namespace));
             self.services.push(svc);
         }
-        for triples in part.other_pods.iter() {
-            self.other_pods.push(triples.iter().copied());
-        }
+        part.other_pods.iter().for_each(|triples| self.other_pods.push(triples.iter().copied()));
         for mut r in part.references {
             (r.at, r.namespace) = (at(r.at), self.namespace(&r.namespace));
             self.references.push(r);
@@ -156,36 +142,54 @@ impl PortGraph {
     }
 }
 
+/// Graphs written out, for the tests of the steps that read them.
+#[cfg(test)]
+pub mod literal {
+    use super::*;
+
+    /// A pod of `namespace` with `labels` that declares port 80.
+    pub fn pod(doc: usize, namespace: &str, labels: &[(&str, &str)], fate: Fate) -> Pod {
+        let (at, labels) = (At { doc, resource: 0 }, Labels::from_pairs(labels.iter().copied()));
+        let (namespace, low_ports) = (namespace.into(), [80].into());
+        Pod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, all_bind: false, fate }
+    }
+
+    /// A pod's fate where it can move 80 to 8080.
+    pub fn movable() -> Fate {
+        Fate::Movable { moves: [(80, 8080)].into(), untold: false }
+    }
+
+    /// A Service labelled `team: NAME` that sends traffic to port 80.
+    pub fn service(doc: usize, namespace: &str, name: &str, selector: &[(&str, &str)], headless: bool) -> Service {
+        let (at, labels, namespace) = (At { doc, resource: 0 }, Labels::single("team", name), namespace.into());
+        let (name, selector) = (name.into(), Labels::from_pairs(selector.iter().copied()));
+        Service { at, labels, namespace, name, selector, headless, targets: [(0, 80)].into() }
+    }
+
+    pub fn graph(pods: Vec<Pod>, services: Vec<Service>) -> PortGraph {
+        let mut graph = PortGraph::default();
+        (graph.pods, graph.services) = (pods, services);
+        graph
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::literal::service;
     use super::*;
 
     #[test]
     fn a_merged_part_counts_its_documents_from_its_first_and_shares_namespaces() {
-        let mut graph = PortGraph::default();
-        let mut part = PortGraph::default();
-        let shop = part.namespace("shop");
-        let service = |doc, namespace| Service {
-            at: At { doc, resource: 1 },
-            labels: Labels::default(),
-            namespace,
-            name: "web".into(),
-            selector: Labels::single("app", "web"),
-            headless: false,
-            targets: Box::new([]),
-        };
-        part.services.push(service(2, shop.clone()));
-        part.other_pods.push([7, 8]);
-        part.other_pods.push([]);
-        graph.merge(part, 10);
-        let mut second = PortGraph::default();
-        second.services.push(service(0, Arc::from("shop")));
+        let (mut graph, mut first, mut second) = (PortGraph::default(), PortGraph::default(), PortGraph::default());
+        first.services.push(service(2, "shop", "web", &[("app", "web")], false));
+        first.other_pods.push([7, 8]);
+        first.other_pods.push([]);
+        second.services.push(service(0, "shop", "web", &[("app", "web")], false));
         second.other_pods.push([9]);
+        graph.merge(first, 10);
         graph.merge(second, 13);
-        let docs: Vec<usize> = graph.services.iter().map(|s| s.at.doc).collect();
-        assert_eq!(docs, [12, 13]);
+        assert_eq!(graph.services.iter().map(|s| s.at.doc).collect::<Vec<_>>(), [12, 13]);
         assert!(Arc::ptr_eq(&graph.services[0].namespace, &graph.services[1].namespace));
-        let others: Vec<&[u64]> = graph.other_pods.iter().collect();
-        assert_eq!(others, [&[7, 8][..], &[], &[9]]);
+        assert_eq!(graph.other_pods.iter().collect::<Vec<_>>(), [&[7, 8][..], &[], &[9]]);
     }
 }

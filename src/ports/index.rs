@@ -4,14 +4,13 @@
 //! give a moved port by number. A chunk's documents go into a part of the
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
-use super::Why;
 use super::graph::{At, Fate, Pod, PortGraph, Reference, Service};
 use super::labels::{Labels, text, triple};
-use super::pod::{assign, declares_moved_port, own_ports, untold};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
+use crate::rules::unprivileged_port::{Why, assign, declares_moved_port, own_ports, untold};
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::Value;
 use std::sync::Arc;

@@ -125,7 +125,8 @@ fn network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
     let mut out = Vec::new();
     for (r, rule) in items(policy, "/spec/ingress").iter().enumerate() {
         let (list, entries) = (format!("/spec/ingress/{r}/ports"), items(rule, "/ports"));
-        out.push(PortRule { list, entries, key: "port", covers: Covers::Pods(own()), follows: Follows::EveryPod });
+        let covers = Covers::Pods(own());
+        out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod });
     }
     for (r, rule) in items(policy, "/spec/egress").iter().enumerate() {
         let to = items(rule, "/to");

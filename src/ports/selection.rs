@@ -63,87 +63,51 @@ pub fn selections(graph: &PortGraph) -> Vec<Selection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::graph::{At, Fate, Pod, Service};
-    use crate::ports::labels::{Labels, text};
-    use serde_json::{Value, json};
-    use std::sync::Arc;
-
-    /// A small deterministic generator (no dependency for tests).
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((self.0 >> 33) % n as u64) as usize
-        }
-    }
-
-    const NAMESPACES: [&str; 3] = ["", "shop", "data"];
-    const KEYS: [&str; 4] = ["app", "tier", "team", "a:b"];
-    const VALUES: [&str; 3] = ["web", "x", "1"];
-
-    fn labels(rng: &mut Lcg, at_least: usize) -> Vec<(&'static str, &'static str)> {
-        let mut out = Vec::new();
-        for k in KEYS {
-            if rng.next(2) == 0 || out.len() < at_least {
-                out.push((k, VALUES[rng.next(VALUES.len())]));
-            }
-        }
-        out
-    }
-
-    fn pod(n: usize, namespace: &str, labels: &[(&str, &str)]) -> Pod {
-        Pod {
-            at: At { doc: n, resource: 0 },
-            site: 0,
-            pod_security_context: true,
-            namespace: Arc::from(namespace),
-            labels: Labels::from_pairs(labels.iter().copied()),
-            low_ports: vec![80].into(),
-            all_bind: false,
-            fate: Fate::Movable { moves: vec![(80, 8080)].into(), untold: false },
-        }
-    }
-
-    fn service(n: usize, namespace: &str, selector: &[(&str, &str)]) -> Service {
-        Service {
-            at: At { doc: n, resource: 0 },
-            labels: Labels::default(),
-            namespace: Arc::from(namespace),
-            name: format!("svc-{n}").into(),
-            selector: Labels::from_pairs(selector.iter().copied()),
-            headless: false,
-            targets: vec![(0, 80)].into(),
-        }
-    }
+    use crate::ports::graph::Service;
+    use crate::ports::graph::literal::{movable, pod, service};
+    use crate::ports::labels::Labels;
 
     #[test]
     fn the_hash_join_finds_what_checking_every_service_against_every_pod_finds() {
-        let mut rng = Lcg(7);
-        let ns = |rng: &mut Lcg| NAMESPACES[rng.next(NAMESPACES.len())];
+        // Labels drawn from few namespaces, keys and values, by a small
+        // deterministic generator, so that selectors often nearly match.
+        let mut state = 7u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 33) % n as u64) as usize
+        };
+        let mut labels = |len: usize| -> (&str, Vec<(&str, &str)>) {
+            let namespace = ["", "shop", "data"][next(3)];
+            let mut pairs = Vec::new();
+            for k in ["app", "tier", "team", "a:b"] {
+                let v = ["web", "x", "1"][next(3)];
+                if next(2) == 0 && pairs.len() < len {
+                    pairs.push((k, v));
+                }
+            }
+            (namespace, pairs)
+        };
         let mut graph = PortGraph::default();
-        graph.pods = (0..300).map(|n| pod(n, ns(&mut rng), &labels(&mut rng, 0))).collect();
-        let others: Vec<(&str, Vec<(&str, &str)>)> = (0..200).map(|_| (ns(&mut rng), labels(&mut rng, 0))).collect();
-        // Selectors of one to three pairs (and some empty: they select nothing).
-        graph.services = (0..120)
-            .map(|n| {
-                let mut sel = labels(&mut rng, 1);
-                sel.truncate(if n % 10 == 0 { 0 } else { 1 + rng.next(3) });
-                service(n, ns(&mut rng), &sel)
-            })
-            .collect();
-        for (ns, l) in &others {
-            let value = Value::Object(l.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
-            let triples = value.as_object().into_iter().flatten().map(|(k, v)| triple(ns, k, &text(v)));
-            graph.other_pods.push(triples.collect::<Vec<_>>());
+        for doc in 0..300 {
+            let (ns, l) = labels(4);
+            graph.pods.push(pod(doc, ns, &l, movable()));
         }
+        let others: Vec<(&str, Vec<(&str, &str)>)> = (0..200).map(|_| labels(4)).collect();
+        for (ns, l) in &others {
+            graph.other_pods.push(l.iter().map(|(k, v)| triple(ns, k, v)));
+        }
+        for doc in 0..120 {
+            let (ns, l) = labels(1 + doc % 3);
+            graph.services.push(service(doc, ns, "s", &l, false));
+        }
+        graph.services.retain(|s| s.selector.first().is_some());
+        let selects = |s: &Service, ns: &str, l: &Labels| *s.namespace == *ns && s.selector.selects(l);
         let want: Vec<Selection> = (graph.services.iter().enumerate())
-            .filter_map(|(s, svc)| {
-                let selects = |ns: &str, l: &Labels| *svc.namespace == *ns && svc.selector.selects(l);
-                let pods: Vec<usize> = (0..graph.pods.len())
-                    .filter(|&p| selects(&graph.pods[p].namespace, &graph.pods[p].labels))
-                    .collect();
-                let other = others.iter().any(|(ns, l)| selects(ns, &Labels::from_pairs(l.iter().copied())));
-                (!pods.is_empty()).then_some(Selection { service: s, pods, selects_other: other })
+            .filter_map(|(service, s)| {
+                let pods = graph.pods.iter().enumerate().filter(|(_, p)| selects(s, &p.namespace, &p.labels));
+                let pods: Vec<usize> = pods.map(|(p, _)| p).collect();
+                let selects_other = others.iter().any(|(ns, l)| selects(s, ns, &Labels::from_pairs(l.iter().copied())));
+                (!pods.is_empty()).then_some(Selection { service, pods, selects_other })
             })
             .collect();
         assert!(want.len() > 20 && want.iter().any(|w| w.selects_other) && want.iter().any(|w| !w.selects_other));

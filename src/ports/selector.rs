@@ -36,7 +36,7 @@ fn expression(e: &Value, labels: &Labels) -> bool {
 
 /// The label of a namespace that harden knows without seeing the
 /// Namespace: its name. A namespace selector is matched against it alone.
-const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+pub const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
 
 /// Which pods (or, for a ServiceMonitor, which Services) an object selects:
 /// in which namespaces, with which labels.

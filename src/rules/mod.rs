@@ -1,7 +1,8 @@
 //! The hardening rules, one file per concern. Each rule reads one pod (the
 //! semantic tree) and writes Changes, Notes or Blockers to a [`PodPlan`];
 //! it never sees YAML text or output formats. Each says explicitly when it
-//! changes nothing.
+//! changes nothing. `unprivileged_port` is decided for the whole stream
+//! (`crate::ports`); its file is what a decision changes in one pod.
 
 use crate::plan::pod::{Pod, PodPlan};
 
@@ -14,6 +15,7 @@ pub mod run_as_non_root;
 pub mod run_as_user;
 pub mod seccomp;
 pub mod service_account_token;
+pub mod unprivileged_port;
 pub mod windows_os;
 
 /// A rule: its id (used in reports and in `harden.dev/skip-rules`), whether

@@ -1,18 +1,84 @@
-//! A pod's own side of the port decision: the ports it declares, the new
-//! numbers it would get, and what its decision changes inside its own
-//! document (containerPort, probes, hooks, env, flags, annotations, the
-//! sysctl, notes).
+//! `unprivileged-port`: let non-root workloads serve on 80/443.
 //!
-//! Pass 1 keeps of a pod only what the decision needs (the new numbers and
-//! whether every app can be told); the edits are worked out in pass 2, from
-//! the document then at hand, by [`expand`].
+//! A non-root process cannot bind ports below 1024, so a pod made non-root
+//! that declares containerPort 80 breaks (`bind() ... Permission denied`).
+//! Per pod, harden either moves the port (80→8080, 443→8443 by the
+//! profile's map) together with everything that points at it, or keeps it
+//! and adds the pod sysctl `net.ipv4.ip_unprivileged_port_start=0`, which
+//! Pod Security allows. `auto` moves only where harden can also tell the
+//! app (ASP.NET Core variables, a port flag, a PORT variable: [`tell`]).
+//!
+//! Pods that share a Service must decide alike, so each pod's [`Action`] is
+//! decided for the whole stream (`crate::ports`); this is the pod's own
+//! side: the ports it declares, the new numbers it would get, and what its
+//! decision changes inside its document ([`expand`]: containerPort, probes,
+//! hooks, env, flags, annotations, the sysctl, notes).
 
-use super::{Action, FIXED_PORT_IMAGES, SYSCTL, change, moved, note, tell};
-use crate::plan::change::{Change, Note, Op};
+pub mod tell;
+
+use crate::plan::change::{Change, Control, Note, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
 use crate::workload::PodSite;
 use serde_json::{Value, json};
+
+pub const ID: &str = "unprivileged-port";
+pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
+
+/// The new number of `port` under `moves` (old → new pairs), if it moves.
+pub(crate) fn moved(port: u64, moves: &[(u64, u64)]) -> Option<u64> {
+    moves.iter().find(|(o, _)| *o == port).map(|(_, n)| *n)
+}
+
+/// Port `n` written as `like` is: a string or a number.
+pub(crate) fn port_value(like: &Value, n: u64) -> Value {
+    if like.is_string() { Value::String(n.to_string()) } else { n.into() }
+}
+
+/// What happens to one pod's privileged ports, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Keep(Why),
+    Sysctl(Why),
+    /// The sysctl, because harden cannot tell one of the pod's containers
+    /// to listen elsewhere (which one is found in pass 2, from the
+    /// document: `pod::expand`).
+    SysctlUntold,
+    /// (old, new) pairs, and why.
+    Move(Box<[(u64, u64)]>, Why),
+}
+
+impl Action {
+    /// The (old, new) pairs it moves: none unless it is a move.
+    pub fn moves(&self) -> &[(u64, u64)] {
+        match self {
+            Action::Move(moves, _) => moves,
+            _ => &[],
+        }
+    }
+}
+
+/// A reason, as written in notes and reports.
+pub type Why = std::borrow::Cow<'static, str>;
+
+/// Images that listen on 80 whatever the manifest says.
+pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
+    ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
+
+pub(crate) fn change(
+    op: Op,
+    pointer: String,
+    value: Value,
+    before: Option<Value>,
+    container: Option<String>,
+    reason: String,
+) -> Change {
+    Change { op, pointer, value, before, rule: ID, control: Control::HardenDefault, reason, container }
+}
+
+pub(crate) fn note(pointer: &str, container: Option<String>, message: String) -> Note {
+    Note { pointer: pointer.to_string(), rule: ID, container, message, warning: false }
+}
 
 /// A declared privileged port of one container.
 #[derive(Clone, Debug)]
@@ -301,6 +367,5 @@ fn scrape_annotation(doc: &Value, site: &PodSite, moves: &[(u64, u64)]) -> Optio
     let v = doc.at(&ptr)?;
     let old = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))?;
     let new = moved(old, moves)?;
-    let value = if v.is_string() { json!(new.to_string()) } else { json!(new) };
-    Some(change(Op::Set, ptr, value, Some(v.clone()), None, "Prometheus scrapes the moved port".into()))
+    Some(change(Op::Set, ptr, port_value(v, new), Some(v.clone()), None, "Prometheus scrapes the moved port".into()))
 }
