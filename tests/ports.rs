@@ -403,6 +403,70 @@ fn gateway_routes_keep_addressing_the_service_port() {
     assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
 }
 
+/// Cilium policies: one selecting the web pods (ingress, and a deny rule),
+/// one in another namespace whose egress rules go to them (named by
+/// `k8s:` keys and the pod-namespace label), to pods of its own namespace,
+/// to them and a CIDR, and to the host.
+const CILIUM_POLICIES: &str = r#"---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  ingressDeny:
+  - fromEntities: [world]
+    toPorts: [{ports: [{port: "80"}]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: client-out, namespace: other}
+specs:
+- endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{matchLabels: {"k8s:app": web, "k8s:io.kubernetes.pod.namespace": shop}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {app: web}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {"io.kubernetes.pod.namespace": shop}}]
+    toCIDR: [10.0.0.0/8]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {"reserved:host": ""}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+"#;
+
+#[test]
+fn cilium_policies_follow_the_pods_they_select() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + CILIUM_POLICIES;
+    let to = |endpoints: &str, ports: &str| {
+        format!("  - toEndpoints: [{{matchLabels: {endpoints}}}]\n    toPorts: [{{ports: [{ports}]}}]")
+    };
+    let shop_web = r#"{"k8s:app": web, "k8s:io.kubernetes.pod.namespace": shop}"#;
+    let policy_edits = [
+        (
+            "    toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]\n  ingressDeny",
+            "    toPorts: [{ports: [{port: \"8080\", protocol: TCP}]}]\n  ingressDeny",
+        ),
+        ("[{ports: [{port: \"80\"}]}]", "[{ports: [{port: \"8080\"}]}]"),
+        (&*to(shop_web, r#"{port: "80", protocol: TCP}"#), &*to(shop_web, r#"{port: "8080", protocol: TCP}"#)),
+        (
+            "toCIDR: [10.0.0.0/8]\n    toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]",
+            "toCIDR: [10.0.0.0/8]\n    toPorts: [{ports: [{port: \"80\", protocol: TCP}, {port: \"8080\", protocol: TCP}]}]",
+        ),
+    ];
+    expect(&[], &input, &[&ASPNET_POD_MOVED[..], &policy_edits].concat());
+}
+
+#[test]
+fn cilium_policies_of_pods_that_keep_their_port_stay() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + CILIUM_POLICIES;
+    let (stdout, _, _) = harden(&["--ports", "sysctl"], &input);
+    assert!(stdout.ends_with(CILIUM_POLICIES), "{stdout}");
+    assert!(stdout.contains("net.ipv4.ip_unprivileged_port_start"), "{stdout}");
+}
+
 /// The documents as the items of one `List` (each indented under `- `).
 fn list_of(docs: &[&str]) -> String {
     let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");

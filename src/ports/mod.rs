@@ -2,7 +2,7 @@
 //! declare port 80 or 443 move the port, which keep it with the pod sysctl
 //! `net.ipv4.ip_unprivileged_port_start=0` and which keep it as it is, and
 //! what else in the stream follows a moved port (Service `targetPort`,
-//! NetworkPolicy and monitor ports). Pods that share a
+//! NetworkPolicy, Cilium policy and monitor ports). Pods that share a
 //! Service must decide alike, so the decisions need the whole stream: pass
 //! 1 reads every document into a [`PortGraph`] (`index`), [`decide`] makes
 //! them from the graph alone, and pass 2 turns each document's share

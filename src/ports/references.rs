@@ -8,10 +8,10 @@
 //! Services are read into the graph's own nodes (`graph::Service`): they
 //! decide whether their pods may move at all, not only follow them.
 
-use super::selector::{PodSelector, namespaces_named};
+use super::selector::{NAMESPACE_NAME, PodSelector, namespaces_named};
 use crate::pointer::Pointer;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::sync::LazyLock;
 
 /// The matcher of a kind, as the table names it.
@@ -22,6 +22,7 @@ pub enum Matcher {
     NetworkPolicy,
     PodMonitor,
     ServiceMonitor,
+    CiliumNetworkPolicy,
 }
 
 /// A row of the table.
@@ -61,6 +62,8 @@ pub struct PortRule<'a> {
     pub key: &'static str,
     pub covers: Covers,
     pub follows: Follows,
+    /// Port numbers may be written as strings (`"80"`).
+    pub text: bool,
 }
 
 /// Whose ports a rule gives.
@@ -91,7 +94,8 @@ pub enum Follows {
 impl PortRule<'_> {
     /// The port an entry gives by number.
     pub fn port(&self, entry: &Value) -> Option<u64> {
-        entry.get(self.key).and_then(Value::as_u64)
+        let port = entry.get(self.key)?;
+        port.as_u64().or_else(|| port.as_str().filter(|_| self.text)?.parse().ok())
     }
 }
 
@@ -102,6 +106,7 @@ pub fn rules<'a>(matcher: Matcher, object: &'a Value, namespace: &str) -> Vec<Po
         Matcher::NetworkPolicy => network_policy(object, namespace),
         Matcher::PodMonitor => monitor(object, namespace, "podMetricsEndpoints", Covers::Pods),
         Matcher::ServiceMonitor => monitor(object, namespace, "endpoints", Covers::ServicePods),
+        Matcher::CiliumNetworkPolicy => cilium_network_policy(object, namespace),
     }
 }
 
@@ -126,7 +131,7 @@ fn network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
     for (r, rule) in items(policy, "/spec/ingress").iter().enumerate() {
         let (list, entries) = (format!("/spec/ingress/{r}/ports"), items(rule, "/ports"));
         let covers = Covers::Pods(own());
-        out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod });
+        out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod, text: false });
     }
     for (r, rule) in items(policy, "/spec/egress").iter().enumerate() {
         let to = items(rule, "/to");
@@ -145,7 +150,7 @@ fn network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
         let outside = to.iter().any(|peer| peer.get("ipBlock").is_some());
         let (list, entries) = (format!("/spec/egress/{r}/ports"), items(rule, "/ports"));
         let covers = Covers::Peers { peers, outside };
-        out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod });
+        out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod, text: false });
     }
     out
 }
@@ -171,7 +176,99 @@ fn monitor<'a>(
     };
     let list = format!("/spec/{endpoints}");
     let entries = items(monitor, &list);
-    vec![PortRule { list, entries, key: "targetPort", covers: covers(selector), follows: Follows::Scrape }]
+    vec![PortRule { list, entries, key: "targetPort", covers: covers(selector), follows: Follows::Scrape, text: false }]
+}
+
+/// cilium.io CiliumNetworkPolicy (rules in `spec`, or in `specs`): the
+/// ports of an ingress rule's `toPorts` are those of the pods
+/// `endpointSelector` picks; an egress rule's, those of the pods its
+/// `toEndpoints` pick (a rule that also goes to CIDRs, entities, FQDNs,
+/// Services or nodes reaches outside). Deny rules follow as allow rules
+/// do, so that a moved port stays denied. Ports are strings.
+fn cilium_network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
+    const OUTSIDE: [&str; 7] = ["toCIDR", "toCIDRSet", "toEntities", "toFQDNs", "toServices", "toGroups", "toNodes"];
+    let specs = policy.get("spec").map(|s| ("/spec".to_string(), s)).into_iter();
+    let specs = specs.chain(items(policy, "/specs").iter().enumerate().map(|(i, s)| (format!("/specs/{i}"), s)));
+    let mut out = Vec::new();
+    for (at, spec) in specs {
+        for direction in ["ingress", "ingressDeny", "egress", "egressDeny"] {
+            for (r, rule) in items(spec, &format!("/{direction}")).iter().enumerate() {
+                let covers = || match direction.starts_with("ingress") {
+                    true => Covers::Pods(cilium_selector(spec.get("endpointSelector"), namespace, true)),
+                    false => Covers::Peers {
+                        peers: items(rule, "/toEndpoints")
+                            .iter()
+                            .map(|e| cilium_selector(Some(e), namespace, false))
+                            .collect(),
+                        outside: OUTSIDE.iter().any(|k| rule.get(k).is_some()),
+                    },
+                };
+                for (t, to) in items(rule, "/toPorts").iter().enumerate() {
+                    let (list, entries) = (format!("{at}/{direction}/{r}/toPorts/{t}/ports"), items(to, "/ports"));
+                    out.push(PortRule {
+                        list,
+                        entries,
+                        key: "port",
+                        covers: covers(),
+                        follows: Follows::EveryPod,
+                        text: true,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A `matchLabels` pair's value, or a `matchExpressions` item.
+enum Term<'a> {
+    Label(&'a Value),
+    Expression(&'a Value),
+}
+
+/// A Cilium endpoint selector as a pod selector, as Cilium reads one in a
+/// policy of `namespace`. A key names its source (`k8s:app`, `any:app`, or
+/// none: any); the pod's namespace is the label
+/// `io.kubernetes.pod.namespace`, its namespace's labels are
+/// `io.cilium.k8s.namespace.labels.KEY`. A peer that names neither is in
+/// the policy's namespace; the policy's own pods (`own`) always are.
+/// Service accounts and clusters (`io.cilium.k8s.policy.*`) are not
+/// checked. A selector of another source (`reserved:host`, `cidr:…`)
+/// selects no pod.
+fn cilium_selector(selector: Option<&Value>, namespace: &str, own: bool) -> PodSelector {
+    let none = || PodSelector::in_namespace(namespace, None);
+    let Some(selector) = selector.and_then(Value::as_object) else { return none() };
+    let (mut pods, mut namespaces, mut names_namespace) = (json!({}), json!({}), false);
+    let pairs = selector.get("matchLabels").and_then(Value::as_object).into_iter().flatten();
+    let exprs = selector.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
+    let terms = pairs.map(|(k, v)| (k.as_str(), Term::Label(v)));
+    let terms = terms.chain(exprs.map(|e| (e["key"].as_str().unwrap_or(""), Term::Expression(e))));
+    for (key, term) in terms {
+        let key = key.strip_prefix("k8s:").or_else(|| key.strip_prefix("any:")).unwrap_or(key);
+        let pod_namespace = key == "io.kubernetes.pod.namespace";
+        let (of_namespace, key) = match key.strip_prefix("io.cilium.k8s.namespace.labels.") {
+            _ if key.contains(':') => return none(),
+            _ if key.starts_with("io.cilium.k8s.policy.") || own && pod_namespace => continue,
+            _ if pod_namespace => (true, NAMESPACE_NAME),
+            Some(label) => (true, label),
+            None => (false, key),
+        };
+        names_namespace |= of_namespace;
+        let to = if of_namespace { &mut namespaces } else { &mut pods };
+        match term {
+            Term::Label(value) => to["matchLabels"][key] = value.clone(),
+            Term::Expression(expression) => {
+                let mut expression = expression.clone();
+                expression["key"] = key.into();
+                match &mut to["matchExpressions"] {
+                    Value::Array(list) => list.push(expression),
+                    slot => *slot = json!([expression]),
+                }
+            }
+        }
+    }
+    let namespace_labels = (namespaces != json!({})).then_some(namespaces);
+    PodSelector { namespace: (own || !names_namespace).then(|| namespace.into()), namespace_labels, labels: pods }
 }
 
 #[cfg(test)]
@@ -219,5 +316,24 @@ mod tests {
         assert!(matches!(&rules[0].covers, Covers::Pods(sel) if sel.namespace.as_deref() == Some("shop")));
         assert!(matches!(&rules[1].covers, Covers::Peers { peers, outside: true } if peers.len() == 2));
         assert_eq!(rules[1].entries.iter().filter_map(|e| rules[1].port(e)).collect::<Vec<_>>(), [443]);
+    }
+
+    #[test]
+    fn a_cilium_selector_reads_sources_and_namespaces_as_cilium_does() {
+        let web = crate::ports::labels::Labels::single("app", "web");
+        let sel = |v: Value, own| cilium_selector(Some(&v), "other", own);
+        // No namespace named: the policy's.
+        assert!(sel(json!({"matchLabels": {"k8s:app": "web"}}), false).selects("other", &web));
+        assert!(!sel(json!({"matchLabels": {"any:app": "web"}}), false).selects("shop", &web));
+        // Named by label or by expression; the policy's own pods stay in its namespace.
+        let shop = json!({"matchLabels": {"app": "web", "k8s:io.kubernetes.pod.namespace": "shop"}});
+        assert!(sel(shop.clone(), false).selects("shop", &web) && !sel(shop, true).selects("shop", &web));
+        let key = "io.kubernetes.pod.namespace";
+        let listed = json!({"matchExpressions": [{"key": key, "operator": "In", "values": ["shop", "data"]}]});
+        assert!(sel(listed.clone(), false).selects("data", &web) && !sel(listed, false).selects("other", &web));
+        // A label of the namespace lifts the policy's namespace.
+        let labelled = json!({"matchLabels": {"io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name": "shop"}});
+        assert!(sel(labelled, false).selects("shop", &web));
+        assert!(!sel(json!({"matchLabels": {"reserved:host": ""}}), false).selects("other", &web), "not a pod");
     }
 }
