@@ -3,7 +3,7 @@
 //! read the graph and what the steps before them decided.
 
 use super::decisions::{Decisions, NewTarget, PodDecision};
-use super::graph::{At, Fate, Pod, PortGraph};
+use super::graph::{At, Fate, LowPortPod, PortGraph};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Op};
@@ -34,7 +34,7 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
 
 /// A pod's decision on its own. `headless`: the name of the first headless
 /// Service (in stream order) that selects it, if any.
-pub fn own_decision(pod: &Pod, strategy: Strategy, headless: Option<&str>) -> Action {
+pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>) -> Action {
     let (moves, untold) = match &pod.fate {
         Fate::Movable { moves, untold } => (moves, *untold),
         Fate::Frozen(why) => return Action::Keep(why.clone()),
@@ -243,7 +243,7 @@ mod tests {
 
     const TO_8080: [(u64, u64); 1] = [(80, 8080)];
 
-    fn pod(doc: usize, labels: &[(&str, &str)], fate: Fate) -> Pod {
+    fn pod(doc: usize, labels: &[(&str, &str)], fate: Fate) -> LowPortPod {
         crate::ports::graph::literal::pod(doc, "shop", labels, fate)
     }
 

@@ -21,7 +21,7 @@ pub struct At {
 
 /// A pod that declares a privileged port: what its decision needs.
 #[derive(Debug, PartialEq)]
-pub struct Pod {
+pub struct LowPortPod {
     pub at: At,
     /// Its number among the resource's pods (`workload::pod_sites` order).
     pub site: u32,
@@ -103,7 +103,7 @@ pub struct Reference {
 #[derive(Debug, Default)]
 pub struct PortGraph {
     /// Pods that declare a privileged port, in stream order.
-    pub pods: Vec<Pod>,
+    pub pods: Vec<LowPortPod>,
     pub services: Vec<Service>,
     pub other_pods: OtherPods,
     pub references: Vec<Reference>,
@@ -148,10 +148,10 @@ pub mod literal {
     use super::*;
 
     /// A pod of `namespace` with `labels` that declares port 80.
-    pub fn pod(doc: usize, namespace: &str, labels: &[(&str, &str)], fate: Fate) -> Pod {
+    pub fn pod(doc: usize, namespace: &str, labels: &[(&str, &str)], fate: Fate) -> LowPortPod {
         let (at, labels) = (At { doc, resource: 0 }, Labels::from_pairs(labels.iter().copied()));
         let (namespace, low_ports) = (namespace.into(), [80].into());
-        Pod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, all_bind: false, fate }
+        LowPortPod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, all_bind: false, fate }
     }
 
     /// A pod's fate where it can move 80 to 8080.
@@ -166,7 +166,7 @@ pub mod literal {
         Service { at, labels, namespace, name, selector, headless, targets: [(0, 80)].into() }
     }
 
-    pub fn graph(pods: Vec<Pod>, services: Vec<Service>) -> PortGraph {
+    pub fn graph(pods: Vec<LowPortPod>, services: Vec<Service>) -> PortGraph {
         let mut graph = PortGraph::default();
         (graph.pods, graph.services) = (pods, services);
         graph

@@ -4,7 +4,7 @@
 //! give a moved port by number. A chunk's documents go into a part of the
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
-use super::graph::{At, Fate, Pod, PortGraph, Reference, Service};
+use super::graph::{At, Fate, LowPortPod, PortGraph, Reference, Service};
 use super::labels::{Labels, text, triple};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::plan::DocPlan;
@@ -77,7 +77,7 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
             Some(Matcher::Service) => {
                 let selector = Labels::of(resource.at("/spec/selector"));
                 // One that selects nothing harden can see is never read again.
-                if selector.first().is_some() {
+                if selector.first_pair().is_some() {
                     graph.services.push(Service {
                         at,
                         labels: Labels::of(resource.at("/metadata/labels")),
@@ -130,7 +130,7 @@ fn pod_entry(
     namespace: &Arc<str>,
     opts: &IndexOptions,
     frozen: Option<Why>,
-) -> Pod {
+) -> LowPortPod {
     let own = own_ports(spec, opts.map);
     let host_network = spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
     let frozen = frozen
@@ -147,7 +147,7 @@ fn pod_entry(
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();
     low_ports.sort_unstable();
     low_ports.dedup();
-    Pod {
+    LowPortPod {
         at,
         site: u32::try_from(site_no).expect("fewer than 2^32 pods in a resource"),
         pod_security_context: site.pod_security_context,

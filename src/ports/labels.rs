@@ -62,7 +62,7 @@ impl Labels {
     }
 
     /// The first label, values as [`text`] writes them.
-    pub fn first(&self) -> Option<(&str, &str)> {
+    pub fn first_pair(&self) -> Option<(&str, &str)> {
         self.iter().next()
     }
 
@@ -122,7 +122,7 @@ mod tests {
         let pairs = [("app", "web"), ("", ""), ("a:b", "12:x"), ("ключ", "значение"), ("k", "\u{0}{\"a\":1}")];
         let l = Labels::from_pairs(pairs);
         assert_eq!(l.iter().collect::<Vec<_>>(), pairs);
-        assert_eq!(l.first(), Some(("app", "web")));
+        assert_eq!(l.first_pair(), Some(("app", "web")));
         assert_eq!((l.get("a:b"), l.get("ключ"), l.get("k")), (Some("12:x"), Some("значение"), None));
         assert_eq!(Labels::default().iter().count(), 0);
     }

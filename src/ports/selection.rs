@@ -25,7 +25,7 @@ pub struct Selection {
 pub fn selections(graph: &PortGraph) -> Vec<Selection> {
     let mut by_first_pair: HashMap<u64, Vec<usize>> = HashMap::new();
     for (s, svc) in graph.services.iter().enumerate() {
-        if let Some((k, v)) = svc.selector.first() {
+        if let Some((k, v)) = svc.selector.first_pair() {
             by_first_pair.entry(triple(&svc.namespace, k, v)).or_default().push(s);
         }
     }
@@ -100,7 +100,7 @@ mod tests {
             let (ns, l) = labels(1 + doc % 3);
             graph.services.push(service(doc, ns, "s", &l, false));
         }
-        graph.services.retain(|s| s.selector.first().is_some());
+        graph.services.retain(|s| s.selector.first_pair().is_some());
         let selects = |s: &Service, ns: &str, l: &Labels| *s.namespace == *ns && s.selector.selects(l);
         let want: Vec<Selection> = (graph.services.iter().enumerate())
             .filter_map(|(service, s)| {

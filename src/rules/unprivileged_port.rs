@@ -6,7 +6,7 @@
 //! profile's map) together with everything that points at it, or keeps it
 //! and adds the pod sysctl `net.ipv4.ip_unprivileged_port_start=0`, which
 //! Pod Security allows. `auto` moves only where harden can also tell the
-//! app (ASP.NET Core variables, a port flag, a PORT variable: [`tell`]).
+//! app (ASP.NET Core variables, a port flag, a PORT variable: [`listen_config`]).
 //!
 //! Pods that share a Service must decide alike, so each pod's [`Action`] is
 //! decided for the whole stream (`crate::ports`); this is the pod's own
@@ -14,7 +14,7 @@
 //! decision changes inside its document ([`expand`]: containerPort, probes,
 //! hooks, env, flags, annotations, the sysctl, notes).
 
-pub mod tell;
+pub mod listen_config;
 
 use crate::plan::change::{Change, Control, Note, Op};
 use crate::plan::pod::CONTAINER_LISTS;
@@ -192,18 +192,18 @@ pub fn untold(spec: &Value, own: &OwnPorts, moves: &[(u64, u64)]) -> Option<Stri
     own.low
         .iter()
         .filter(|l| !l.bind_capability && moved(l.port, moves).is_some())
-        .find(|l| tell_edits(spec.at(&l.container).unwrap_or(&Value::Null), moves).is_empty())
+        .find(|l| listen_config_edits(spec.at(&l.container).unwrap_or(&Value::Null), moves).is_empty())
         .map(|l| l.container_name.clone())
 }
 
-/// The edits that tell a container's app its new port.
-fn tell_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<tell::Edit> {
+/// The edits to where a container's app is told its port, moved.
+fn listen_config_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<listen_config::Edit> {
     let mut edits = Vec::new();
-    if tell::is_aspnet(container) {
-        edits.extend(tell::aspnet(container, moves));
+    if listen_config::is_aspnet(container) {
+        edits.extend(listen_config::aspnet(container, moves));
     }
-    edits.extend(tell::flags(container, moves));
-    edits.extend(tell::port_env(container, moves));
+    edits.extend(listen_config::flags(container, moves));
+    edits.extend(listen_config::port_env(container, moves));
     edits
 }
 
@@ -291,14 +291,14 @@ fn moved_pod(
             format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
         ));
         let container = spec.at(&l.container).unwrap_or(&Value::Null);
-        for e in tell_edits(container, moves) {
+        for e in listen_config_edits(container, moves) {
             out.changes.push(match e {
-                tell::Edit::Set { pointer, value, reason } => {
+                listen_config::Edit::Set { pointer, value, reason } => {
                     let abs = format!("{spec_ptr}{}{pointer}", l.container);
                     let before = doc.at(&abs).cloned();
                     change(Op::Set, abs, value, before, who.clone(), reason)
                 }
-                tell::Edit::AppendEnv { name, value, reason } => change(
+                listen_config::Edit::AppendEnv { name, value, reason } => change(
                     Op::Append,
                     format!("{spec_ptr}{}/env", l.container),
                     json!({"name": name, "value": value}),
