@@ -137,8 +137,11 @@ pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[A
 /// for each); sorted by document.
 pub fn reference_changes(graph: &PortGraph, selections: &[Selection], actions: &[Action]) -> Vec<(At, Change)> {
     let rules: Vec<Vec<PortRule>> = graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect();
+    // For each pod, the Services that select it (for ServiceMonitors, if any).
     let mut services_of = vec![Vec::new(); graph.pods.len()];
-    selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+    if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
+        selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+    }
     let covers = |rule: &PortRule, p: usize| {
         let pod = &graph.pods[p];
         match &rule.covers {

@@ -4,7 +4,7 @@
 //! (`references`). Pass 1 reads each chunk into a part (`index`); the parts
 //! are merged in stream order.
 
-use super::labels::Labels;
+use super::labels::{LabelHashes, Labels};
 use super::references::Matcher;
 use crate::rules::unprivileged_port::Why;
 use serde_json::Value;
@@ -49,7 +49,8 @@ pub enum Fate {
 #[derive(Debug, PartialEq)]
 pub struct Service {
     pub at: At,
-    pub labels: Labels,
+    /// Its labels, for ServiceMonitors' selectors.
+    pub labels: LabelHashes,
     pub namespace: Arc<str>,
     pub name: Box<str>,
     /// Never empty: a Service without a selector selects no pod harden can
@@ -161,7 +162,8 @@ pub mod literal {
 
     /// A Service labelled `team: NAME` that sends traffic to port 80.
     pub fn service(doc: usize, namespace: &str, name: &str, selector: &[(&str, &str)], headless: bool) -> Service {
-        let (at, labels, namespace) = (At { doc, resource: 0 }, Labels::single("team", name), namespace.into());
+        let labels = LabelHashes::of(Some(&serde_json::json!({"team": name})));
+        let (at, namespace) = (At { doc, resource: 0 }, namespace.into());
         let (name, selector) = (name.into(), Labels::from_pairs(selector.iter().copied()));
         Service { at, labels, namespace, name, selector, headless, targets: [(0, 80)].into() }
     }

@@ -5,7 +5,7 @@
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
 use super::graph::{At, Fate, LowPortPod, PortGraph, Reference, Service};
-use super::labels::{Labels, text, triple};
+use super::labels::{LabelHashes, Labels, text, triple};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
@@ -80,7 +80,7 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 if selector.first_pair().is_some() {
                     graph.services.push(Service {
                         at,
-                        labels: Labels::of(resource.at("/metadata/labels")),
+                        labels: LabelHashes::of(resource.at("/metadata/labels")),
                         namespace: namespace.clone(),
                         name: id.name.as_deref().unwrap_or_default().into(),
                         selector,

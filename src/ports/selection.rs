@@ -1,14 +1,14 @@
 //! Which pods with a privileged port each Service selects. Checking every
 //! Service against every pod is quadratic; instead the Services are keyed by
 //! the (namespace, label, value) triple of their selector's first pair
-//! (`labels::triple`), every label of every pod is looked up there, and
-//! each Service so found has its whole selector checked: exactly against a
-//! pod with a privileged port, by triples against another pod (all the
-//! graph keeps of those).
+//! (`labels::triple`; a sorted list, smaller than a hash map for a stream's
+//! many Services), every label of every pod is looked up there, and each
+//! Service so found has its whole selector checked: exactly against a pod
+//! with a privileged port, by triples against another pod (all the graph
+//! keeps of those).
 
 use super::graph::PortGraph;
 use super::labels::triple;
-use std::collections::HashMap;
 
 /// A Service that selects at least one pod with a privileged port.
 #[derive(Debug, PartialEq)]
@@ -23,41 +23,41 @@ pub struct Selection {
 
 /// Every Service that selects a pod with a privileged port, in stream order.
 pub fn selections(graph: &PortGraph) -> Vec<Selection> {
-    let mut by_first_pair: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (s, svc) in graph.services.iter().enumerate() {
-        if let Some((k, v)) = svc.selector.first_pair() {
-            by_first_pair.entry(triple(&svc.namespace, k, v)).or_default().push(s);
-        }
-    }
-    let candidates = |t: u64| by_first_pair.get(&t).into_iter().flatten().copied();
-    let mut pods: Vec<Vec<usize>> = vec![Vec::new(); graph.services.len()];
+    let mut by_first_pair: Vec<(u64, usize)> = (graph.services.iter().enumerate())
+        .filter_map(|(s, svc)| svc.selector.first_pair().map(|(k, v)| (triple(&svc.namespace, k, v), s)))
+        .collect();
+    by_first_pair.sort_unstable();
+    let candidates = |t: u64| {
+        let from = by_first_pair.partition_point(|&(x, _)| x < t);
+        by_first_pair[from..].iter().take_while(move |&&(x, _)| x == t).map(|&(_, s)| s)
+    };
+    // (Service, pod) for each pod with a privileged port a Service selects.
+    let mut edges: Vec<(usize, usize)> = Vec::new();
     for (p, pod) in graph.pods.iter().enumerate() {
         for (k, v) in pod.labels.iter() {
-            for s in candidates(triple(&pod.namespace, k, v)) {
-                let svc = &graph.services[s];
-                if svc.namespace == pod.namespace && svc.selector.selects(&pod.labels) && pods[s].last() != Some(&p) {
-                    pods[s].push(p);
-                }
-            }
+            let selects = |&s: &usize| {
+                graph.services[s].namespace == pod.namespace && graph.services[s].selector.selects(&pod.labels)
+            };
+            edges.extend(candidates(triple(&pod.namespace, k, v)).filter(selects).map(|s| (s, p)));
         }
     }
-    let mut selects_other = vec![false; graph.services.len()];
+    edges.sort_unstable();
+    edges.dedup();
+    let mut out: Vec<Selection> = Vec::new();
+    for (service, pod) in edges {
+        match out.last_mut() {
+            Some(last) if last.service == service => last.pods.push(pod),
+            _ => out.push(Selection { service, pods: vec![pod], selects_other: false }),
+        }
+    }
     for triples in graph.other_pods.iter() {
-        for &t in triples {
-            for s in candidates(t) {
-                let svc = &graph.services[s];
-                if !pods[s].is_empty()
-                    && svc.selector.iter().all(|(k, v)| triples.contains(&triple(&svc.namespace, k, v)))
-                {
-                    selects_other[s] = true;
-                }
-            }
+        for s in triples.iter().flat_map(|&t| candidates(t)) {
+            let Ok(i) = out.binary_search_by_key(&s, |sel| sel.service) else { continue };
+            let svc = &graph.services[s];
+            out[i].selects_other |= svc.selector.iter().all(|(k, v)| triples.contains(&triple(&svc.namespace, k, v)));
         }
     }
-    (pods.into_iter().zip(selects_other).enumerate())
-        .filter(|(_, (pods, _))| !pods.is_empty())
-        .map(|(service, (pods, selects_other))| Selection { service, pods, selects_other })
-        .collect()
+    out
 }
 
 #[cfg(test)]

@@ -2,14 +2,14 @@
 //! them (`matchLabels` + `matchExpressions`), and the pods they select. A
 //! Service's plain map is `Labels::selects`.
 
-use super::labels::Labels;
+use super::labels::{LabelLookup, Labels, text};
 use serde_json::Value;
 
 /// A `metav1.LabelSelector`: an empty selector selects everything.
-pub fn label_selector_selects(selector: Option<&Value>, labels: &Labels) -> bool {
+pub fn label_selector_selects(selector: Option<&Value>, labels: &impl LabelLookup) -> bool {
     let Some(sel) = selector.and_then(Value::as_object) else { return false };
     let labels_match =
-        sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.iter().all(|(k, v)| labels.has(k, v)));
+        sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.iter().all(|(k, v)| labels.is(k, &text(v))));
     let exprs_match = sel
         .get("matchExpressions")
         .and_then(Value::as_array)
@@ -17,19 +17,14 @@ pub fn label_selector_selects(selector: Option<&Value>, labels: &Labels) -> bool
     labels_match && exprs_match
 }
 
-fn expression(e: &Value, labels: &Labels) -> bool {
+fn expression(e: &Value, labels: &impl LabelLookup) -> bool {
     let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-    let values: Vec<&str> = e
-        .get("values")
-        .and_then(Value::as_array)
-        .map(|v| v.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let have = labels.get(key);
+    let mut values = e.get("values").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
     match e.get("operator").and_then(Value::as_str) {
-        Some("In") => have.is_some_and(|h| values.contains(&h)),
-        Some("NotIn") => have.is_none_or(|h| !values.contains(&h)),
-        Some("Exists") => have.is_some(),
-        Some("DoesNotExist") => have.is_none(),
+        Some("In") => values.any(|v| labels.is(key, v)),
+        Some("NotIn") => !values.any(|v| labels.is(key, v)),
+        Some("Exists") => labels.has_string(key),
+        Some("DoesNotExist") => !labels.has_string(key),
         _ => false,
     }
 }
@@ -57,7 +52,7 @@ impl PodSelector {
     }
 
     /// Whether it selects an object of `namespace` with `labels`.
-    pub fn selects(&self, namespace: &str, labels: &Labels) -> bool {
+    pub fn selects(&self, namespace: &str, labels: &impl LabelLookup) -> bool {
         self.namespace.as_deref().is_none_or(|n| n == namespace)
             && self
                 .namespace_labels
@@ -76,6 +71,7 @@ pub fn namespaces_named(names: Option<&Value>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::labels::LabelHashes;
     use serde_json::json;
 
     fn labels(v: Value) -> Labels {
@@ -83,22 +79,24 @@ mod tests {
     }
 
     #[test]
-    fn label_selectors_follow_the_api() {
-        let l = labels(json!({"app": "web"}));
-        assert!(label_selector_selects(Some(&json!({})), &l));
-        assert!(label_selector_selects(
-            Some(&json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]})),
-            &l
-        ));
-        assert!(!label_selector_selects(
-            Some(&json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]})),
-            &l
-        ));
-        assert!(label_selector_selects(
-            Some(&json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]})),
-            &l
-        ));
-        assert!(!label_selector_selects(None, &l));
+    fn label_selectors_follow_the_api_on_labels_as_text_or_hashed() {
+        let v = json!({"app": "web", "v": 1});
+        let expression =
+            |op: &str, values: Value| json!({"matchExpressions": [{"key": "app", "operator": op, "values": values}]});
+        let cases = [
+            (json!({}), true),
+            (json!({"matchLabels": {"app": "web", "v": 1}}), true),
+            (json!({"matchLabels": {"app": "web", "v": "1"}}), false),
+            (expression("In", json!(["web", "api"])), true),
+            (expression("NotIn", json!(["web"])), false),
+            (json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}), true),
+            (json!({"matchExpressions": [{"key": "v", "operator": "Exists"}]}), false),
+            (Value::Null, false),
+        ];
+        for (selector, selects) in cases {
+            assert_eq!(label_selector_selects(Some(&selector), &labels(v.clone())), selects, "{selector}");
+            assert_eq!(label_selector_selects(Some(&selector), &LabelHashes::of(Some(&v))), selects, "{selector}");
+        }
     }
 
     #[test]
