@@ -386,21 +386,16 @@ fn pod_monitors_scrape_the_moved_port() {
 }
 
 #[test]
-fn ingress_backends_keep_addressing_the_service_port() {
+fn ingress_backends_and_gateway_routes_keep_addressing_the_service_port() {
     let ingress = "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n";
-    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + ingress;
-    let (stdout, _, _) = harden(&[], &input);
-    assert!(stdout.ends_with(ingress), "the Ingress must be byte-identical:\n{stdout}");
-    assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
-}
-
-#[test]
-fn gateway_routes_keep_addressing_the_service_port() {
     let route = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs: [{name: gateway}]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n";
-    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + route;
-    let (stdout, _, _) = harden(&[], &input);
-    assert!(stdout.ends_with(route), "the HTTPRoute must be byte-identical:\n{stdout}");
-    assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+    for addresses_the_service in [ingress, route] {
+        let input =
+            deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + addresses_the_service;
+        let (stdout, _, _) = harden(&[], &input);
+        assert!(stdout.ends_with(addresses_the_service), "it must be byte-identical:\n{stdout}");
+        assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+    }
 }
 
 /// Cilium policies: one selecting the web pods (ingress, and a deny rule),
