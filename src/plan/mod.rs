@@ -6,6 +6,7 @@
 pub mod change;
 pub mod exceptions;
 pub mod pod;
+pub mod qos;
 
 use crate::pointer::Pointer;
 use crate::profile::Profile;
