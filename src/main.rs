@@ -169,11 +169,20 @@ impl Tally {
     }
 
     fn summary(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} documents, {} workloads hardened, {} changes, {} blockers",
             self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
-        )
+        );
+        if self.counts.opted_out > 0 {
+            line.push_str(&format!("; {}, still violating", opted_out(self.counts.opted_out)));
+        }
+        line
     }
+}
+
+/// `1 resource skipped (opted out)`, `2 resources …`.
+fn opted_out(n: usize) -> String {
+    format!("{n} resource{} skipped (opted out)", if n == 1 { "" } else { "s" })
 }
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {

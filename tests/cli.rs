@@ -654,7 +654,11 @@ golden!(
     SKIPPED_POD,
     SKIPPED_POD,
     exit 0,
-    stderr "note: Pod/app: left unchanged: annotation harden.dev/skip: \"true\"\n"
+    stderr "note: Pod/app: skipped (opted out: annotation harden.dev/skip: \"true\"), still violating: \
+            container \"app\": allowPrivilegeEscalation unset (PSS allowPrivilegeEscalation); \
+            container \"app\": capabilities.drop missing \"ALL\" (PSS capabilities_restricted); \
+            container \"app\": runAsNonRoot unset (PSS runAsNonRoot); \
+            container \"app\": seccompProfile unset (PSS seccompProfile_restricted)\n"
 );
 
 // The exempt container must not inherit pod-wide settings, so they go on

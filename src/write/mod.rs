@@ -86,7 +86,8 @@ fn kept_whole(plan: &DocPlan) -> Vec<String> {
     plan.resources
         .iter()
         .map(|r| {
-            let whole = !r.blockers.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
+            let whole =
+                !r.blockers.is_empty() || !r.opted_out.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
             if whole { r.base.clone() } else { format!("{}/metadata", r.base) }
         })
         .collect()
@@ -225,7 +226,12 @@ mod tests {
     fn outcome(before: Value, after: Value, blocked: bool) -> DocOutcome {
         let id = ResourceId { api_version: "apps/v1".into(), kind: "Deployment".into(), namespace: None, name: None };
         let blockers = if blocked {
-            vec![crate::plan::change::Blocker { container: None, what: "x".into(), control: "y".into() }]
+            vec![crate::plan::change::Blocker {
+                container: None,
+                what: "x".into(),
+                control: "y".into(),
+                upstream: None,
+            }]
         } else {
             Vec::new()
         };
@@ -236,6 +242,7 @@ mod tests {
             changes: Vec::new(),
             notes: Vec::new(),
             blockers,
+            opted_out: Vec::new(),
             withheld: 0,
             skipped: None,
         };

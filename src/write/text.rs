@@ -55,6 +55,7 @@ fn findings(found: &[Finding]) -> String {
             Kind::Note => "note".into(),
             Kind::Warning => "warning".into(),
             Kind::Skipped => "skipped".into(),
+            Kind::OptedOut => "skipped (opted out), still violating".into(),
             Kind::Namespace => "info".into(),
         };
         let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
@@ -87,6 +88,14 @@ fn summary(out: &mut String, report: &Report) {
         count(s.namespaces_below_level, "namespace"),
         report.level
     );
+    if s.opted_out > 0 {
+        let _ = writeln!(
+            out,
+            "{} skipped (opted out), still violating: {}.",
+            count(s.resources_opted_out, "resource"),
+            count(s.opted_out, "violation")
+        );
+    }
 }
 
 /// `1 change`, `2 changes`, `2 fixes`.

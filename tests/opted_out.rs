@@ -1,0 +1,191 @@
+//! Issue 14, item 6: a resource whose owner opted out is not clean. With
+//! `harden.dev/skip`, `harden.dev/skip-containers`, `harden.dev/skip-rules`
+//! or a config exception on a violating workload, `-o report` (text, JSON,
+//! SARIF) and the stderr summary list what still violates as "skipped
+//! (opted out), still violating"; `--check` does not fail on it but says
+//! so; an opted-out violation is no blocker (it withholds no fix).
+
+mod support;
+
+use serde_json::Value;
+use support::harden;
+
+/// A privileged Deployment its owner opted out of.
+const SKIPPED: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: agent
+  annotations:
+    harden.dev/skip: \"true\"
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: example.com/agent:1.0
+        securityContext:
+          privileged: true
+";
+
+/// A pod whose `debug` container is exempt; `app` is not.
+const SKIP_DEBUG: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+  annotations:
+    harden.dev/skip-containers: \"debug\"
+spec:
+  containers:
+  - name: app
+    image: example.com/app:1.0
+  - name: debug
+    image: example.com/debug:1.0
+    securityContext:
+      privileged: true
+";
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+fn findings<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+    report["findings"].as_array().expect("findings").iter().filter(|f| f["kind"] == kind).collect()
+}
+
+/// A config file in a temporary directory (kept alive by the caller).
+fn config(dir: &tempfile::TempDir, exceptions: &str) -> String {
+    let path = dir.path().join("harden.yaml");
+    std::fs::write(&path, format!("apiVersion: harden.dev/v1alpha1\nkind: HardenConfig\nexceptions:\n{exceptions}"))
+        .expect("write the config");
+    path.display().to_string()
+}
+
+#[test]
+fn issue14_6_a_skipped_violating_workload_is_reported_as_still_violating() {
+    let ran = harden(&["-o", "report"], SKIPPED.as_bytes());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let expected = "\
+<stdin>:1: Deployment/agent: skipped
+    left unchanged (opted out: annotation harden.dev/skip: \"true\"), still violating: 5 violations below.
+<stdin>:14: Deployment/agent: container \"agent\": skipped (opted out), still violating
+    privileged=true violates PSS privileged; opted out: annotation harden.dev/skip: \"true\".
+";
+    assert!(ran.stdout.starts_with(expected), "{}", ran.stdout);
+    assert_eq!(ran.stdout.matches("skipped (opted out), still violating\n").count(), 5, "{}", ran.stdout);
+    assert!(
+        ran.stdout.ends_with("0 violations remain, 0 fixes withheld; 0 namespaces below restricted.\n1 resource skipped (opted out), still violating: 5 violations.\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr.starts_with("note: Deployment/agent: skipped (opted out: annotation harden.dev/skip: \"true\"), still violating: container \"agent\": privileged=true (PSS privileged); "),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.ends_with("; 1 resource skipped (opted out), still violating\n"), "{}", ran.stderr);
+}
+
+#[test]
+fn issue14_6_the_gate_does_not_fail_on_opted_out_resources_but_says_so() {
+    let ran = harden(&["--check"], SKIPPED.as_bytes());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, "");
+    assert!(ran.stderr.contains(
+        "note: Deployment/agent: skipped (opted out: annotation harden.dev/skip: \"true\"), still violating: "
+    ));
+    assert!(ran.stderr.ends_with("0 blockers; 1 resource skipped (opted out), still violating\n"), "{}", ran.stderr);
+}
+
+#[test]
+fn issue14_6_json_and_sarif_reports_list_opted_out_violations() {
+    let report = json(&harden(&["-o", "report", "--format", "json"], SKIPPED.as_bytes()).stdout);
+    assert_eq!(report["summary"]["violations"], 0);
+    assert_eq!(report["summary"]["optedOut"], 5);
+    assert_eq!(report["summary"]["resourcesOptedOut"], 1);
+    let opted = findings(&report, "opted-out");
+    assert_eq!(opted.len(), 5);
+    assert_eq!(opted[0]["rule"], "pss/privileged");
+    assert_eq!(opted[0]["container"], "agent");
+    assert_eq!(opted[0]["pointer"], "/spec/template/spec/containers/0/securityContext/privileged");
+    assert_eq!(opted[0]["line"], 14);
+
+    let sarif = json(&harden(&["-o", "report", "--format", "sarif"], SKIPPED.as_bytes()).stdout);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 5, "one note per opted-out violation");
+    assert!(results.iter().all(|r| r["level"] == "note"), "opted out: notes, not errors");
+    assert_eq!(results[0]["ruleId"], "pss/privileged");
+    assert!(
+        results[0]["message"]["text"].as_str().is_some_and(|t| t.contains("opted out: annotation harden.dev/skip")),
+        "{results:#?}"
+    );
+}
+
+#[test]
+fn issue14_6_an_exempt_container_violates_without_blocking_the_others() {
+    let ran = harden(&["-o", "report", "--format", "json"], SKIP_DEBUG.as_bytes());
+    let report = json(&ran.stdout);
+    assert_eq!(report["summary"]["violations"], 0, "no blocker");
+    assert_eq!(report["summary"]["withheld"], 0, "app's fixes are not withheld");
+    assert!(report["summary"]["changes"].as_u64().is_some_and(|n| n > 0));
+    let opted = findings(&report, "opted-out");
+    assert!(!opted.is_empty() && opted.iter().all(|f| f["container"] == "debug"), "{opted:#?}");
+    assert!(
+        opted[0]["message"].as_str().is_some_and(
+            |m| m.ends_with("opted out: container \"debug\" named in annotation harden.dev/skip-containers.")
+        ),
+        "{opted:#?}"
+    );
+}
+
+#[test]
+fn issue14_6_a_skipped_rule_is_an_opt_out_not_a_blocker() {
+    let input = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+  annotations:
+    harden.dev/skip-rules: \"run-as-non-root\"
+spec:
+  containers:
+  - name: app
+    image: example.com/app:1.0
+";
+    // Before: a blocker, and every other fix withheld.
+    let hardened = harden(&["-q"], input.as_bytes());
+    assert_eq!(hardened.code, 0);
+    assert!(hardened.stdout.contains("allowPrivilegeEscalation: false"), "{}", hardened.stdout);
+    assert!(!hardened.stdout.contains("runAsNonRoot"), "{}", hardened.stdout);
+    let again = harden(&["--check"], hardened.stdout.as_bytes());
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.starts_with("note: Pod/app: skipped (opted out: rule run-as-non-root skipped by annotation harden.dev/skip-rules), still violating: container \"app\": runAsNonRoot unset (PSS runAsNonRoot)\n"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn issue14_6_config_exceptions_opt_out_like_annotations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let whole = config(&dir, "  - {kind: Deployment, name: agent}\n");
+    let input = SKIPPED.replace("  annotations:\n    harden.dev/skip: \"true\"\n", "");
+    let report = json(&harden(&["--config", &whole, "-o", "report", "--format", "json"], input.as_bytes()).stdout);
+    let opted = findings(&report, "opted-out");
+    assert_eq!(opted.len(), 5);
+    assert!(opted[0]["message"].as_str().is_some_and(|m| m.ends_with("opted out: an exception in the config file.")));
+
+    let by_image = config(&dir, "  - {images: [\"example.com/debug:*\"]}\n");
+    let input = SKIP_DEBUG.replace("  annotations:\n    harden.dev/skip-containers: \"debug\"\n", "");
+    let ran = harden(&["--config", &by_image, "--check", "-o", "report", "--format", "json"], input.as_bytes());
+    let report = json(&ran.stdout);
+    assert_eq!(report["summary"]["violations"], 0);
+    assert!(findings(&report, "opted-out").iter().all(|f| f["container"] == "debug"));
+    assert!(
+        findings(&report, "opted-out")[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("opted out: container \"debug\" exempt by an exception in the config file.")),
+    );
+}
