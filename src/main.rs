@@ -264,6 +264,7 @@ fn finish(
         level: s.profile.level,
         version: s.common.version,
         partial: s.partial,
+        checking: false,
         limits: s.common.limits.clone(),
         origin_root: args.review.origin_root.clone(),
     };
@@ -292,28 +293,57 @@ fn finish(
     Ok(code)
 }
 
+/// `harden check`: the hardening pipeline with a profile that fixes
+/// nothing (`Profile::checking`), so that opt-outs, config exceptions and
+/// workload kinds count exactly as when hardening; what Pod Security
+/// rejects is reported by the report's writers.
 fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
-    let common = settings::common(&args.common, None).map_err(Failure::Input)?;
-    note_clamped(&common);
     let level = match args.level {
         cli::LevelArg::Baseline => harden::pss::Level::Baseline,
         cli::LevelArg::Restricted => harden::pss::Level::Restricted,
     };
-    let kinds = harden::workload::built_in_kinds();
+    let s = settings::checking(&args, level).map_err(Failure::Input)?;
+    note_clamped(&s.common);
+    let opts = Options {
+        plan: PlanOptions {
+            profile: &s.profile,
+            kinds: &s.kinds,
+            version: s.common.version,
+            partial: false,
+            exceptions: &s.exceptions,
+            ports: None,
+        },
+        limits: s.common.limits.clone(),
+        index_budget: pipeline::INDEX_BUDGET,
+    };
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut violations = Vec::new();
-    for src in &sources {
-        let found = harden::check::check_source(src, &kinds, level, common.version, &common.limits)
-            .map_err(|e| Failure::Input(format!("{}:{e}", src.name)))?;
-        violations.extend(found);
-    }
+    let outcomes =
+        pipeline::harden_stream_keeping(&sources, &opts, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+    let run = harden::write::Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level,
+        version: s.common.version,
+        partial: false,
+        checking: true,
+        limits: s.common.limits.clone(),
+        origin_root: args.origin_root.clone(),
+    };
     let mut out = Output::new(args.common.quiet);
-    for v in &violations {
-        out.line(&format!("{}: {}", v.id, harden::pss::summarize(&v.results)))?;
-    }
+    output::report(&mut out, &run, args.format)?;
     out.flush()?;
-    out.summary(&format!("{} resources violate {level} at {}", violations.len(), common.version));
-    Ok(if violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let resources = || outcomes.iter().flat_map(|o| &o.docs).flat_map(|d| &d.plan.resources);
+    let violating = resources().filter(|r| !r.blockers.is_empty()).count();
+    let opted = resources().filter(|r| !r.opted_out.is_empty()).count();
+    let mut summary = match violating {
+        1 => format!("1 resource violates {level} at {}", s.common.version),
+        n => format!("{n} resources violate {level} at {}", s.common.version),
+    };
+    if opted > 0 {
+        summary.push_str(&format!("; {}, still violating", opted_out(opted)));
+    }
+    out.summary(&summary);
+    Ok(if violating == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn note_clamped(common: &settings::Common) {

@@ -83,10 +83,6 @@ impl Output {
         pieces.iter().try_for_each(|p| self.text(p))
     }
 
-    pub fn line(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.stdout, "{s}")
-    }
-
     pub fn flush(&mut self) -> io::Result<()> {
         self.stdout.flush()
     }

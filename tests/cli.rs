@@ -1033,7 +1033,8 @@ spec:
       capabilities:
         drop: [ALL]
 ",
-    "Pod/web: allowPrivilegeEscalation != false (container \"app\" must set securityContext.allowPrivilegeEscalation=false)\n",
+    "<stdin>:11: Pod/web: container \"app\": violation\n    allowPrivilegeEscalation unset violates PSS allowPrivilegeEscalation: \
+     allowPrivilegeEscalation != false (container \"app\" must set securityContext.allowPrivilegeEscalation=false).\n",
     exit 1,
     stderr ""
 );

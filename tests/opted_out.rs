@@ -3,7 +3,9 @@
 //! or a config exception on a violating workload, `-o report` (text, JSON,
 //! SARIF) and the stderr summary list what still violates as "skipped
 //! (opted out), still violating"; `--check` does not fail on it but says
-//! so; an opted-out violation is no blocker (it withholds no fix).
+//! so; an opted-out violation is no blocker (it withholds no fix). `harden
+//! check` honours the same opt-outs, names `file:line` for each violation
+//! and writes the report's formats, from the report's writer.
 
 mod support;
 
@@ -188,4 +190,76 @@ fn issue14_6_config_exceptions_opt_out_like_annotations() {
             .as_str()
             .is_some_and(|m| m.ends_with("opted out: container \"debug\" exempt by an exception in the config file.")),
     );
+}
+
+// ---------------------------------------------------------------------------
+// `harden check`
+
+#[test]
+fn issue14_6_check_honours_the_skip_annotation_and_says_what_still_violates() {
+    let ran = harden(&["check"], SKIPPED.as_bytes());
+    assert_eq!(ran.code, 0, "opted out: no failure; {}", ran.stderr);
+    assert!(ran.stdout.starts_with("<stdin>:1: Deployment/agent: skipped\n    opted out (annotation harden.dev/skip: \"true\"), still violating: 5 violations below.\n<stdin>:14: Deployment/agent: container \"agent\": skipped (opted out), still violating\n    privileged=true violates PSS privileged: privileged (container \"agent\" must not set securityContext.privileged=true); opted out: annotation harden.dev/skip: \"true\".\n"), "{}", ran.stdout);
+    assert_eq!(
+        ran.stderr,
+        "harden: 0 resources violate restricted at v1.37; 1 resource skipped (opted out), still violating\n"
+    );
+}
+
+#[test]
+fn issue14_6_check_names_file_and_line_for_each_violation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("app.yaml");
+    std::fs::write(&file, SKIP_DEBUG.replace("    harden.dev/skip-containers: \"debug\"\n", "    owner: me\n"))
+        .expect("write");
+    let name = file.display().to_string();
+    let ran = harden(&["check", &name], b"");
+    assert_eq!(ran.code, 1);
+    let heads: Vec<&str> = ran.stdout.lines().filter(|l| !l.starts_with("    ")).collect();
+    assert_eq!(heads.len(), 9, "{}", ran.stdout);
+    assert!(heads.iter().all(|l| l.starts_with(&format!("{name}:"))), "{}", ran.stdout);
+    assert!(heads.contains(&format!("{name}:14: Pod/app: container \"debug\": violation").as_str()), "{}", ran.stdout);
+    assert!(heads.contains(&format!("{name}:9: Pod/app: container \"app\": violation").as_str()), "{}", ran.stdout);
+    assert_eq!(ran.stderr, "harden: 1 resource violates restricted at v1.37\n");
+}
+
+#[test]
+fn issue14_6_check_honours_skip_containers_and_config_exceptions() {
+    let ran = harden(&["check", "--format", "json"], SKIP_DEBUG.as_bytes());
+    assert_eq!(ran.code, 1, "app still violates");
+    let report = json(&ran.stdout);
+    assert!(findings(&report, "violation").iter().all(|f| f["container"] == "app"));
+    assert!(findings(&report, "opted-out").iter().all(|f| f["container"] == "debug"));
+    assert_eq!(report["summary"]["changes"], 0, "check changes nothing");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let both = config(&dir, "  - {kind: Pod, name: app}\n");
+    let ran = harden(&["check", "--config", &both, "--format", "json"], SKIP_DEBUG.as_bytes());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let report = json(&ran.stdout);
+    assert_eq!(findings(&report, "violation").len(), 0);
+    assert_eq!(report["summary"]["optedOut"], 9);
+}
+
+/// One code path: what `-o report` says remains of a resource harden
+/// cannot fix, `harden check` finds at the same places (among what the
+/// fixes harden withholds would have fixed).
+#[test]
+fn issue14_6_check_and_the_report_share_their_findings_and_formats() {
+    let blocked = SKIPPED.replace("  annotations:\n    harden.dev/skip: \"true\"\n", "");
+    let check = json(&harden(&["check", "--format", "json"], blocked.as_bytes()).stdout);
+    let report = json(&harden(&["-o", "report", "--format", "json"], blocked.as_bytes()).stdout);
+    let place = |f: &&Value| (f["line"].clone(), f["pointer"].clone(), f["rule"].clone(), f["container"].clone());
+    let checked: Vec<_> = findings(&check, "violation").iter().map(place).collect();
+    let reported: Vec<_> = findings(&report, "violation").iter().map(place).collect();
+    assert_eq!(checked.len(), 5);
+    assert_eq!(reported.len(), 2, "privileged, and the allowPrivilegeEscalation it forbids fixing");
+    assert!(reported.iter().all(|r| checked.contains(r)), "{checked:#?}\n{reported:#?}");
+
+    let sarif = json(&harden(&["check", "--format", "sarif"], blocked.as_bytes()).stdout);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 5);
+    assert!(results.iter().all(|r| r["level"] == "error"));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.iter().any(|r| r["id"] == "pss/privileged"));
 }

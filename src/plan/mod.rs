@@ -142,7 +142,7 @@ fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, ou
     let pod = Pod { spec, metadata, site, profile: opts.profile, exempt: &exempt };
     let mut pp = PodPlan::new(&pod);
     let windows = pod.is_windows();
-    for rule in RULES {
+    for rule in RULES.iter().filter(|_| opts.profile.fixes) {
         if ex.rules.contains(rule.id) || (windows && !rule.windows) {
             continue;
         }

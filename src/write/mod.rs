@@ -35,6 +35,8 @@ pub struct Run<'a> {
     pub version: Version,
     /// Whether `--partial` applied fixes to pods with blockers.
     pub partial: bool,
+    /// Whether the run only checked (`harden check`): nothing was to change.
+    pub checking: bool,
     /// The limits the input was parsed with (renderers that need spans parse again).
     pub limits: Limits,
     /// Where origin paths (kustomize, Helm, kpt) start, relative to the

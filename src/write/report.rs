@@ -262,9 +262,11 @@ impl DocCtx<'_, '_> {
         if let Some(why) = &r.skipped {
             let mut f = mk(self, Kind::Skipped, None, "skipped".into(), None);
             let n = plural(r.opted_out.len(), "violation");
-            f.message = match r.opted_out.is_empty() {
-                true => sentence(&format!("left unchanged: {why}")),
-                false => format!("left unchanged (opted out: {why}), still violating: {n} below."),
+            f.message = match (r.opted_out.is_empty(), self.run.checking) {
+                (true, false) => sentence(&format!("left unchanged: {why}")),
+                (true, true) => sentence(&format!("skipped: {why}")),
+                (false, false) => format!("left unchanged (opted out: {why}), still violating: {n} below."),
+                (false, true) => format!("opted out ({why}), still violating: {n} below."),
             };
             out.push(f);
         }
@@ -302,7 +304,13 @@ impl DocCtx<'_, '_> {
             let check = help::pss_check(&b.control).unwrap_or("unknown").to_string();
             let mut f = mk(self, kind, pointer, format!("pss/{check}"), Some(b.control.clone()));
             f.container = b.container.clone();
-            f.message = sentence(&format!("{} violates {}; {fate}", b.what, b.control));
+            // `harden check` changes nothing: the API server's words say more than a fate.
+            f.message = match (&b.upstream, self.run.checking, kind) {
+                (Some(upstream), true, Kind::Violation) => format!("{} violates {}: {upstream}", b.what, b.control),
+                (Some(upstream), true, _) => format!("{} violates {}: {upstream}; {fate}", b.what, b.control),
+                _ => format!("{} violates {}; {fate}", b.what, b.control),
+            };
+            f.message = sentence(&f.message);
             out.push(f);
         }
         if r.withheld > 0 && !r.blockers.is_empty() {

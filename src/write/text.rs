@@ -28,9 +28,12 @@ pub fn render_run(run: &Run) -> Vec<String> {
         summary: summary_counts,
         findings: Vec::new(),
     };
-    let mut last = String::new();
-    summary(&mut last, &head);
-    parts.push(last);
+    // `harden check` says what it found on stderr, as it always has.
+    if !run.checking {
+        let mut last = String::new();
+        summary(&mut last, &head);
+        parts.push(last);
+    }
     parts
 }
 
