@@ -82,18 +82,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     }
     let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
-    let opts = Options {
-        plan: PlanOptions {
-            profile: &s.profile,
-            kinds: &s.kinds,
-            version: s.common.version,
-            partial: s.partial,
-            exceptions: &s.exceptions,
-            ports: s.ports,
-        },
-        limits: s.common.limits.clone(),
-        index_budget: pipeline::INDEX_BUDGET,
-    };
+    let opts = options(&s);
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
@@ -146,6 +135,22 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Failure::Input(e.to_string()))?;
     finish(&args, &s, &review, &opts, sources)
+}
+
+/// The pipeline's options, from the resolved settings.
+fn options(s: &settings::Hardening) -> Options<'_> {
+    Options {
+        plan: PlanOptions {
+            profile: &s.profile,
+            kinds: &s.kinds,
+            version: s.common.version,
+            partial: s.partial,
+            exceptions: &s.exceptions,
+            ports: s.ports,
+        },
+        limits: s.common.limits.clone(),
+        index_budget: pipeline::INDEX_BUDGET,
+    }
 }
 
 /// What a run found, for the summary line.
@@ -304,18 +309,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     };
     let s = settings::checking(&args, level).map_err(Failure::Input)?;
     note_clamped(&s.common);
-    let opts = Options {
-        plan: PlanOptions {
-            profile: &s.profile,
-            kinds: &s.kinds,
-            version: s.common.version,
-            partial: false,
-            exceptions: &s.exceptions,
-            ports: None,
-        },
-        limits: s.common.limits.clone(),
-        index_budget: pipeline::INDEX_BUDGET,
-    };
+    let opts = options(&s);
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
     let outcomes =
         pipeline::harden_stream_keeping(&sources, &opts, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
@@ -324,7 +318,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
         outcomes: &outcomes,
         level,
         version: s.common.version,
-        partial: false,
+        partial: s.partial,
         checking: true,
         limits: s.common.limits.clone(),
         origin_root: args.origin_root.clone(),

@@ -42,20 +42,15 @@ pub fn common(args: &CommonArgs, config_version: Option<&str>) -> Result<Common,
 
 /// `harden check`'s settings: those of hardening that decide what is
 /// checked (exceptions, PSS version, workload kinds), with a profile that
-/// fixes nothing.
-pub struct Checking {
-    pub profile: Profile,
-    pub kinds: Vec<KindRow>,
-    pub exceptions: Vec<Exception>,
-    pub common: Common,
-}
-
-pub fn checking(args: &CheckArgs, level: Level) -> Result<Checking, String> {
+/// fixes nothing at `level`.
+pub fn checking(args: &CheckArgs, level: Level) -> Result<Hardening, String> {
     let config = config(args.config.as_deref())?;
     let profile = Profile::load(config.profile.as_deref().unwrap_or("restricted"))?.checking(level);
-    Ok(Checking {
+    Ok(Hardening {
         kinds: profile.kinds(),
+        partial: false,
         exceptions: config.exceptions,
+        ports: None,
         common: common(&args.common, config.pss_version.as_deref())?,
         profile,
     })

@@ -10,17 +10,22 @@
 mod shared_inputs;
 mod support;
 
-use harden::pipeline::{DocOutcome, Options, harden_source};
-use harden::plan::PlanOptions;
+use harden::pipeline::{DocOutcome, harden_source};
 use harden::plan::qos::{QosClass, allowed, pod_qos};
 use harden::profile::Profile;
-use harden::pss::Version;
 use harden::read::Source;
 use harden::workload::{built_in_kinds, pod_sites};
-use harden::yaml::{Limits, parse_values};
+use harden::yaml::parse_values;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::path::Path;
+
+/// The first document of `harden ARGS` on `input`, hardened.
+fn hardened(args: &[&str], input: &str) -> Value {
+    let ran = support::harden(args, input.as_bytes());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    parse_values(&ran.stdout).expect("the output parses").remove(0)
+}
 
 /// The regression of the item: a container with limits and no requests was
 /// given requests of 100m/128Mi, so a pod that had 4 CPUs reserved
@@ -73,8 +78,7 @@ spec:
       limits:
         memory: 1Gi
 ";
-    let ran = support::harden(&["-q"], input.as_bytes());
-    let after = &parse_values(&ran.stdout).expect("the output parses")[0];
+    let after = hardened(&["-q"], input);
     assert_eq!(
         after.pointer("/spec/containers/0/resources"),
         Some(&json!({"limits": {"memory": "1Gi"}, "requests": {"cpu": "100m"}}))
@@ -107,9 +111,7 @@ spec:
     resources:
       requests: {memory: 1Gi}
 ";
-    let ran = support::harden(&["-q", "--profile", &profile], input.as_bytes());
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let after = &parse_values(&ran.stdout).expect("the output parses")[0];
+    let after = hardened(&["-q", "--profile", &profile], input);
     let resources = |i: usize| after.pointer(&format!("/spec/containers/{i}/resources")).cloned();
     assert_eq!(
         resources(0),
@@ -136,8 +138,7 @@ spec:
   - name: app
     image: example.com/app:1.0
 ";
-    let ran = support::harden(&["-q", "--profile", &profile], input.as_bytes());
-    let after = &parse_values(&ran.stdout).expect("the output parses")[0];
+    let after = hardened(&["-q", "--profile", &profile], input);
     assert_eq!(
         after.pointer("/spec/containers/0/resources"),
         Some(&json!({"requests": {"cpu": "500m", "memory": "256Mi"}}))
@@ -158,8 +159,7 @@ spec:
   - name: app
     image: example.com/app:1.0
 ";
-    let ran = support::harden(&["-q"], input.as_bytes());
-    let after = &parse_values(&ran.stdout).expect("the output parses")[0];
+    let after = hardened(&["-q"], input);
     assert_eq!(after.pointer("/spec/containers/0/resources"), None);
 }
 
@@ -257,22 +257,11 @@ fn profiles() -> Vec<Profile> {
         .collect()
 }
 
-fn harden_with(profile: &Profile, text: &str) -> Vec<DocOutcome> {
-    let kinds = built_in_kinds();
-    let opts = Options {
-        plan: PlanOptions {
-            profile,
-            kinds: &kinds,
-            version: Version::LATEST,
-            partial: false,
-            exceptions: &[],
-            ports: None,
-        },
-        limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
-    };
+fn harden_with(profile: Profile, text: &str) -> Vec<DocOutcome> {
+    // The command line's defaults, with `profile` for restricted.
+    let settings = shared_inputs::Restricted { profile, kinds: built_in_kinds() };
     let src = Source { name: "gen.yaml".into(), path: None, text: text.to_string() };
-    harden_source(&src, &opts).expect("generated input hardens").docs
+    harden_source(&src, &settings.options()).expect("generated input hardens").docs
 }
 
 /// Every container's `resources` that matter, by list and index.
@@ -301,10 +290,11 @@ proptest! {
     fn issue14_1_hardening_keeps_the_qos_class_over_generated_resources(s in spec()) {
         let input = render(&s);
         for profile in profiles() {
-            let docs = harden_with(&profile, &input);
+            let resources = profile.resources.clone();
+            let docs = harden_with(profile, &input);
             let (before, after) = (&docs[0].before["spec"], &docs[0].after["spec"]);
             let (was, is) = (pod_qos(before), pod_qos(after));
-            prop_assert!(allowed(was, is), "{was} → {is} with profile {:?}:\n{input}\n{after:#}", profile.resources);
+            prop_assert!(allowed(was, is), "{was} → {is} with profile resources {resources:?}:\n{input}\n{after:#}");
             for ((at, b), (_, a)) in containers(before).into_iter().zip(containers(after)) {
                 for name in ["cpu", "memory"] {
                     let get = |r: Option<&Value>, section: &str| r.and_then(|r| r.get(section)).and_then(|s| s.get(name)).cloned();
