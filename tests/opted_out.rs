@@ -263,3 +263,21 @@ fn issue14_6_check_and_the_report_share_their_findings_and_formats() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
     assert!(rules.iter().any(|r| r["id"] == "pss/privileged"));
 }
+
+#[test]
+fn issue14_6_a_krm_function_reports_opted_out_violations_in_its_results() {
+    // The Deployment as the list's one item.
+    let item: String = SKIPPED.lines().map(|l| format!("  {l}\n")).collect();
+    let list = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {}", &item[2..]);
+    let ran = harden(&[], list.as_bytes());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let out = &harden::yaml::parse_values(&ran.stdout).expect("a ResourceList")[0];
+    let results = out["results"].as_array().expect("results");
+    let opted: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["message"].as_str().is_some_and(|m| m.contains("skipped (opted out: annotation harden.dev/skip")))
+        .collect();
+    assert_eq!(opted.len(), 5, "{results:#?}");
+    assert!(opted.iter().all(|r| r["severity"] == "info"));
+    assert!(ran.stderr.contains("; 1 skipped (opted out), still violating"), "{}", ran.stderr);
+}
