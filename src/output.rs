@@ -87,7 +87,7 @@ impl Output {
         self.stdout.flush()
     }
 
-    /// Blockers, withheld fixes and refused edits of one resource.
+    /// Blockers, opted-out violations, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
         for n in r.notes.iter().filter(|n| n.warning) {
             match &n.container {

@@ -64,15 +64,15 @@ pub fn needs_attention(d: &DocOutcome) -> bool {
 pub const FOR_PATCH: Reducer = Reducer { before: |before, _| before.clone(), outcome: keep_for_review };
 
 /// What reports need: each resource's metadata (origins, Namespace labels)
-/// and the whole of a resource with blockers or left alone (reports point
-/// into it), before hardening; nothing after.
+/// and the whole of a resource with violations (blockers, opted out) or
+/// left alone (reports point into it), before hardening; nothing after.
 pub const FOR_REPORT: Reducer = Reducer { before: report_values, outcome: keep_for_report };
 
 /// Cut a document's values down to what patches and reports read of them:
 /// where before and after agree, both become null (a patch is the
 /// difference, which stays exactly as it was); each resource's metadata
-/// (origins, Namespace labels), and the whole of a resource with blockers
-/// or left alone (reports point into it), stay as they are.
+/// (origins, Namespace labels), and the whole of a resource with
+/// violations or left alone (reports point into it), stay as they are.
 pub fn keep_for_review(doc: &mut DocOutcome, src: &DocText) {
     locate_for_review(doc, src);
     prune_for_review(doc);
