@@ -41,7 +41,8 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
 type Addition<'a> = (&'static str, &'a str, Value);
 
 fn plan_container(out: &mut PodPlan, c: &Container, settings: &ResourceSettings) {
-    let own = |section: &str, resource: &str| c.get(&format!("/resources/{section}/{resource}"));
+    let resources = c.get("/resources");
+    let own = |section: &str, resource: &str| resources.and_then(|r| r.get(section)).and_then(|s| s.get(resource));
     let mut adds: Vec<Addition> = Vec::new();
     let mut from_limits = Vec::new();
     for (resource, wanted) in &settings.requests {
@@ -63,10 +64,8 @@ fn plan_container(out: &mut PodPlan, c: &Container, settings: &ResourceSettings)
         };
         adds.push(("limits", resource, value));
     }
-    let before = qos::resources_qos(c.get("/resources"));
-    if qos::resources_qos(Some(&with(c.get("/resources"), &adds))) == QosClass::Guaranteed
-        && before != QosClass::Guaranteed
-    {
+    let before = qos::resources_qos(resources);
+    if qos::resources_qos(Some(&with(resources, &adds))) == QosClass::Guaranteed && before != QosClass::Guaranteed {
         // Requests alone never make a container Guaranteed (a request is only
         // added where the resource has no limit): the limits would.
         adds.retain(|(section, _, _)| *section == "requests");
