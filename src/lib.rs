@@ -6,7 +6,6 @@
 //! edits) → [`verify`] (re-parse) → write (in the binary's `output`).
 
 pub mod apply;
-pub mod check;
 pub mod config;
 pub mod in_place;
 pub mod krm;
