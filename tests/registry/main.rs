@@ -1,9 +1,11 @@
 //! The registry client against a real registry (`docker-registry`, started
 //! per test on a free loopback port): config fields, platforms, Basic auth
-//! from `config.json` and from a credential helper, a wrong password, a
-//! stopped or silent registry, and the digest cache.
+//! from `config.json` and from a credential helper, a wrong password, bearer
+//! tokens (anonymous, Basic, identity token) from a token server the
+//! registry trusts, a stopped or silent registry, and the digest cache.
 
 mod server;
+mod token;
 
 use harden::registry::{ImageConfig, Platform, RegistryOptions, ResolveError, Resolver};
 use serde_json::json;
@@ -116,6 +118,52 @@ fn a_wrong_password_is_a_401_that_does_not_show_it() {
     for secret in ["hunter2-wrong", wrong.as_str(), "s3cret"] {
         assert!(!shown.contains(secret), "{shown}");
     }
+}
+
+#[test]
+#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
+fn a_bearer_challenge_is_answered_with_a_token_anonymous_or_with_credentials() {
+    let mut registry = Registry::start();
+    registry.push_image("public/app", "v1", json!({"User": "101"}), false);
+    registry.push_image("private/app", "v1", json!({"User": "202"}), false);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tokens = token::TokenServer::start(dir.path());
+    registry.require_tokens(&tokens);
+    let public = format!("{}/public/app:v1", registry.addr);
+    let private = format!("{}/private/app:v1", registry.addr);
+
+    let anonymous = tempfile::tempdir().expect("temp dir");
+    assert_eq!(resolve_one(options(anonymous.path()), &public).expect("anonymous token").user.as_deref(), Some("101"));
+    let error = resolve_one(options(anonymous.path()), &private).expect_err("no access");
+    assert_eq!(error.to_string(), "registry said 401 Unauthorized");
+
+    let with_password = tempfile::tempdir().expect("temp dir");
+    write_docker_config(
+        with_password.path(),
+        json!({"auths": {registry.addr.clone(): {"auth": auth("alice", "s3cret")}}}),
+    );
+    assert_eq!(resolve_one(options(with_password.path()), &private).expect("basic").user.as_deref(), Some("202"));
+
+    let with_identity = tempfile::tempdir().expect("temp dir");
+    let identity = json!({"auths": {registry.addr.clone(): {"identitytoken": token::REFRESH_TOKEN}}});
+    write_docker_config(with_identity.path(), identity);
+    assert_eq!(resolve_one(options(with_identity.path()), &private).expect("identity").user.as_deref(), Some("202"));
+
+    let wrong = tempfile::tempdir().expect("temp dir");
+    write_docker_config(wrong.path(), json!({"auths": {registry.addr.clone(): {"auth": auth("alice", "nope")}}}));
+    let error = resolve_one(options(wrong.path()), &private).expect_err("wrong password");
+    assert_eq!(error.to_string(), "registry said 401 Unauthorized");
+
+    assert_eq!(
+        tokens.requests(),
+        [
+            "GET anonymous repository:public/app:pull",
+            "GET anonymous repository:private/app:pull",
+            "GET basic repository:private/app:pull",
+            "POST refresh repository:private/app:pull",
+            "GET bad-basic repository:private/app:pull",
+        ]
+    );
 }
 
 /// A `docker-credential-harden-test` program that answers for `server` only

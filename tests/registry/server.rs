@@ -49,41 +49,63 @@ impl Registry {
     }
 
     fn launch(credentials: Option<(&str, &str)>) -> Self {
-        let program = binary();
         let dir = tempfile::tempdir().expect("temp dir");
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             listener.local_addr().expect("its address").port()
         };
-        let addr = format!("127.0.0.1:{port}");
-        let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
-            dir.path().join("storage").display()
-        );
+        let mut auth_section = String::new();
         if let Some((user, password)) = credentials {
             // The registry takes bcrypt only.
             let hash = bcrypt::hash(password, 4).expect("bcrypt");
             std::fs::write(dir.path().join("htpasswd"), format!("{user}:{hash}\n")).expect("htpasswd");
-            config.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: harden-test\n    path: {}\n",
-                dir.path().join("htpasswd").display()
-            ));
+            let path = dir.path().join("htpasswd");
+            auth_section = format!("auth:\n  htpasswd:\n    realm: harden-test\n    path: {}\n", path.display());
         }
-        std::fs::write(dir.path().join("config.yml"), config).expect("config.yml");
-        let log = std::fs::File::create(dir.path().join("access.log")).expect("access.log");
-        let errors = std::fs::File::create(dir.path().join("errors.log")).expect("errors.log");
+        let auth = credentials.map(|(u, p)| basic(u, p));
+        let mut registry = Self { child: None, addr: format!("127.0.0.1:{port}"), dir, auth };
+        registry.spawn(&auth_section);
+        registry
+    }
+
+    /// Restarts the registry (same address and storage) asking for bearer
+    /// tokens from `tokens`; pushes need a token from then on, so push first.
+    pub fn require_tokens(&mut self, tokens: &super::token::TokenServer) {
+        self.stop();
+        self.auth = None;
+        self.spawn(&format!(
+            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            tokens.realm,
+            super::token::SERVICE,
+            super::token::ISSUER,
+            tokens.cert.display()
+        ));
+    }
+
+    fn spawn(&mut self, auth_section: &str) {
+        let program = binary();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {}\n{auth_section}",
+            self.dir.path().join("storage").display(),
+            self.addr
+        );
+        std::fs::write(self.dir.path().join("config.yml"), config).expect("config.yml");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("access.log"))
+            .expect("access.log");
+        let errors = std::fs::File::create(self.dir.path().join("errors.log")).expect("errors.log");
         let child = Command::new(program)
             .arg("serve")
-            .arg(dir.path().join("config.yml"))
+            .arg(self.dir.path().join("config.yml"))
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(errors)
             .spawn()
             .expect("docker-registry starts");
-        let auth = credentials.map(|(u, p)| basic(u, p));
-        let mut registry = Self { child: Some(child), addr, dir, auth };
-        registry.wait_until_up();
-        registry
+        self.child = Some(child);
+        self.wait_until_up();
     }
 
     fn wait_until_up(&mut self) {
