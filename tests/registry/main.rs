@@ -128,7 +128,7 @@ fn a_bearer_challenge_is_answered_with_a_token_anonymous_or_with_credentials() {
     registry.push_image("private/app", "v1", json!({"User": "202"}), false);
     let dir = tempfile::tempdir().expect("temp dir");
     let tokens = token::TokenServer::start(dir.path());
-    registry.require_tokens(&tokens);
+    registry.require_tokens(&tokens.realm, token::SERVICE, token::ISSUER, &tokens.cert);
     let public = format!("{}/public/app:v1", registry.addr);
     let private = format!("{}/private/app:v1", registry.addr);
 

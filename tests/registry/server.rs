@@ -69,16 +69,14 @@ impl Registry {
     }
 
     /// Restarts the registry (same address and storage) asking for bearer
-    /// tokens from `tokens`; pushes need a token from then on, so push first.
-    pub fn require_tokens(&mut self, tokens: &super::token::TokenServer) {
+    /// tokens from `realm`, signed for `service` by `issuer` with the
+    /// certificate in `cert`; pushes need a token from then on, so push first.
+    pub fn require_tokens(&mut self, realm: &str, service: &str, issuer: &str, cert: &Path) {
         self.stop();
         self.auth = None;
         self.spawn(&format!(
-            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
-            tokens.realm,
-            super::token::SERVICE,
-            super::token::ISSUER,
-            tokens.cert.display()
+            "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+            cert.display()
         ));
     }
 
