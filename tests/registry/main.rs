@@ -89,12 +89,19 @@ fn an_index_gives_linux_amd64_unless_another_platform_is_asked() {
     );
 }
 
-#[test]
-#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
-fn basic_auth_from_config_json() {
+/// A registry that asks `alice:s3cret` for everything, with `private/app:v1`
+/// (`User: 4242`) in it, and that image's reference.
+fn private_registry() -> (Registry, String) {
     let registry = Registry::start_with_password("alice", "s3cret");
     registry.push_image("private/app", "v1", json!({"User": "4242"}), false);
     let reference = format!("{}/private/app:v1", registry.addr);
+    (registry, reference)
+}
+
+#[test]
+#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
+fn basic_auth_from_config_json() {
+    let (registry, reference) = private_registry();
     let scratch = tempfile::tempdir().expect("temp dir");
     let anonymous = resolve_one(options(scratch.path()), &reference);
     assert_eq!(anonymous.expect_err("no credentials").to_string(), "registry said 401 Unauthorized");
@@ -106,13 +113,11 @@ fn basic_auth_from_config_json() {
 #[test]
 #[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
 fn a_wrong_password_is_a_401_that_does_not_show_it() {
-    let registry = Registry::start_with_password("alice", "s3cret");
-    registry.push_image("private/app", "v1", json!({"User": "4242"}), false);
+    let (registry, reference) = private_registry();
     let scratch = tempfile::tempdir().expect("temp dir");
     let wrong = auth("alice", "hunter2-wrong");
     write_docker_config(scratch.path(), json!({"auths": {format!("http://{}", registry.addr): {"auth": wrong}}}));
-    let error =
-        resolve_one(options(scratch.path()), &format!("{}/private/app:v1", registry.addr)).expect_err("wrong password");
+    let error = resolve_one(options(scratch.path()), &reference).expect_err("wrong password");
     assert_eq!(error, ResolveError::Status { status: 401, reason: "Unauthorized".into() });
     let shown = format!("{error} {error:?}");
     for secret in ["hunter2-wrong", wrong.as_str(), "s3cret"] {
@@ -190,9 +195,7 @@ fn fake_helper(dir: &Path, server: &str) -> std::path::PathBuf {
 #[test]
 #[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
 fn a_credential_helper_program_answers_for_the_registry() {
-    let registry = Registry::start_with_password("alice", "s3cret");
-    registry.push_image("private/app", "v1", json!({"User": "4242"}), false);
-    let reference = format!("{}/private/app:v1", registry.addr);
+    let (registry, reference) = private_registry();
     let helpers = tempfile::tempdir().expect("temp dir");
     let asked = fake_helper(helpers.path(), &registry.addr);
     let path = std::env::join_paths(
