@@ -17,6 +17,7 @@ pub mod profile;
 pub mod pss;
 pub mod quantity;
 pub mod read;
+pub mod registry;
 pub mod rules;
 pub mod verify;
 pub mod workload;
