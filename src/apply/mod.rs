@@ -187,7 +187,7 @@ impl<'t> Editor<'t> {
             Value::Object(_) | Value::Array(_) if node.is_null_scalar() => self.fill_null(node, planned, ptr, ctx),
             Value::Object(_) | Value::Array(_) => self.unsupported(ptr, "a scalar would have to become a collection"),
             _ => {
-                let rendered = render::replacement_scalar(planned, style);
+                let rendered = render::replacement_scalar(planned, style, ctx.in_flow);
                 let text = if empty { format!(" {rendered}") } else { rendered };
                 self.push(ctx, ptr, node.span, text)
             }
