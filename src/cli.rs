@@ -43,7 +43,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct HardenArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
     /// A built-in profile (restricted, baseline, dotnet) or a profile file.
     #[arg(short, long, value_name = "NAME|FILE")]
@@ -68,7 +68,7 @@ pub struct HardenArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
     /// The Pod Security level to check against.
     #[arg(long, value_enum, default_value = "restricted")]

@@ -1,4 +1,4 @@
-//! The read stage: files, directories (every `*.yaml`/`*.yml` below them,
+//! The read stage: files, directories (every `*.yaml`/`*.yml`/`*.json` below them,
 //! in sorted order) and standard input (`-`, or no path at all) become
 //! [`Source`]s: a name for messages and the text, checked to be UTF-8.
 
@@ -35,7 +35,7 @@ pub enum Named {
 }
 
 /// The inputs named by `paths`, in order: stdin when there are none or for
-/// `-`, directories expanded to their `*.yaml`/`*.yml` files (sorted).
+/// `-`, directories expanded to their `*.yaml`/`*.yml`/`*.json` files (sorted).
 pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<Named>, ReadError> {
     if paths.is_empty() {
         return Ok(vec![Named::Stdin]);
@@ -77,7 +77,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
             out.push(path);
         }
     }
