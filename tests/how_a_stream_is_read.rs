@@ -238,4 +238,13 @@ fn item2_json_in_json_out_from_kubectl_create() {
     assert_ne!(out, json);
     assert_eq!(strict_json(&out), yaml_value(&via_yaml));
     python_reads_json(&out);
+    // kubectl reads a stream that starts with `{` as JSON, and says so
+    // before it needs a server (there is none at port 9).
+    let hardened_path = dir.path().join("hardened.json");
+    std::fs::write(&hardened_path, &out).expect("write");
+    let path = hardened_path.to_str().expect("utf-8 path");
+    let apply = ["apply", "--dry-run=client", "--validate=false", "--server=http://127.0.0.1:9", "-f", path];
+    let applied = std::process::Command::new("kubectl").args(apply).output().expect("kubectl runs");
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(!stderr.contains("error parsing"), "kubectl cannot read harden's JSON: {stderr}");
 }
