@@ -18,8 +18,11 @@ pub struct DocLayout {
 }
 
 /// How a JSON document is written. A document is JSON when its top node is
-/// a flow mapping and either every key in it is double-quoted (JSON style)
-/// or nothing comes before its `{` (no `---`, no comment: a JSON file).
+/// a flow mapping whose keys, all the way down, are double-quoted: every
+/// stream kubectl reads as JSON (it does when the stream starts with `{`)
+/// is. A flow mapping with plain keys is YAML written in flow style, and
+/// new text in it stays YAML flow, even where it opens the stream (kubectl
+/// cannot read such a stream either way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonStyle {
     /// Columns between the line that opens a `{`/`[` and the members under
@@ -36,8 +39,7 @@ impl JsonStyle {
     fn of(doc: &Document, text: &str) -> Option<JsonStyle> {
         let root = &doc.root;
         let NodeKind::Mapping { layout: Layout::Flow, entries } = &root.kind else { return None };
-        let bare = text[..root.span.start].trim().is_empty();
-        if !bare && !all_keys_double_quoted(root) {
+        if !all_keys_double_quoted(root) {
             return None;
         }
         let mut steps = Tally::default();

@@ -180,13 +180,13 @@ fn json_scalars_are_replaced_by_json_scalars() {
 }
 
 #[test]
-fn flow_yaml_is_json_only_when_its_keys_are_or_it_opens_the_text() {
+fn flow_yaml_is_json_only_when_its_keys_are_double_quoted() {
     // Plain keys after `---` or a comment: YAML flow, as ever.
     let planned = json!({"a": {"b": "x", "c": "v"}});
     assert_eq!(edit("---\n{a: {b: x}}\n", planned.clone()), "---\n{a: {b: x, c: v}}\n");
     assert_eq!(edit("# c\n{a: {b: x}}\n", planned.clone()), "# c\n{a: {b: x, c: v}}\n");
-    // The text opens with `{`: a JSON file, whatever its keys.
-    assert_eq!(edit("{a: {b: x}}\n", planned.clone()), "{a: {b: x, \"c\": \"v\"}}\n");
+    assert_eq!(edit("{a: {b: x}}\n", planned.clone()), "{a: {b: x, c: v}}\n");
+    assert_eq!(edit("{\"a\": {b: x}}\n", planned.clone()), "{\"a\": {b: x, c: v}}\n");
     // Quoted keys after `---`: JSON in a YAML stream.
     assert_eq!(edit("---\n{\"a\": {\"b\": \"x\"}}\n", planned), "---\n{\"a\": {\"b\": \"x\", \"c\": \"v\"}}\n");
 }
