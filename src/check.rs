@@ -4,8 +4,9 @@
 use crate::pointer::Pointer;
 use crate::pss::{self, CheckResult, Level, Version};
 use crate::read::Source;
+use crate::read::split::split;
 use crate::workload::{KindRow, ResourceId, pod_sites, resources};
-use crate::yaml::{Limits, ParseError, Semantic, parse_stream};
+use crate::yaml::{Document, Limits, ParseError, Semantic, parse_stream};
 
 /// One resource that Pod Security would reject.
 #[derive(Debug)]
@@ -42,4 +43,13 @@ pub fn check_source(
         }
     }
     Ok(out)
+}
+
+/// Whether `src` holds a Kubernetes document (one with `apiVersion` and
+/// `kind`), reading no further than the first one. A source that does not
+/// parse holds none ([`check_source`] says why).
+pub fn holds_manifests(src: &Source, limits: &Limits) -> bool {
+    split(&src.text).iter().any(|chunk| {
+        parse_stream(&chunk.text, limits).is_ok_and(|docs| docs.iter().any(Document::is_kubernetes_object))
+    })
 }

@@ -17,9 +17,9 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Input};
+use harden::pipeline::{DocOutcome, Expect, Input};
 use harden::plan::{Counts, PlanOptions};
-use harden::read::{Named, Source, StdinText, list_inputs, read_inputs, read_named};
+use harden::read::{Named, Source, StdinText, list_arguments, read_named};
 use output::Output;
 use std::process::ExitCode;
 
@@ -97,14 +97,14 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
-    let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
     let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin.
     if let [Named::Stdin] = named.as_slice() {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
         if text.len() > 1 && streams {
-            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)]);
+            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)], &[]);
         }
         let src = text.into_source();
         if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
@@ -124,9 +124,9 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(run.exit_code));
         }
         if streams {
-            return stream(&args, &s, &review, &opts, &[Input::Text(src)]);
+            return stream(&args, &s, &review, &opts, &[Input::Text(src)], &[]);
         }
-        return finish(&args, &s, &review, &opts, vec![src]);
+        return finish(&args, &s, &review, &opts, vec![src], &[]);
     }
     if streams {
         // The plain YAML stream: files are read a chunk at a time and the
@@ -138,14 +138,35 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
             });
         }
-        return stream(&args, &s, &review, &opts, &inputs);
+        return stream(&args, &s, &review, &opts, &inputs, &expect);
     }
-    let sources = named
-        .iter()
-        .map(|n| read_named(n, &mut stdin))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    finish(&args, &s, &review, &opts, sources)
+    let sources = read_all(&named, &mut stdin)?;
+    finish(&args, &s, &review, &opts, sources, &expect)
+}
+
+/// Every input, read whole.
+fn read_all(named: &[Named], stdin: &mut dyn std::io::Read) -> Result<Vec<Source>, Failure> {
+    named.iter().map(|n| read_named(n, stdin)).collect::<Result<_, _>>().map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The inputs the path arguments name, in order, and what each path must
+/// hold (a gate that read nothing must not pass); the build files that
+/// directories held are named on stderr.
+fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Named>, Vec<Expect>), Failure> {
+    let arguments = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut named = Vec::new();
+    let mut expect = Vec::new();
+    for a in arguments {
+        for skipped in &a.skipped {
+            output::note(&skipped.to_string());
+        }
+        if a.is_path() {
+            let inputs = named.len()..named.len() + a.inputs.len();
+            expect.push(Expect { name: a.path.display().to_string(), inputs });
+        }
+        named.extend(a.inputs);
+    }
+    Ok((named, expect))
 }
 
 /// What a run found, for the summary line.
@@ -178,7 +199,9 @@ impl Tally {
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
     match e {
-        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) => Failure::Input(e.to_string()),
+        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) | pipeline::Error::NoManifests { .. } => {
+            Failure::Input(e.to_string())
+        }
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -196,12 +219,13 @@ fn stream(
     review: &output::Review,
     opts: &Options,
     inputs: &[Input],
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+    pipeline::stream(inputs, opts, expect, |i, chunk| -> Result<(), Failure> {
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -235,10 +259,11 @@ fn finish(
     review: &output::Review,
     opts: &Options,
     sources: Vec<Source>,
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream_keeping(&sources, opts, review.values())?;
+    let outcomes = pipeline::harden_stream_keeping(&sources, opts, expect, review.values())?;
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {
@@ -291,12 +316,20 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
         cli::LevelArg::Restricted => harden::pss::Level::Restricted,
     };
     let kinds = harden::workload::built_in_kinds();
-    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
+    let sources = read_all(&named, &mut std::io::stdin().lock())?;
     let mut violations = Vec::new();
     for src in &sources {
         let found = harden::check::check_source(src, &kinds, level, common.version, &common.limits)
             .map_err(|e| Failure::Input(format!("{}:{e}", src.name)))?;
         violations.extend(found);
+    }
+    // Every source parsed above: only whether each path holds a manifest is left to tell.
+    for e in &expect {
+        let held = sources[e.inputs.clone()].iter().any(|src| harden::check::holds_manifests(src, &common.limits));
+        if !held {
+            return Err(Failure::Input(pipeline::Error::NoManifests { name: e.name.clone() }.to_string()));
+        }
     }
     let mut out = Output::new(args.common.quiet);
     for v in &violations {

@@ -248,3 +248,212 @@ fn item2_json_in_json_out_from_kubectl_create() {
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert!(!stderr.contains("error parsing"), "kubectl cannot read harden's JSON: {stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// Item 4: directory mode reads manifests, not build files
+
+/// A ConfigMap named `name`.
+fn config_map(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n")
+}
+
+/// Write `files` (path, text) under `root`, making directories.
+fn tree(root: &std::path::Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+}
+
+/// `harden ARGS` run in `dir`.
+fn harden_in(dir: &std::path::Path, args: &[&str]) -> support::Ran {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KUBE_VERSION")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("harden runs");
+    support::Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const KUSTOMIZATION: &str =
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- app.yaml\n";
+const KPTFILE: &str = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: pkg\n";
+const CHART: &str = "apiVersion: v2\nname: web\nversion: 0.1.0\n";
+/// Not YAML until Helm renders it: reading it fails.
+const TEMPLATE: &str =
+    "{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n";
+
+#[test]
+fn item4_directory_mode_skips_build_files_and_names_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(
+        dir.path(),
+        &[
+            ("deploy/app.yaml", &config_map("app")),
+            ("deploy/kustomization.yaml", KUSTOMIZATION),
+            ("deploy/legacy/Kustomization", KUSTOMIZATION),
+            ("deploy/legacy/kustomization.yml", KUSTOMIZATION),
+            ("deploy/pkg/Kptfile", KPTFILE),
+            ("deploy/pkg/cm.yaml", &config_map("pkg")),
+            ("deploy/chart/Chart.yaml", CHART),
+            ("deploy/chart/values.yaml", "enabled: true\n"),
+            ("deploy/chart/values-prod.yaml", "enabled: false\n"),
+            ("deploy/chart/values.schema.json", "{\"type\": \"object\"}\n"),
+            ("deploy/chart/templates/cm.yaml", TEMPLATE),
+            ("deploy/chart/crds/crd.yaml", &config_map("crd")),
+        ],
+    );
+    let r = harden_in(dir.path(), &["-q", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Manifests only, in sorted order (a chart's crds/ are plain manifests).
+    assert_eq!(r.stdout, [config_map("app"), config_map("crd"), config_map("pkg")].join("---\n"));
+    assert_eq!(
+        r.stderr,
+        "\
+note: deploy/chart: skipped Chart.yaml, values-prod.yaml, values.schema.json, values.yaml, templates/: a Helm chart is not manifests until it is rendered (`helm template RELEASE deploy/chart | harden`)
+note: deploy/kustomization.yaml: skipped: a kustomization is not a manifest (`kustomize build deploy | harden` hardens what it builds)
+note: deploy/legacy/Kustomization: skipped: a kustomization is not a manifest (`kustomize build deploy/legacy | harden` hardens what it builds)
+note: deploy/legacy/kustomization.yml: skipped: a kustomization is not a manifest (`kustomize build deploy/legacy | harden` hardens what it builds)
+note: deploy/pkg/Kptfile: skipped: a kpt package file is not a manifest (`kpt fn eval deploy/pkg --exec harden` hardens the package)
+"
+    );
+}
+
+#[test]
+fn item4_explicit_file_arguments_are_always_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(
+        dir.path(),
+        &[
+            ("deploy/kustomization.yaml", KUSTOMIZATION),
+            ("deploy/.hidden.yaml", &config_map("hidden")),
+            ("deploy/gen/out.yaml", &config_map("gen")),
+            ("deploy/.gitignore", "gen/\n"),
+        ],
+    );
+    let files = ["deploy/kustomization.yaml", "deploy/.hidden.yaml", "deploy/gen/out.yaml"];
+    let r = harden_in(dir.path(), &[&["-q", "--exclude", "*.yaml"], &files[..]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, [KUSTOMIZATION.to_string(), config_map("hidden"), config_map("gen")].join("---\n"));
+    assert_eq!(r.stderr, "");
+}
+
+#[test]
+fn item4_exclude_is_gitignore_style_relative_to_each_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for top in ["a", "b"] {
+        for path in ["keep.yaml", "only-here.yaml", "sub/only-here.yaml", "generated/g.yaml", "x.test.yaml"] {
+            files.push((format!("{top}/{path}"), config_map(&format!("{top}-{}", path.replace(['/', '.'], "-")))));
+        }
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    tree(dir.path(), &files);
+    let args = ["-q", "--exclude", "generated/", "--exclude", "/only-here.yaml", "--exclude", "*.test.yaml", "a", "b"];
+    let r = harden_in(dir.path(), &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names: Vec<&str> = r.stdout.lines().filter_map(|l| l.strip_prefix("  name: ")).collect();
+    assert_eq!(names, ["a-keep-yaml", "a-sub-only-here-yaml", "b-keep-yaml", "b-sub-only-here-yaml"]);
+}
+
+#[test]
+fn item4_gitignore_and_hardenignore_files_are_honoured() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(
+        dir.path(),
+        &[
+            ("deploy/app.yaml", &config_map("app")),
+            ("deploy/.gitignore", "rendered/\n*.local.yaml\n"),
+            ("deploy/rendered/out.yaml", &config_map("rendered")),
+            ("deploy/dev.local.yaml", &config_map("local")),
+            ("deploy/sub/.hardenignore", "secret.yaml\n"),
+            ("deploy/sub/secret.yaml", &config_map("secret")),
+            ("deploy/sub/svc.yaml", &config_map("svc")),
+        ],
+    );
+    let r = harden_in(dir.path(), &["-q", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, [config_map("app"), config_map("svc")].join("---\n"));
+}
+
+#[test]
+fn item4_hidden_files_and_directories_are_not_read() {
+    // CI configuration lives in hidden files; none of it is a manifest.
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(
+        dir.path(),
+        &[
+            ("repo/app.yaml", &config_map("app")),
+            ("repo/.github/workflows/ci.yml", "on: push\njobs: {}\n"),
+            ("repo/.gitlab-ci.yml", "stages: [test]\n"),
+            ("repo/.pre-commit-config.yaml", "repos: []\n"),
+        ],
+    );
+    let r = harden_in(dir.path(), &["-q", "repo"]);
+    assert_eq!((r.code, r.stdout), (0, config_map("app")), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------
+// Item 5: a gate that checked nothing does not pass
+
+#[test]
+fn item5_a_path_without_kubernetes_manifests_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(
+        dir.path(),
+        &[
+            ("empty.yaml", ""),
+            ("comments.yaml", "# nothing here yet\n---\n# nor here\n"),
+            ("values.yaml", "replicas: 2\nimage: {tag: \"1.0\"}\n"),
+            ("kustomized/kustomization.yaml", KUSTOMIZATION),
+            ("good.yaml", &config_map("good")),
+        ],
+    );
+    std::fs::create_dir(dir.path().join("typo")).expect("mkdir");
+    let modes: [&[&str]; 8] = [
+        &[],
+        &["--check"],
+        &["--check", "-o", "yaml"],
+        &["--diff"],
+        &["-o", "report"],
+        &["-o", "patch"],
+        &["-o", "diff"],
+        &["-i"],
+    ];
+    for path in ["empty.yaml", "comments.yaml", "values.yaml", "kustomized", "typo"] {
+        for mode in modes {
+            // Next to a path that has one, it is still an error.
+            let args = [mode, &["good.yaml", path]].concat();
+            let r = harden_in(dir.path(), &args);
+            assert_eq!((r.code, r.stdout.as_str()), (2, ""), "harden {args:?}: {}", r.stderr);
+            let want = format!("harden: {path}: no Kubernetes manifests found\n");
+            assert!(r.stderr.ends_with(&want), "harden {args:?}: {}", r.stderr);
+        }
+        let r = harden_in(dir.path(), &["check", path]);
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "harden check {path}: {}", r.stderr);
+        assert!(r.stderr.ends_with(&format!("harden: {path}: no Kubernetes manifests found\n")), "{}", r.stderr);
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("good.yaml")).expect("read"),
+        config_map("good"),
+        "-i wrote nothing"
+    );
+}
+
+#[test]
+fn item5_empty_standard_input_still_passes() {
+    for args in [&[][..], &["--check"], &["check"], &["-"]] {
+        let r = support::harden(args, b"");
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "harden {args:?}: {}", r.stderr);
+    }
+    let r = support::harden(&["-o", "report"], b"");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("0 changes in 0 resources"), "{}", r.stdout);
+}
