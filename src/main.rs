@@ -20,6 +20,7 @@ use harden::pipeline::{self, Options};
 use harden::pipeline::{DocOutcome, Expect, Input};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
+use harden::write::count;
 use output::Output;
 use std::process::ExitCode;
 
@@ -191,8 +192,11 @@ impl Tally {
 
     fn summary(&self) -> String {
         format!(
-            "{} documents, {} workloads hardened, {} changes, {} blockers",
-            self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
+            "{}, {} hardened, {}, {}",
+            count(self.docs, "document"),
+            count(self.counts.workloads_hardened, "workload"),
+            count(self.counts.changes, "change"),
+            count(self.counts.blockers, "blocker")
         )
     }
 }
@@ -297,7 +301,7 @@ fn finish(
             .collect();
         let n = in_place::rewrite_all(&rewrites)
             .map_err(|e| Failure::Input(format!("--in-place: {e}; no file was changed")))?;
-        summary.push_str(&format!(", {n} files rewritten"));
+        summary.push_str(&format!(", {} rewritten", count(n, "file")));
     }
     out.summary(&summary);
     let code = review.exit_code(&outcomes);
@@ -336,7 +340,8 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
         out.line(&format!("{}: {}", v.id, harden::pss::summarize(&v.results)))?;
     }
     out.flush()?;
-    out.summary(&format!("{} resources violate {level} at {}", violations.len(), common.version));
+    let violate = if violations.len() == 1 { "violates" } else { "violate" };
+    out.summary(&format!("{} {violate} {level} at {}", count(violations.len(), "resource"), common.version));
     Ok(if violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -457,3 +457,20 @@ fn item5_empty_standard_input_still_passes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("0 changes in 0 resources"), "{}", r.stdout);
 }
+
+#[test]
+fn item5_summaries_count_in_good_grammar() {
+    let blocked = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: agent\nspec:\n  hostNetwork: true\n  containers:\n  - name: agent\n    image: example.com/agent:1.0\n";
+    let r = support::harden(&[], blocked.as_bytes());
+    assert!(r.stderr.ends_with("harden: 1 document, 0 workloads hardened, 0 changes, 1 blocker\n"), "{}", r.stderr);
+    let r = support::harden(&["-o", "report"], blocked.as_bytes());
+    assert!(r.stdout.contains("; 1 violation remains, "), "{}", r.stdout);
+    let r = support::harden(&["check"], blocked.as_bytes());
+    assert!(r.stderr.ends_with("harden: 1 resource violates restricted at v1.37\n"), "{}", r.stderr);
+
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n  - name: app\n    image: example.com/app:1.0\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("pod.yaml", pod)]);
+    let r = harden_in(dir.path(), &["-i", "pod.yaml"]);
+    assert!(r.stderr.ends_with(", 1 workload hardened, 15 changes, 0 blockers, 1 file rewritten\n"), "{}", r.stderr);
+}
