@@ -307,6 +307,9 @@ fn item4_directory_mode_skips_build_files_and_names_them() {
             ("deploy/chart/values-prod.yaml", "enabled: false\n"),
             ("deploy/chart/values.schema.json", "{\"type\": \"object\"}\n"),
             ("deploy/chart/templates/cm.yaml", TEMPLATE),
+            ("deploy/chart/ci/small-values.yaml", "replicas: 1\n"),
+            ("deploy/chart/charts/db/Chart.yaml", CHART),
+            ("deploy/chart/README.md", "# web\n"),
             ("deploy/chart/crds/crd.yaml", &config_map("crd")),
         ],
     );
@@ -317,7 +320,7 @@ fn item4_directory_mode_skips_build_files_and_names_them() {
     assert_eq!(
         r.stderr,
         "\
-note: deploy/chart: skipped Chart.yaml, values-prod.yaml, values.schema.json, values.yaml, templates/: a Helm chart is not manifests until it is rendered (`helm template RELEASE deploy/chart | harden`)
+note: deploy/chart: skipped Chart.yaml, charts/, ci/, templates/, values-prod.yaml, values.schema.json, values.yaml: a Helm chart is not manifests until it is rendered (`helm template RELEASE deploy/chart | harden`)
 note: deploy/kustomization.yaml: skipped: a kustomization is not a manifest (`kustomize build deploy | harden` hardens what it builds)
 note: deploy/legacy/Kustomization: skipped: a kustomization is not a manifest (`kustomize build deploy/legacy | harden` hardens what it builds)
 note: deploy/legacy/kustomization.yml: skipped: a kustomization is not a manifest (`kustomize build deploy/legacy | harden` hardens what it builds)
@@ -398,6 +401,26 @@ fn item4_hidden_files_and_directories_are_not_read() {
     );
     let r = harden_in(dir.path(), &["-q", "repo"]);
     assert_eq!((r.code, r.stdout), (0, config_map("app")), "{}", r.stderr);
+}
+
+// A symbolic link to a directory above made the walk read the same files
+// again at every level, until the path grew too long: 41 copies of each
+// document, and exit 0.
+#[cfg(unix)]
+#[test]
+fn item4_a_symlink_loop_is_an_error_not_copies_of_documents() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &config_map("app"))]);
+    std::os::unix::fs::symlink("..", dir.path().join("deploy/loop")).expect("symlink");
+    let r = harden_in(dir.path(), &["-q", "deploy"]);
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    assert!(r.stderr.starts_with("harden: deploy: File system loop found: deploy/loop"), "{}", r.stderr);
+    // A link that is no loop is followed.
+    std::fs::remove_file(dir.path().join("deploy/loop")).expect("rm");
+    tree(dir.path(), &[("shared/cm.yaml", &config_map("shared"))]);
+    std::os::unix::fs::symlink("../shared", dir.path().join("deploy/shared")).expect("symlink");
+    let r = harden_in(dir.path(), &["-q", "deploy"]);
+    assert_eq!((r.code, r.stdout), (0, [config_map("app"), config_map("shared")].join("---\n")), "{}", r.stderr);
 }
 
 // ---------------------------------------------------------------------------

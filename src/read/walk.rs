@@ -2,7 +2,8 @@
 //!
 //! Manifests are (`*.yaml`, `*.yml`, `*.json`); build files are not, and
 //! each is named in a [`Skipped`]: kustomize's and kpt's files, and a Helm
-//! chart's `Chart.yaml`, `values*` files and `templates/`, which are not
+//! chart (a directory with a `Chart.yaml`) but for its `crds/`: its
+//! `Chart.yaml`, `values*` files, `templates/` and the rest are not
 //! manifests until rendered. Left out silently: hidden files and
 //! directories (`.github/`, `.gitlab-ci.yml`), what `.gitignore` and
 //! `.hardenignore` files in the directory or below it say, and `--exclude`
@@ -16,6 +17,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// A build file (or a chart's worth of them) left out of a directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +25,8 @@ pub enum Skipped {
     /// `kustomization.yaml`, `kustomization.yml` or `Kustomization`.
     Kustomization(PathBuf),
     Kptfile(PathBuf),
-    /// A Helm chart's directory, and the names of what was left out of it.
+    /// A Helm chart's directory, and the names of what was left out of it
+    /// (files that would have been read, and directories, as `name/`).
     HelmChart {
         dir: PathBuf,
         left: Vec<String>,
@@ -61,6 +64,9 @@ impl fmt::Display for Skipped {
 pub fn manifests(dir: &Path, excludes: &[String]) -> Result<(Vec<PathBuf>, Vec<Skipped>), ReadError> {
     let excluded = exclusions(excludes)?;
     let root = dir.to_path_buf();
+    // What the walk leaves out of Helm charts, noted as it goes.
+    let in_charts = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&in_charts);
     let mut walk = WalkBuilder::new(dir);
     walk.standard_filters(false)
         .hidden(true)
@@ -71,35 +77,39 @@ pub fn manifests(dir: &Path, excludes: &[String]) -> Result<(Vec<PathBuf>, Vec<S
         .filter_entry(move |e| {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             let relative = e.path().strip_prefix(&root).unwrap_or(e.path());
-            let chart_templates = is_dir && e.file_name() == "templates" && in_chart(e.path());
-            !(chart_templates || excluded.matched(relative, is_dir).is_ignore())
+            if excluded.matched(relative, is_dir).is_ignore() {
+                return false;
+            }
+            // Of a chart, Helm reads `crds/` as they are, the rest once rendered.
+            let chart_part = in_chart(e.path()) && !(is_dir && e.file_name() == "crds");
+            if chart_part && (is_dir || is_manifest(e.path())) {
+                noted.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((e.path().to_path_buf(), is_dir));
+            }
+            !chart_part
         });
     let mut files = Vec::new();
     let mut skipped = Vec::new();
-    let mut charts: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
     for entry in walk.build() {
         let entry = entry.map_err(|e| ReadError::Walk { name: dir.display().to_string(), message: e.to_string() })?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
         let path = entry.into_path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        match name {
+        match path.file_name().and_then(|n| n.to_str()).unwrap_or("") {
             "kustomization.yaml" | "kustomization.yml" | "Kustomization" => skipped.push(Skipped::Kustomization(path)),
             "Kptfile" => skipped.push(Skipped::Kptfile(path)),
-            _ if (name == "Chart.yaml" || is_values(name)) && in_chart(&path) => {
-                let chart = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                charts.entry(chart).or_default().push(name.to_string());
-            }
-            _ if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") => files.push(path),
+            _ if is_manifest(&path) => files.push(path),
             _ => {}
         }
     }
+    let mut charts: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for (path, is_dir) in std::mem::take(&mut *in_charts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let chart = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        charts.entry(chart).or_default().push(if is_dir { format!("{name}/") } else { name });
+    }
     for (dir, mut left) in charts {
         left.sort();
-        if dir.join("templates").is_dir() {
-            left.push("templates/".to_string());
-        }
         skipped.push(Skipped::HelmChart { dir, left });
     }
     files.sort();
@@ -130,7 +140,7 @@ fn in_chart(path: &Path) -> bool {
     path.parent().is_some_and(|dir| dir.join("Chart.yaml").is_file())
 }
 
-/// A chart's values: `values.yaml`, `values-prod.yaml`, `values.schema.json`.
-fn is_values(name: &str) -> bool {
-    name.starts_with("values") && [".yaml", ".yml", ".json"].iter().any(|ext| name.ends_with(ext))
+/// Whether a file is read as manifests, by its name.
+fn is_manifest(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
 }
