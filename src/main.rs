@@ -100,8 +100,9 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     let streams = review.streams() && !args.in_place;
     let (named, expect) = inputs(&args.paths, &args.exclude)?;
     let mut stdin = std::io::stdin().lock();
-    // A KRM function call (kpt, kustomize): one ResourceList on stdin.
-    if let [Named::Stdin] = named.as_slice() {
+    // A KRM function call (kpt, kustomize): one ResourceList on stdin (and
+    // no path, not even a directory without files).
+    if let ([Named::Stdin], []) = (named.as_slice(), expect.as_slice()) {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
         if text.len() > 1 && streams {

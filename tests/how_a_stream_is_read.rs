@@ -468,6 +468,11 @@ fn item5_a_path_without_kubernetes_manifests_is_an_error() {
         config_map("good"),
         "-i wrote nothing"
     );
+    // Next to standard input too.
+    let typo = dir.path().join("typo");
+    let r = support::harden(&[typo.to_str().expect("utf-8 path"), "-"], config_map("in").as_bytes());
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+    assert!(r.stderr.ends_with("typo: no Kubernetes manifests found\n"), "{}", r.stderr);
 }
 
 #[test]
