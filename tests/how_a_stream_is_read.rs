@@ -502,3 +502,64 @@ fn item5_summaries_count_in_good_grammar() {
     let r = harden_in(dir.path(), &["-i", "pod.yaml"]);
     assert!(r.stderr.ends_with(", 1 workload hardened, 15 changes, 0 blockers, 1 file rewritten\n"), "{}", r.stderr);
 }
+
+/// Every `*.yaml` file below `dir`, sorted.
+fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            yaml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    out.sort();
+}
+
+/// A value as kubectl writes JSON: four spaces a level.
+fn kubectl_json(v: &serde_json::Value) -> String {
+    use serde::Serialize as _;
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    v.serialize(&mut ser).expect("JSON");
+    String::from_utf8(out).expect("UTF-8") + "\n"
+}
+
+#[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
+fn item2_every_corpus_stream_as_json_hardens_to_json_that_means_the_yaml_result() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    assert!(corpus.is_dir(), "{} is needed for this test (cargo test -- --include-ignored)", corpus.display());
+    let mut files = Vec::new();
+    yaml_files(&corpus, &mut files);
+    let (mut streams, mut changed) = (0, 0);
+    for path in &files {
+        let arg = path.to_str().expect("utf-8 path");
+        let via_yaml = support::harden(&["-q", arg], b"");
+        // Edits refused in YAML (through anchors, block scalars) are made in
+        // JSON, which has neither: such streams mean different things.
+        if via_yaml.code != 0 || via_yaml.stderr.contains("cannot be written safely") {
+            continue;
+        }
+        let docs = harden::yaml::parse_values(&read(path)).expect("the corpus parses");
+        let want = harden::yaml::parse_values(&via_yaml.stdout).expect("YAML output parses");
+        // As kubectl writes JSON, and on one line a document, as `jq -c` does.
+        let one_line = |v: &serde_json::Value| v.to_string() + "\n";
+        for write in [kubectl_json as fn(&serde_json::Value) -> String, one_line] {
+            let json = docs.iter().map(write).collect::<Vec<_>>().join("---\n");
+            let r = support::harden(&["-q"], json.as_bytes());
+            assert_eq!(r.code, 0, "{arg} as JSON: {}", r.stderr);
+            for (i, doc) in r.stdout.split("---\n").enumerate() {
+                serde_json::from_str::<serde_json::Value>(doc)
+                    .unwrap_or_else(|e| panic!("{arg} as JSON: document {i} is not JSON ({e}):\n{doc}"));
+            }
+            assert_eq!(harden::yaml::parse_values(&r.stdout).expect("JSON output parses"), want, "{arg}");
+            streams += 1;
+            changed += usize::from(r.stdout != json);
+        }
+    }
+    eprintln!("{streams} corpus streams ({} files, twice) compared as JSON, {changed} changed by harden", files.len());
+    assert!(changed > 40, "too few streams exercised the JSON writer: {changed}");
+}
