@@ -43,8 +43,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct HardenArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
+    /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// A built-in profile (restricted, baseline, dotnet) or a profile file.
     #[arg(short, long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
@@ -68,8 +71,11 @@ pub struct HardenArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
+    /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// The Pod Security level to check against.
     #[arg(long, value_enum, default_value = "restricted")]
     pub level: LevelArg,

@@ -17,9 +17,10 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Input};
+use harden::pipeline::{DocOutcome, Expect, Input};
 use harden::plan::{Counts, PlanOptions};
-use harden::read::{Named, Source, StdinText, list_inputs, read_inputs, read_named};
+use harden::read::{Named, Source, StdinText, list_arguments, read_named};
+use harden::write::count;
 use output::Output;
 use std::process::ExitCode;
 
@@ -86,14 +87,15 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
-    let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
     let mut stdin = std::io::stdin().lock();
-    // A KRM function call (kpt, kustomize): one ResourceList on stdin.
-    if let [Named::Stdin] = named.as_slice() {
+    // A KRM function call (kpt, kustomize): one ResourceList on stdin (and
+    // no path, not even a directory without files).
+    if let ([Named::Stdin], []) = (named.as_slice(), expect.as_slice()) {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
         if text.len() > 1 && streams {
-            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)]);
+            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)], &[]);
         }
         let src = text.into_source();
         if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
@@ -113,9 +115,9 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(run.exit_code));
         }
         if streams {
-            return stream(&args, &s, &review, &opts, &[Input::Text(src)]);
+            return stream(&args, &s, &review, &opts, &[Input::Text(src)], &[]);
         }
-        return finish(&args, &s, &review, &opts, vec![src]);
+        return finish(&args, &s, &review, &opts, vec![src], &[]);
     }
     if streams {
         // The plain YAML stream: files are read a chunk at a time and the
@@ -127,14 +129,35 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
             });
         }
-        return stream(&args, &s, &review, &opts, &inputs);
+        return stream(&args, &s, &review, &opts, &inputs, &expect);
     }
-    let sources = named
-        .iter()
-        .map(|n| read_named(n, &mut stdin))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    finish(&args, &s, &review, &opts, sources)
+    let sources = read_all(&named, &mut stdin)?;
+    finish(&args, &s, &review, &opts, sources, &expect)
+}
+
+/// Every input, read whole.
+fn read_all(named: &[Named], stdin: &mut dyn std::io::Read) -> Result<Vec<Source>, Failure> {
+    named.iter().map(|n| read_named(n, stdin)).collect::<Result<_, _>>().map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The inputs the path arguments name, in order, and what each path must
+/// hold (a gate that read nothing must not pass); the build files that
+/// directories held are named on stderr.
+fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Named>, Vec<Expect>), Failure> {
+    let arguments = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut named = Vec::new();
+    let mut expect = Vec::new();
+    for a in arguments {
+        for skipped in &a.skipped {
+            output::note(&skipped.to_string());
+        }
+        if a.is_path() {
+            let inputs = named.len()..named.len() + a.inputs.len();
+            expect.push(Expect { name: a.path.display().to_string(), inputs });
+        }
+        named.extend(a.inputs);
+    }
+    Ok((named, expect))
 }
 
 /// The pipeline's options, from the resolved settings.
@@ -175,8 +198,11 @@ impl Tally {
 
     fn summary(&self) -> String {
         let mut line = format!(
-            "{} documents, {} workloads hardened, {} changes, {} blockers",
-            self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
+            "{}, {} hardened, {}, {}",
+            count(self.docs, "document"),
+            count(self.counts.workloads_hardened, "workload"),
+            count(self.counts.changes, "change"),
+            count(self.counts.blockers, "blocker")
         );
         if self.counts.opted_out > 0 {
             line.push_str(&format!("; {}, still violating", opted_out(self.counts.opted_out)));
@@ -187,12 +213,14 @@ impl Tally {
 
 /// `1 resource skipped (opted out)`, `2 resources …`.
 fn opted_out(n: usize) -> String {
-    format!("{n} resource{} skipped (opted out)", if n == 1 { "" } else { "s" })
+    format!("{} skipped (opted out)", count(n, "resource"))
 }
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
     match e {
-        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) => Failure::Input(e.to_string()),
+        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) | pipeline::Error::NoManifests { .. } => {
+            Failure::Input(e.to_string())
+        }
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -210,12 +238,13 @@ fn stream(
     review: &output::Review,
     opts: &Options,
     inputs: &[Input],
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+    pipeline::stream(inputs, opts, expect, |i, chunk| -> Result<(), Failure> {
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -249,10 +278,11 @@ fn finish(
     review: &output::Review,
     opts: &Options,
     sources: Vec<Source>,
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream_keeping(&sources, opts, review.values())?;
+    let outcomes = pipeline::harden_stream_keeping(&sources, opts, expect, review.values())?;
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {
@@ -287,7 +317,7 @@ fn finish(
             .collect();
         let n = in_place::rewrite_all(&rewrites)
             .map_err(|e| Failure::Input(format!("--in-place: {e}; no file was changed")))?;
-        summary.push_str(&format!(", {n} files rewritten"));
+        summary.push_str(&format!(", {} rewritten", count(n, "file")));
     }
     out.summary(&summary);
     let code = review.exit_code(&outcomes);
@@ -310,9 +340,10 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     let s = settings::checking(&args, level).map_err(Failure::Input)?;
     note_clamped(&s.common);
     let opts = options(&s);
-    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
+    let sources = read_all(&named, &mut std::io::stdin().lock())?;
     let outcomes =
-        pipeline::harden_stream_keeping(&sources, &opts, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+        pipeline::harden_stream_keeping(&sources, &opts, &expect, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
     let run = harden::write::Run {
         sources: &sources,
         outcomes: &outcomes,
@@ -329,10 +360,8 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     let resources = || outcomes.iter().flat_map(|o| &o.docs).flat_map(|d| &d.plan.resources);
     let violating = resources().filter(|r| !r.blockers.is_empty()).count();
     let opted = resources().filter(|r| !r.opted_out.is_empty()).count();
-    let mut summary = match violating {
-        1 => format!("1 resource violates {level} at {}", s.common.version),
-        n => format!("{n} resources violate {level} at {}", s.common.version),
-    };
+    let violate = if violating == 1 { "violates" } else { "violate" };
+    let mut summary = format!("{} {violate} {level} at {}", count(violating, "resource"), s.common.version);
     if opted > 0 {
         summary.push_str(&format!("; {}, still violating", opted_out(opted)));
     }

@@ -126,8 +126,9 @@ impl Output {
         }
         if r.withheld > 0 && !r.blockers.is_empty() {
             warn(&format!(
-                "{}: {} fixes withheld because of the blockers above (--partial applies them)",
-                r.id, r.withheld
+                "{}: {} withheld because of the blockers above (--partial applies them)",
+                r.id,
+                write::count(r.withheld, "fix")
             ));
         }
     }

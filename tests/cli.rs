@@ -134,7 +134,7 @@ golden!(
     BARE_POD_HARDENED,
     BARE_POD_HARDENED,
     exit 0,
-    stderr "harden: 1 documents, 0 workloads hardened, 0 changes, 0 blockers\n"
+    stderr "harden: 1 document, 0 workloads hardened, 0 changes, 0 blockers\n"
 );
 
 golden!(
@@ -738,7 +738,7 @@ golden!(
     NOT_KUBERNETES,
     NOT_KUBERNETES,
     exit 0,
-    stderr "harden: 1 documents, 0 workloads hardened, 0 changes, 0 blockers\n"
+    stderr "harden: 1 document, 0 workloads hardened, 0 changes, 0 blockers\n"
 );
 
 golden!(

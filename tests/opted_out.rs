@@ -279,5 +279,5 @@ fn issue14_6_a_krm_function_reports_opted_out_violations_in_its_results() {
         .collect();
     assert_eq!(opted.len(), 5, "{results:#?}");
     assert!(opted.iter().all(|r| r["severity"] == "info"));
-    assert!(ran.stderr.contains("; 1 skipped (opted out), still violating"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("; 1 resource skipped (opted out), still violating"), "{}", ran.stderr);
 }

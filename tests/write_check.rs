@@ -12,7 +12,7 @@ fn compliant_file_exits_0() {
     let o = run(&["--check", &fixture("compliant.yaml")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "--check writes no YAML");
-    assert!(stderr(&o).ends_with("harden: 1 documents, 0 workloads hardened, 0 changes, 0 blockers\n"));
+    assert!(stderr(&o).ends_with("harden: 1 document, 0 workloads hardened, 0 changes, 0 blockers\n"));
 }
 
 #[test]

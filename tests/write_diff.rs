@@ -17,7 +17,7 @@ fn diff_on_stderr_keeps_stdout_pure_yaml() {
     let err = stderr(&with_diff);
     let (diff, summary) = err.rsplit_once("harden: ").expect("the summary line ends stderr");
     expect_file("small.diff", diff);
-    assert_eq!(summary, "1 documents, 1 workloads hardened, 15 changes, 0 blockers\n");
+    assert_eq!(summary, "1 document, 1 workload hardened, 15 changes, 0 blockers\n");
 }
 
 #[test]

@@ -190,6 +190,7 @@ fn reports_made_in_parts_equal_the_whole_report() {
     let reviewed = harden::pipeline::harden_stream_keeping(
         &sources,
         &opts,
+        &[],
         harden::pipeline::Values::Reduce(harden::write::FOR_REPORT),
     )
     .expect("hardens");

@@ -28,6 +28,7 @@ use crate::profile::Profile;
 use crate::pss::Version;
 use crate::read::Source;
 use crate::verify::{VerifyError, verify_document};
+use crate::write::count;
 use crate::yaml::{Semantic, parse_stream};
 use serde_json::Value;
 
@@ -123,8 +124,16 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
     let exit_code = u8::from(fail && counts.blockers > 0);
     let Counts { workloads_hardened: workloads, changes, blockers, opted_out } = counts;
     let summary = format!(
-        "ResourceList: {items} items, {workloads} workloads hardened, {changes} changes, {blockers} blockers{}{}",
-        if opted_out > 0 { format!("; {opted_out} skipped (opted out), still violating") } else { String::new() },
+        "ResourceList: {}, {} hardened, {}, {}{}{}",
+        count(items, "item"),
+        count(workloads, "workload"),
+        count(changes, "change"),
+        count(blockers, "blocker"),
+        if opted_out > 0 {
+            format!("; {} skipped (opted out), still violating", count(opted_out, "resource"))
+        } else {
+            String::new()
+        },
         if exit_code == 1 { " (fail-on-blockers: failing)" } else { "" }
     );
     Ok(Some(KrmRun { outcome, results, exit_code, summary }))

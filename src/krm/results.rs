@@ -84,8 +84,8 @@ pub fn of_resource(r: &ResourcePlan, before: &Value, after: &Value, fail: bool) 
     }
     if r.withheld > 0 && !r.blockers.is_empty() {
         let message = format!(
-            "{} fixes withheld because of the blockers (functionConfig partial: \"true\" applies them)",
-            r.withheld
+            "{} withheld because of the blockers (functionConfig partial: \"true\" applies them)",
+            crate::write::count(r.withheld, "fix")
         );
         out.push(entry("warning", message, None, None));
     }

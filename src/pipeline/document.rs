@@ -85,6 +85,8 @@ fn may_matter(doc: &Document, opts: &Options) -> bool {
 pub struct ChunkInfo {
     pub docs: usize,
     pub matters: bool,
+    /// How many of its documents are Kubernetes objects.
+    pub manifests: usize,
 }
 
 /// Pass 1: what the port decisions need from this chunk. A document whose
@@ -127,7 +129,8 @@ pub fn index_chunk(
         let plan = low.then(|| plan_document(&value, &opts.plan));
         index.add(key + i, &value, plan.as_ref(), io);
     }
-    Ok((index, ChunkInfo { docs: docs.len(), matters }))
+    let manifests = docs.iter().filter(|d| d.is_kubernetes_object()).count();
+    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests }))
 }
 
 /// Pass 2: harden the chunk (`key` is its first document's key), with

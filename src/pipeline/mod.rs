@@ -90,6 +90,32 @@ pub enum Error {
     /// A harden bug caught by verification: exit 3.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// A path that holds no Kubernetes document: exit 2 (a gate that read
+    /// nothing must not pass).
+    #[error("{name}: no Kubernetes manifests found")]
+    NoManifests { name: String },
+}
+
+/// Inputs that must hold a Kubernetes document (one with `apiVersion` and
+/// `kind`) between them: the files one path argument named. Empty files
+/// and files of comments hold none. (Standard input is never expected to:
+/// an empty render is legitimate.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// The path as given, for the message.
+    pub name: String,
+    /// The inputs it named, by index.
+    pub inputs: std::ops::Range<usize>,
+}
+
+/// After pass 1, before anything is written: the first path (in order)
+/// that holds no Kubernetes document is an error.
+fn check_expected(expect: &[Expect], infos: &[Vec<ChunkInfo>]) -> Result<(), Error> {
+    let empty = |e: &&Expect| infos[e.inputs.clone()].iter().flatten().all(|info| info.manifests == 0);
+    match expect.iter().find(empty) {
+        Some(e) => Err(Error::NoManifests { name: e.name.clone() }),
+        None => Ok(()),
+    }
 }
 
 /// One document's outcome.
@@ -227,11 +253,17 @@ pub struct Reducer {
 /// Harden a whole stream of sources held in memory, keeping every
 /// document's values.
 pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOutcome>, Error> {
-    harden_stream_keeping(sources, opts, Values::Keep)
+    harden_stream_keeping(sources, opts, &[], Values::Keep)
 }
 
-/// Harden a whole stream of sources held in memory.
-pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values) -> Result<Vec<SourceOutcome>, Error> {
+/// Harden a whole stream of sources held in memory; each of `expect` must
+/// hold a Kubernetes document.
+pub fn harden_stream_keeping(
+    sources: &[Source],
+    opts: &Options,
+    expect: &[Expect],
+    values: Values,
+) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -252,6 +284,7 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
         }
         infos.push(source_infos);
     }
+    check_expected(expect, &infos)?;
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(spill_error)?;
     let mut out = Vec::with_capacity(sources.len());
@@ -295,12 +328,14 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
 const WINDOW: usize = 16;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
-/// any malformed input before `sink` sees anything), then pass 2, calling
-/// `sink(input index, chunk)` in stream order. Both passes run on every
-/// core (see [`ordered`]). Each outcome's `before`/`after` are null.
+/// any malformed input, and any of `expect` without a Kubernetes document,
+/// before `sink` sees anything), then pass 2, calling `sink(input index,
+/// chunk)` in stream order. Both passes run on every core (see
+/// [`ordered`]). Each outcome's `before`/`after` are null.
 pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
+    expect: &[Expect],
     mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
 ) -> Result<(), E> {
     let plan = strategy(opts);
@@ -323,6 +358,7 @@ pub fn stream<E: From<Error> + Send>(
             Ok(())
         },
     )?;
+    check_expected(expect, &infos)?;
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
     let infos = &infos;

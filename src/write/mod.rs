@@ -25,6 +25,16 @@ use crate::yaml::Limits;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 
+/// `1 change`, `2 changes`, `0 fixes`: a count and its noun, for every
+/// sentence that gives one.
+pub fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('x')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Everything a renderer needs to know about one run.
 pub struct Run<'a> {
     pub sources: &'a [Source],

@@ -317,8 +317,8 @@ impl DocCtx<'_, '_> {
             let mut f = mk(self, Kind::Withheld, None, "withheld".into(), None);
             f.count = Some(r.withheld);
             f.message = format!(
-                "{} fixes withheld because of the violations of this resource (--partial applies them).",
-                r.withheld
+                "{} withheld because of the violations of this resource (--partial applies them).",
+                super::count(r.withheld, "fix")
             );
             out.push(f);
         }
