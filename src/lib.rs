@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod check;
 pub mod config;
+pub mod images;
 pub mod in_place;
 pub mod krm;
 pub mod pipeline;
