@@ -133,7 +133,9 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
 fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable) {
     let mounts = writable::mounts(&out.planned, c);
     match writable::covering(&mounts, &w.path) {
-        Some(Mount { read_only: true, path, volume }) => {
+        // A path the image writes under a read-only volume; one that needs
+        // the image's own files (`emptyDir: false`) the owner provides.
+        Some(Mount { read_only: true, path, volume }) if w.empty_dir => {
             let (path, volume) = (path.clone(), volume.clone());
             out.will_not_start(
                 c,
