@@ -8,31 +8,18 @@
 //! `HARDEN_BLESS=1 cargo test --test images` rewrites the expected files;
 //! read every one before keeping it.
 
+mod support;
 mod write_support;
 
 use serde_json::Value;
-use std::io::Write;
-use std::process::{Output, Stdio};
-use write_support::{expect_in, harden, run, stderr, stdout};
+use support::harden as run_stdin;
+use write_support::{expect_in, run, stderr, stdout};
 
 const FIXTURES: &str = "tests/fixtures/images";
 const EXPECTED: &str = "tests/fixtures/images/expected";
 
 fn fixture(name: &str) -> String {
     format!("{FIXTURES}/{name}.yaml")
-}
-
-/// `harden ARGS` with `input` on stdin.
-fn run_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = harden()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("harden runs");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("input written");
-    child.wait_with_output().expect("harden finishes")
 }
 
 /// Harden the fixture, compare stdout and stderr with their expected files,
@@ -52,9 +39,9 @@ fn scenario_as(name: &str, expected: &str, args: &[&str]) -> String {
     expect_in(EXPECTED, &format!("{expected}.yaml"), &out);
     expect_in(EXPECTED, &format!("{expected}.stderr"), &err);
     let mut again = args.to_vec();
-    again.extend(["-q", "-"]);
-    let second = run_stdin(&again, &out);
-    assert_eq!(stdout(&second), out, "{name}: hardening the output again changes it");
+    again.extend(["-q", "--pss-version", "latest", "-"]);
+    let second = run_stdin(&again, out.as_bytes());
+    assert_eq!(second.stdout, out, "{name}: hardening the output again changes it");
     out
 }
 
@@ -130,13 +117,13 @@ fn dotnet_profile_on_a_dotnet_image() {
 #[test]
 fn will_not_start_fails_the_check_gate() {
     let hardened = scenario("caddy-owner-drops-all", &[]);
-    let o = run_stdin(&["--check", "-"], &hardened);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("will not start as hardened: row caddy says the image needs NET_BIND_SERVICE"));
+    let o = run_stdin(&["--check", "-"], hardened.as_bytes());
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("will not start as hardened: row caddy says the image needs NET_BIND_SERVICE"));
     // The same image, hardened by harden itself, passes the gate.
     let fine = scenario("caddy-official", &[]);
-    let o = run_stdin(&["--check", "-"], &fine);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_stdin(&["--check", "-"], fine.as_bytes());
+    assert_eq!(o.code, 0, "{}", o.stderr);
 }
 
 /// `--partial` applies the fixes to a root-only container: it then will not start.
@@ -157,9 +144,9 @@ fn root_only_with_partial_is_reported_as_not_starting() {
 #[test]
 fn a_read_only_volume_over_a_written_path_will_not_start() {
     let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: replica}\nspec:\n  containers:\n  - name: redis\n    image: redis:8.2\n    volumeMounts:\n    - {name: data, mountPath: /data, readOnly: true}\n  volumes:\n  - name: data\n    persistentVolumeClaim: {claimName: snapshot}\n";
-    let o = run_stdin(&["--check", "-o", "yaml", "-"], input);
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
+    let o = run_stdin(&["--check", "-o", "yaml", "-"], input.as_bytes());
+    assert_eq!(o.code, 1);
+    let err = &o.stderr;
     assert!(
         err.contains(
             "Pod/replica: container \"redis\": will not start as hardened: row redis says the image writes /data"
@@ -167,7 +154,7 @@ fn a_read_only_volume_over_a_written_path_will_not_start() {
         "{err}"
     );
     assert!(err.contains("but volume data is mounted read-only at /data"), "{err}");
-    assert!(!stdout(&o).contains("harden-data"), "no emptyDir over the owner's volume");
+    assert!(!o.stdout.contains("harden-data"), "no emptyDir over the owner's volume");
 }
 
 /// However many containers run unknown images, stderr gets one line.
@@ -176,8 +163,8 @@ fn unknown_images_are_one_line_on_stderr() {
     let containers: String =
         (1..=5).map(|i| format!("  - name: c{i}\n    image: registry.corp/team/app{i}:1\n")).collect();
     let input = format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: many}}\nspec:\n  containers:\n{containers}");
-    let o = run_stdin(&["-"], &input);
-    let err = stderr(&o);
+    let o = run_stdin(&["-"], input.as_bytes());
+    let err = &o.stderr;
     let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("note: ")).collect();
     assert_eq!(
         notes,
@@ -187,8 +174,8 @@ fn unknown_images_are_one_line_on_stderr() {
           (--images); -o report lists them"
         ]
     );
-    let o = run_stdin(&["-q", "-"], &input);
-    assert_eq!(stderr(&o), "", "-q leaves the summary lines out");
+    let o = run_stdin(&["-q", "-"], input.as_bytes());
+    assert_eq!(o.stderr, "", "-q leaves the summary lines out");
 }
 
 /// The reasons in the report name the row that asked for each change.
@@ -235,12 +222,12 @@ fn a_private_row_hardens_like_the_built_in_one() {
     let list = format!(
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}functionConfig:\n{function_config}"
     );
-    let krm = run_stdin(&[], &list);
-    assert!(krm.status.success(), "{}", stderr(&krm));
-    let out = harden::yaml::parse_values(&stdout(&krm)).expect("YAML").remove(0);
+    let krm = run_stdin(&[], list.as_bytes());
+    assert_eq!(krm.code, 0, "{}", krm.stderr);
+    let out = harden::yaml::parse_values(&krm.stdout).expect("YAML").remove(0);
     let specs: Vec<&Value> =
         out["items"].as_array().expect("items").iter().map(|i| &i["spec"]["template"]["spec"]).collect();
-    assert_eq!(specs[1]["securityContext"]["runAsUser"], 999, "{}", stdout(&krm));
+    assert_eq!(specs[1]["securityContext"]["runAsUser"], 999, "{}", krm.stdout);
     assert_eq!(without_image(specs[1]), without_image(specs[0]));
 
     // Without the row, the private image is one harden does not know.
