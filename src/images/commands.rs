@@ -31,7 +31,9 @@ const RUNNERS: [&str; 7] = ["sudo", "exec", "env", "nohup", "command", "time", "
 impl RootCommand {
     /// Whether the container's `command` + `args` run this command.
     pub fn is_run_by(&self, argv: &[&str]) -> bool {
-        simple_commands(argv).iter().any(|words| self.in_simple_command(words))
+        // Most commands name none of the programs: no need to cut them into words.
+        let named = argv.iter().any(|a| self.programs.iter().any(|p| a.contains(p.as_str())));
+        named && simple_commands(argv).iter().any(|words| self.in_simple_command(words))
     }
 
     fn in_simple_command(&self, words: &[String]) -> bool {

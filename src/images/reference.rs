@@ -19,6 +19,8 @@ pub struct Reference {
     pub path: String,
     pub tag: Option<String>,
     pub digest: Option<String>,
+    /// `registry/path`, made once: every pattern compares it.
+    repository: String,
 }
 
 impl Reference {
@@ -35,12 +37,13 @@ impl Reference {
             None => (name, None),
         };
         let (registry, path) = split_registry(name);
-        Reference { registry, path, tag, digest }
+        let repository = format!("{registry}/{path}");
+        Reference { registry, path, tag, digest, repository }
     }
 
     /// `registry/path`, e.g. `docker.io/library/nginx`.
-    pub fn repository(&self) -> String {
-        format!("{}/{}", self.registry, self.path)
+    pub fn repository(&self) -> &str {
+        &self.repository
     }
 }
 
@@ -72,6 +75,9 @@ pub struct Pattern {
     pub repository: String,
     /// The part after the registry: `library/nginx`.
     pub path: String,
+    /// Both, cut at their `*`s once (matching runs for every container).
+    repository_glob: Glob,
+    path_glob: Glob,
 }
 
 impl Pattern {
@@ -87,7 +93,8 @@ impl Pattern {
                 "pattern {written:?} names a tag or digest; a pattern is a repository (put tags in `tags:`)"
             ));
         }
-        Ok(Pattern { written: written.to_string(), repository: r.repository(), path: r.path })
+        let (repository_glob, path_glob) = (Glob::new(&r.repository), Glob::new(&r.path));
+        Ok(Pattern { written: written.to_string(), repository: r.repository, path: r.path, repository_glob, path_glob })
     }
 
     /// The last path component when it is literal (no `*`): a reference
@@ -100,13 +107,13 @@ impl Pattern {
     /// Whether the reference's repository is this pattern's, directly or
     /// through a mirror (see the module's doc).
     pub fn matches(&self, r: &Reference) -> bool {
-        if glob_match(&self.repository, &r.repository()) {
+        if self.repository_glob.matches(r.repository()) {
             return true;
         }
         // Every tail of the reference's path, on whole components.
         let mut tail = r.path.as_str();
         loop {
-            if glob_match(&self.repository, tail) || glob_match(&self.path, tail) {
+            if self.repository_glob.matches(tail) || self.path_glob.matches(tail) {
                 return true;
             }
             match tail.split_once('/') {
@@ -124,12 +131,44 @@ impl Pattern {
     }
 }
 
+/// A pattern cut at its `*`s, matched as `profile::glob_match` does
+/// (each `*` any run of characters) without cutting it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Glob {
+    parts: Box<[String]>,
+}
+
+impl Glob {
+    fn new(pattern: &str) -> Glob {
+        Glob { parts: pattern.split('*').map(str::to_string).collect() }
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        let parts = &self.parts;
+        let (first, last) = (&parts[0], &parts[parts.len() - 1]);
+        if parts.len() == 1 {
+            return s == first;
+        }
+        if s.len() < first.len() + last.len() || !s.starts_with(first.as_str()) || !s.ends_with(last.as_str()) {
+            return false;
+        }
+        let mut rest = &s[first.len()..s.len() - last.len()];
+        for mid in &parts[1..parts.len() - 1] {
+            match rest.find(mid.as_str()) {
+                Some(i) => rest = &rest[i + mid.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn repo(image: &str) -> String {
-        Reference::parse(image).repository()
+        Reference::parse(image).repository().to_string()
     }
 
     #[test]
@@ -211,6 +250,23 @@ mod tests {
         assert!(p("nginx").covers(&p("docker.io/library/nginx")));
         assert!(!p("bitnami/redis").covers(&p("bitnami/*")));
         assert!(!p("nginx").covers(&p("nginxinc/nginx-unprivileged")));
+    }
+
+    #[test]
+    fn globs_cut_once_match_as_glob_match_does() {
+        for (pattern, s) in [
+            ("a*c", "abc"),
+            ("a*c", "ac"),
+            ("a*b*c", "axbyc"),
+            ("a*b*c", "acb"),
+            ("*", ""),
+            ("a*", "b"),
+            ("ab*ba", "aba"),
+            ("x", "x"),
+            ("x", "y"),
+        ] {
+            assert_eq!(Glob::new(pattern).matches(s), glob_match(pattern, s), "{pattern} {s}");
+        }
     }
 
     #[test]

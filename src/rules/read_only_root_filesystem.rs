@@ -99,7 +99,8 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
                 "a read-only root filesystem stops an attacker from changing the container's binaries",
             ),
         }
-        if writable::covering(&writable::mounts(&out.planned, &c), &tmp.mount_path).is_none() {
+        let mut mounts = mounts;
+        if writable::covering(&mounts, &tmp.mount_path).is_none() {
             let name = tmp_volume.get_or_insert_with(|| add_tmp_volume(pod, out, &tmp.name)).clone();
             out.append(
                 &format!("{}/volumeMounts", c.pointer()),
@@ -108,10 +109,15 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
                 format!("a writable {} for apps that write temporary files under a read-only root", tmp.mount_path),
                 Some(c.name()),
             );
+            mounts.push(Mount {
+                path: tmp.mount_path.trim_end_matches('/').to_string(),
+                volume: name,
+                read_only: false,
+            });
         }
         if let Some(row) = c.row {
             for w in &row.writable {
-                make_writable(out, &c, row, w);
+                make_writable(out, &c, row, w, &mut mounts);
             }
         }
         for env in &settings.read_only_root_env {
@@ -130,9 +136,9 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
 
 /// A path the image writes: covered by a writable mount already, or given
 /// an emptyDir of its own; a read-only mount there means it will not start.
-fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable) {
-    let mounts = writable::mounts(&out.planned, c);
-    match writable::covering(&mounts, &w.path) {
+/// `mounts` are the container's, as planned so far.
+fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable, mounts: &mut Vec<Mount>) {
+    match writable::covering(mounts, &w.path) {
         // A path the image writes under a read-only volume; one that needs
         // the image's own files (`emptyDir: false`) the owner provides.
         Some(Mount { read_only: true, path, volume }) if w.empty_dir => {
@@ -172,6 +178,7 @@ fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable)
             if w.data {
                 ephemeral(out, c, row, w, &name);
             }
+            mounts.push(Mount { path: w.path.clone(), volume: name, read_only: false });
         }
     }
 }
