@@ -265,3 +265,21 @@ fn an_images_file_without_sources_is_refused() {
     assert_eq!(stdout(&o), "");
     assert!(stderr(&o).contains("is not valid: row 1 (ours): user has no source."), "{}", stderr(&o));
 }
+
+/// An image that needs root, which its manifest already runs as another
+/// user: nothing to block (the owner chose), but it will not start.
+#[test]
+fn a_root_only_image_run_as_non_root_will_not_start() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: builder}\nspec:\n  securityContext: {runAsUser: 1000}\n  containers:\n  - name: dind\n    image: docker:28-dind\n";
+    let o = run_stdin(&["--check", "-"], input.as_bytes());
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "Pod/builder: container \"dind\": will not start as hardened: image docker:28-dind (row docker-dind) needs root: \
+             Docker-in-Docker requires a privileged container; fix: none documented"
+        ),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("violates"), "not a blocker: {}", o.stderr);
+}
