@@ -283,3 +283,33 @@ fn a_root_only_image_run_as_non_root_will_not_start() {
     );
     assert!(!o.stderr.contains("violates"), "not a blocker: {}", o.stderr);
 }
+
+/// An init container of a database's image (a setup script) gets the paths
+/// the image writes, but no warning about the workload's data: it keeps none.
+#[test]
+fn an_init_container_keeps_no_data() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  initContainers:\n  - name: init-mysql\n    image: mysql:8.4\n    command: [bash, -c, \"echo ok > /mnt/conf.d/server-id.cnf\"]\n  containers:\n  - name: mysql\n    image: mysql:8.4\n";
+    let o = run_stdin(&["-"], input.as_bytes());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Each container its own emptyDirs: the init container's first.
+    let pod = harden::yaml::parse_values(&o.stdout).expect("YAML").remove(0);
+    let mounts = |list: &str| -> Vec<String> {
+        pod["spec"][list][0]["volumeMounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .map(|m| format!("{} {}", m["name"].as_str().unwrap_or(""), m["mountPath"].as_str().unwrap_or("")))
+            .collect()
+    };
+    assert_eq!(
+        mounts("initContainers"),
+        ["harden-tmp /tmp", "harden-var-run-mysqld /var/run/mysqld", "harden-var-lib-mysql /var/lib/mysql"]
+    );
+    assert_eq!(
+        mounts("containers"),
+        ["harden-tmp /tmp", "harden-var-run-mysqld-2 /var/run/mysqld", "harden-var-lib-mysql-2 /var/lib/mysql"]
+    );
+    let warnings: Vec<&str> = o.stderr.lines().filter(|l| l.contains("keeps its data")).collect();
+    assert_eq!(warnings.len(), 1, "{}", o.stderr);
+    assert!(warnings[0].starts_with("warning: Pod/db: container \"mysql\": row mysql keeps its data"), "{}", o.stderr);
+}

@@ -184,8 +184,12 @@ fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable,
 }
 
 /// The data directory is on harden's emptyDir: say it lasts only as long
-/// as the pod, and how to keep it.
+/// as the pod, and how to keep it. An init container runs to completion
+/// before the workload starts: it keeps no data of the workload's.
 fn ephemeral(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable, volume: &str) {
+    if c.list != "containers" {
+        return;
+    }
     out.warn(
         &c.pointer(),
         Some(c.name()),
