@@ -133,9 +133,11 @@ fn root_only_with_partial_is_reported_as_not_starting() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("runAsNonRoot: true"), "the other fixes are applied");
     let err = stderr(&o);
-    assert!(err.contains("its command runs `apk add` at start (it needs root:"), "{err}");
+    assert!(err.contains("the command `apk add` it runs at start (it needs root:"), "{err}");
     assert!(
-        err.contains("container \"tools\": will not start as hardened: its command runs `apk add` at start needs root"),
+        err.contains(
+            "container \"tools\": will not start as hardened: the command `apk add` it runs at start needs root"
+        ),
         "{err}"
     );
 }

@@ -48,7 +48,7 @@ fn needs_root(pod: &Pod, c: &Container) -> Option<(String, String, String)> {
     let command = pod.images.root_command(&argv)?;
     let program = command.programs.first().map_or("", String::as_str);
     Some((
-        format!("its command runs `{program} {}` at start", command.subcommand),
+        format!("the command `{program} {}` it runs at start", command.subcommand),
         command.why.clone(),
         command.alternative.clone(),
     ))
