@@ -51,9 +51,12 @@ pub struct HardenArgs {
     /// A built-in profile (restricted, baseline, dotnet) or a profile file.
     #[arg(short, long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
-    /// A HardenConfig file: profile, PSS version, exceptions.
+    /// A HardenConfig file: profile, PSS version, exceptions, image rows.
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// An image table of your own (`images:` rows, as in data/images.yaml), tried before the built-in rows.
+    #[arg(long, value_name = "FILE")]
+    pub images: Option<PathBuf>,
     /// Rewrite the files in place instead of writing the stream to stdout: atomically, all or none.
     #[arg(short = 'i', long)]
     pub in_place: bool,

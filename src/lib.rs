@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod config;
+pub mod images;
 pub mod in_place;
 pub mod krm;
 pub mod pipeline;

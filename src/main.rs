@@ -20,6 +20,7 @@ use harden::pipeline::{self, Options};
 use harden::pipeline::{DocOutcome, Expect, Input};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
+use harden::rules::unknown_image;
 use harden::write::count;
 use output::Output;
 use std::process::ExitCode;
@@ -170,6 +171,7 @@ fn options(s: &settings::Hardening) -> Options<'_> {
             partial: s.partial,
             exceptions: &s.exceptions,
             ports: s.ports,
+            images: &s.images,
         },
         limits: s.common.limits.clone(),
         index_budget: pipeline::INDEX_BUDGET,
@@ -181,6 +183,9 @@ fn options(s: &settings::Hardening) -> Options<'_> {
 struct Tally {
     docs: usize,
     counts: Counts,
+    /// Containers whose image the image table does not know, and the first few images.
+    unknown: usize,
+    unknown_images: Vec<String>,
 }
 
 impl Tally {
@@ -192,8 +197,35 @@ impl Tally {
         }
         for r in &d.plan.resources {
             out.resource_warnings(r, partial);
+            for image in r
+                .notes
+                .iter()
+                .filter(|n| n.rule == unknown_image::ID)
+                .filter_map(|n| unknown_image::image_of(&n.message))
+            {
+                self.unknown += 1;
+                if self.unknown_images.len() < 3 && !self.unknown_images.iter().any(|i| i == image) {
+                    self.unknown_images.push(image.to_string());
+                }
+            }
         }
         self.counts.add(&d.plan);
+    }
+
+    /// One line for every container whose image harden had to guess about.
+    fn unknown_images(&self, out: &Output) {
+        if self.unknown == 0 {
+            return;
+        }
+        let more = if self.unknown > self.unknown_images.len() { ", …" } else { "" };
+        let one = self.unknown == 1;
+        let (verb, it, s) = if one { ("runs an image", "it", "s") } else { ("run images", "they", "") };
+        out.summary_note(&format!(
+            "{} {verb} harden's table does not know ({}{more}): assumed {it} write{s} only /tmp and run{s} as \
+             any UID; check {it} start{s}, or add rows (--images); -o report lists them",
+            count(self.unknown, "container"),
+            self.unknown_images.join(", "),
+        ));
     }
 
     fn summary(&self) -> String {
@@ -266,6 +298,7 @@ fn stream(
         out.end_source()?;
     }
     out.flush()?;
+    tally.unknown_images(&out);
     out.summary(&tally.summary());
     Ok(review.exit_code_for(attention))
 }
@@ -305,6 +338,7 @@ fn finish(
     };
     review.write(&mut out, &run)?;
     out.flush()?;
+    tally.unknown_images(&out);
     let mut summary = tally.summary();
     if args.in_place {
         let rewrites: Vec<in_place::Rewrite> = sources

@@ -133,6 +133,13 @@ impl Output {
         }
     }
 
+    /// A summary that is information, not a count (`-q` drops it too).
+    pub fn summary_note(&self, line: &str) {
+        if !self.quiet {
+            note(line);
+        }
+    }
+
     pub fn summary(&self, line: &str) {
         if !self.quiet {
             eprintln_safe(&format!("harden: {line}"));

@@ -4,6 +4,7 @@
 
 use crate::cli::{CheckArgs, CommonArgs, HardenArgs};
 use harden::config::HardenConfig;
+use harden::images::ImageTable;
 use harden::plan::exceptions::Exception;
 use harden::profile::Profile;
 use harden::pss::{Level, Version};
@@ -25,6 +26,8 @@ pub struct Hardening {
     pub exceptions: Vec<Exception>,
     /// `--ports` or the config's `ports`; None: the profile's strategy.
     pub ports: Option<harden::ports::Strategy>,
+    /// `--images` rows, then the config's `images:`, then the built-in rows.
+    pub images: ImageTable,
     pub common: Common,
 }
 
@@ -46,7 +49,9 @@ pub fn common(args: &CommonArgs, config_version: Option<&str>) -> Result<Common,
 pub fn checking(args: &CheckArgs, level: Level) -> Result<Hardening, String> {
     let config = config(args.config.as_deref())?;
     let profile = Profile::load(config.profile.as_deref().unwrap_or("restricted"))?.checking(level);
+    let config_name = args.config.as_ref().map_or_else(String::new, |p| p.display().to_string());
     Ok(Hardening {
+        images: ImageTable::built_in()?.with_user_rows(config.image_rows(&config_name)?),
         kinds: profile.kinds(),
         partial: false,
         exceptions: config.exceptions,
@@ -67,7 +72,15 @@ pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
     let config = config(args.config.as_deref())?;
     let profile_name = args.profile.as_deref().or(config.profile.as_deref()).unwrap_or("restricted");
     let profile = Profile::load(profile_name)?;
+    let config_name = args.config.as_ref().map_or_else(String::new, |p| p.display().to_string());
+    let mut images = ImageTable::built_in()?.with_user_rows(config.image_rows(&config_name)?);
+    if let Some(path) = &args.images {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("The image table {name} cannot be read: {e}."))?;
+        images = images.with_user_rows(ImageTable::from_text(&text, &name)?);
+    }
     Ok(Hardening {
+        images,
         kinds: profile.kinds(),
         partial: args.partial || config.partial.unwrap_or(false),
         ports: args.ports.or(config.ports),

@@ -73,6 +73,7 @@ fn options() -> Options<'static> {
             partial: false,
             exceptions: &[],
             ports: None,
+            images: harden::images::built_in_table(),
         },
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,

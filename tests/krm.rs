@@ -198,7 +198,14 @@ fn results_have_one_entry_per_change_and_per_blocker() {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     let after = parse_one(&run.stdout);
     let all = results(&after);
-    let changes = for_kind(&all, "Deployment");
+    // Its image is not in harden's table: one note says what was assumed.
+    let (notes, changes): (Vec<_>, Vec<_>) =
+        for_kind(&all, "Deployment").into_iter().partition(|r| r["tags"]["rule"] == "unknown-image");
+    let [note] = notes.as_slice() else { panic!("one unknown-image note: {notes:#?}") };
+    assert_eq!(note["severity"], "info", "{note}");
+    assert_eq!(note["field"]["path"], "spec.template.spec.containers[0]", "{note}");
+    let message = note["message"].as_str().expect("message");
+    assert!(message.contains("image registry.example.com/shop/web:1.4.2 is not in harden's table"), "{message}");
     assert!(changes.len() >= 10, "{changes:#?}");
     for r in &changes {
         assert_eq!(r["severity"], "info", "{r}");
@@ -354,6 +361,7 @@ fn the_plan_stage_walks_items_only_never_the_function_config() {
         partial: false,
         exceptions: &[],
         ports: None,
+        images: harden::images::built_in_table(),
     };
     let plan = harden::plan::plan_document(&list, &opts);
     let bases: Vec<&str> = plan.resources.iter().map(|r| r.base.as_str()).collect();

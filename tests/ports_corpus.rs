@@ -96,6 +96,7 @@ fn harden_file(
             partial: false,
             exceptions: &[],
             ports: Some(strategy),
+            images: harden::images::built_in_table(),
         },
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,

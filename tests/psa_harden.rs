@@ -118,7 +118,15 @@ fn harden_fixture(path: &Path, profile: &Profile) -> Result<Hardened, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let kinds = built_in_kinds();
     let opts = Options {
-        plan: PlanOptions { profile, kinds: &kinds, version: version(), partial: false, exceptions: &[], ports: None },
+        plan: PlanOptions {
+            profile,
+            kinds: &kinds,
+            version: version(),
+            partial: false,
+            exceptions: &[],
+            ports: None,
+            images: harden::images::built_in_table(),
+        },
         limits: Limits::default(),
         index_budget: harden::pipeline::INDEX_BUDGET,
     };

@@ -16,6 +16,10 @@ fn diff_on_stderr_keeps_stdout_pure_yaml() {
     assert_eq!(stdout(&with_diff), stdout(&plain), "stdout is the same YAML with or without --diff");
     let err = stderr(&with_diff);
     let (diff, summary) = err.rsplit_once("harden: ").expect("the summary line ends stderr");
+    let (diff, note) = diff.rsplit_once("note: ").expect("the unknown-image line precedes the summary");
+    assert!(
+        note.starts_with("1 container runs an image harden's table does not know (registry.example.com/hello:1.0)")
+    );
     expect_file("small.diff", diff);
     assert_eq!(summary, "1 document, 1 workload hardened, 15 changes, 0 blockers\n");
 }

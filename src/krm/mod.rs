@@ -91,6 +91,8 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         None => (opts.plan.version, None),
     };
     let exceptions: Vec<Exception> = opts.plan.exceptions.iter().chain(&cfg.exceptions).cloned().collect();
+    // The functionConfig's rows come first: what it sets wins.
+    let images = opts.plan.images.with_user_rows(cfg.image_rows("functionConfig").map_err(Error::Input)?);
     // Fields PlanOptions gains later come from the command line.
     #[allow(clippy::needless_update)]
     let plan = PlanOptions {
@@ -100,6 +102,7 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         partial: cfg.partial.unwrap_or(opts.plan.partial),
         exceptions: &exceptions,
         ports: cfg.ports.or(opts.plan.ports),
+        images: &images,
         ..opts.plan
     };
     let fn_opts = Options { plan, limits: opts.limits.clone(), index_budget: opts.index_budget };

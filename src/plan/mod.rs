@@ -8,6 +8,7 @@ pub mod exceptions;
 pub mod pod;
 pub mod qos;
 
+use crate::images::ImageTable;
 use crate::pointer::Pointer;
 use crate::profile::Profile;
 use crate::pss::{self, Version};
@@ -29,6 +30,8 @@ pub struct PlanOptions<'a> {
     pub exceptions: &'a [Exception],
     /// `--ports`, overriding the profile's strategy.
     pub ports: Option<crate::ports::Strategy>,
+    /// What harden knows about images: the user's rows, then the built-in ones.
+    pub images: &'a ImageTable,
 }
 
 /// The plan for one resource of a document.
@@ -46,6 +49,8 @@ pub struct ResourcePlan {
     pub opted_out: Vec<OptedOut>,
     /// Fixes not applied because of blockers.
     pub withheld: usize,
+    /// Containers harden expects not to start as hardened (each has a warning note).
+    pub will_not_start: usize,
     /// Why the resource was left alone as a whole, if it was.
     pub skipped: Option<String>,
 }
@@ -139,7 +144,7 @@ fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, ou
     let Some(spec) = doc.at(&site.spec) else { return };
     let metadata = doc.at(&site.metadata);
     let exempt = ex.containers(spec);
-    let pod = Pod { spec, metadata, site, profile: opts.profile, exempt: &exempt };
+    let pod = Pod::new(spec, metadata, site, &exempt, opts);
     let mut pp = PodPlan::new(&pod);
     let windows = pod.is_windows();
     for rule in RULES.iter().filter(|_| opts.profile.fixes) {
@@ -159,9 +164,12 @@ fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, ou
     if !blockers.is_empty() && !opts.partial {
         out.withheld += pp.changes.len();
         pp.changes.clear();
+        // The pod keeps its text: nothing was assumed about its images.
+        pp.notes.retain(|n| n.rule != crate::rules::unknown_image::ID);
     }
     out.changes.append(&mut pp.changes);
     out.notes.append(&mut pp.notes);
+    out.will_not_start += pp.will_not_start;
     out.blockers.extend(blockers);
 }
 

@@ -7,14 +7,18 @@ use crate::plan::pod::{Pod, PodPlan};
 
 pub mod capabilities;
 pub mod container_administrator;
+pub mod image_env;
 pub mod privilege_escalation;
 pub mod read_only_root_filesystem;
 pub mod resources;
+pub mod root_only;
 pub mod run_as_non_root;
 pub mod run_as_user;
 pub mod seccomp;
 pub mod service_account_token;
+pub mod unknown_image;
 pub mod windows_os;
+mod writable;
 
 /// A rule: its id (used in reports and in `harden.dev/skip-rules`), whether
 /// it applies to Windows pods, and what it plans.
@@ -28,14 +32,18 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule { id: windows_os::ID, windows: true, plan: windows_os::plan },
     Rule { id: container_administrator::ID, windows: true, plan: container_administrator::plan },
+    Rule { id: root_only::ID, windows: false, plan: root_only::plan },
     Rule { id: run_as_non_root::ID, windows: true, plan: run_as_non_root::plan },
     Rule { id: run_as_user::ID, windows: false, plan: run_as_user::plan },
     Rule { id: seccomp::ID, windows: false, plan: seccomp::plan },
     Rule { id: privilege_escalation::ID, windows: false, plan: privilege_escalation::plan },
     Rule { id: capabilities::ID, windows: false, plan: capabilities::plan },
     Rule { id: read_only_root_filesystem::ID, windows: false, plan: read_only_root_filesystem::plan },
+    Rule { id: image_env::ID, windows: false, plan: image_env::plan },
     Rule { id: resources::ID, windows: true, plan: resources::plan },
     Rule { id: service_account_token::ID, windows: true, plan: service_account_token::plan },
+    // Last: it speaks only of pods the rules before it change.
+    Rule { id: unknown_image::ID, windows: false, plan: unknown_image::plan },
 ];
 
 /// The Pod Security checks each rule makes pass. Where the owner skips the
@@ -86,6 +94,7 @@ mod tests {
                 partial: true,
                 exceptions: &[],
                 ports: None,
+                images: crate::images::built_in_table(),
             };
             for c in plan_document(&pod, &opts).changes() {
                 if let Control::Pss(check) = c.control {

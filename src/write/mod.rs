@@ -62,11 +62,15 @@ impl Run<'_> {
 }
 
 /// What `--check` gates on: would harden change anything, or does a
-/// violation remain (a blocker, fixes that could not be written)?
+/// violation remain (a blocker, fixes that could not be written), or is a
+/// container expected not to start as hardened?
 pub fn needs_attention(d: &DocOutcome) -> bool {
     d.changed()
         || d.refused.is_some()
-        || d.plan.resources.iter().any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0)
+        || d.plan
+            .resources
+            .iter()
+            .any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0 || r.will_not_start > 0)
 }
 
 /// What patches need of each document's values: the difference (with
@@ -257,6 +261,7 @@ mod tests {
             opted_out: Vec::new(),
             withheld: 0,
             skipped: None,
+            ..ResourcePlan::default()
         };
         let plan = DocPlan { resources: vec![r] };
         DocOutcome {

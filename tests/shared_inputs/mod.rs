@@ -65,6 +65,7 @@ impl Restricted {
             partial: false,
             exceptions: &[],
             ports: None,
+            images: harden::images::built_in_table(),
         };
         Options { plan, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
     }
