@@ -1,6 +1,7 @@
-//! The integrations, run for real where the host tool is installed (kpt,
-//! kubectl with its kustomize; each test prints why it skips where one is
-//! missing), and checked by contract where it is not (Helm, Docker):
+//! The integrations, run for real with the host tool (kpt, kubectl with its
+//! kustomize; those tests are ignored unless asked for, `cargo test --
+//! --include-ignored`, and then fail where the tool is missing), and checked
+//! by contract where it cannot run here (Helm, Docker):
 //!
 //! * kpt: `kpt fn eval DIR --exec`, `kpt fn eval - --exec`, `kpt fn render
 //!   --allow-exec` on copies of `examples/kpt` (and of the kustomize base
@@ -18,30 +19,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod shared_inputs;
+use shared_inputs::{tool, which};
+
 const BIN: &str = env!("CARGO_BIN_EXE_harden");
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `name` on PATH, or None with the reason printed (the test then skips).
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = which(name);
-    if found.is_none() {
-        eprintln!("skipping: `{name}` is not installed (not on PATH)");
-    }
-    found
-}
-
-/// `name` on PATH.
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file() && is_executable(p)))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
 
 /// PATH with the directory of the harden binary first (so `harden` resolves to it).
@@ -126,8 +110,9 @@ fn one_yaml_file(path: &Path) -> Value {
 // ---------------------------------------------------------------- kpt
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
     let (identity, hardened) = (tmp.path().join("identity"), tmp.path().join("hardened"));
     copy_dir(&repo().join("examples/kpt"), &identity);
@@ -175,8 +160,9 @@ fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_eval_stdin() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let input = std::fs::read_to_string(repo().join("examples/kpt/web.yaml")).expect("example");
     let out = run(Command::new(&kpt).args(["fn", "eval", "-", "--exec", BIN, "--output", "unwrap"]), Some(&input));
     let text = ok(&out, "kpt fn eval - --exec harden");
@@ -194,8 +180,9 @@ fn kpt_fn_eval_stdin() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_render_runs_the_kptfile_pipeline() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
     let pkg = tmp.path().join("shop");
     copy_dir(&repo().join("examples/kpt"), &pkg);
@@ -221,11 +208,12 @@ fn kpt_fn_render_runs_the_kptfile_pipeline() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
     // The krm-exec overlay's HardenConfig and harden-fn wrapper, through the
     // same KRM function contract kustomize uses (which needs a standalone
     // kustomize to run here; see the next tests).
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
     let pkg = tmp.path().join("base");
     copy_dir(&repo().join("examples/kustomize/base"), &pkg);
@@ -251,8 +239,9 @@ fn kustomized_deployment(stream: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs kubectl"]
 fn kustomize_legacy_plugin_overlay_is_hardened() {
-    let Some(kubectl) = tool("kubectl") else { return };
+    let kubectl = tool("kubectl");
     let examples = repo().join("examples/kustomize");
     let mut cmd = Command::new(&kubectl);
     cmd.args(["kustomize", "--enable-alpha-plugins"])
@@ -273,26 +262,26 @@ fn kustomize_legacy_plugin_overlay_is_hardened() {
 
 /// A kustomize that can run exec KRM functions: the standalone binary, or
 /// kubectl if its kustomize has `--enable-exec` (kubectl 1.32 has not, and
-/// silently skips exec functions without it).
-fn kustomize_with_exec() -> Option<Vec<String>> {
+/// silently skips exec functions without it). Panics when there is none.
+fn kustomize_with_exec() -> Vec<String> {
     if let Some(k) = which("kustomize") {
-        return Some(vec![k.display().to_string(), "build".into()]);
+        return vec![k.display().to_string(), "build".into()];
     }
-    let kubectl = tool("kubectl")?;
+    let kubectl = tool("kubectl");
     let help = run(Command::new(&kubectl).args(["kustomize", "--help"]), None);
-    if String::from_utf8_lossy(&help.stdout).contains("--enable-exec") {
-        return Some(vec![kubectl.display().to_string(), "kustomize".into()]);
-    }
-    eprintln!(
-        "skipping: `kubectl kustomize` has no --enable-exec (it ignores exec KRM functions) and no standalone \
-         kustomize is installed; kpt_runs_the_kustomize_overlays_function_config_and_wrapper runs the same function"
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("--enable-exec"),
+        "no kustomize with --enable-exec: `kubectl kustomize` has none (it ignores exec KRM functions) and no \
+         standalone kustomize is on PATH (examples/kustomize/README.md says which version has it); \
+         kpt_runs_the_kustomize_overlays_function_config_and_wrapper runs the same function through kpt"
     );
-    None
+    vec![kubectl.display().to_string(), "kustomize".into()]
 }
 
 #[test]
+#[ignore = "needs kustomize with --enable-exec (standalone kustomize v5; kubectl's has none)"]
 fn kustomize_krm_exec_overlay_is_hardened() {
-    let Some(kustomize) = kustomize_with_exec() else { return };
+    let kustomize = kustomize_with_exec();
     let mut cmd = Command::new(&kustomize[0]);
     cmd.args(&kustomize[1..])
         .args(["--enable-alpha-plugins", "--enable-exec"])
@@ -311,6 +300,7 @@ fn argocd(file: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs kubectl (or kustomize)"]
 fn argocd_cmp_generate_runs_with_the_argo_environment() {
     let plugin = argocd("plugin.yaml");
     assert_eq!(plugin["apiVersion"], "argoproj.io/v1alpha1");
@@ -329,9 +319,7 @@ fn argocd_cmp_generate_runs_with_the_argo_environment() {
     let shims = tmp.path().join("bin");
     std::fs::create_dir_all(&shims).expect("shim dir");
     if which("kustomize").is_none() {
-        if tool("kubectl").is_none() {
-            return;
-        }
+        tool("kubectl");
         eprintln!("note: `kubectl kustomize` stands in for `kustomize build`");
         let shim = shims.join("kustomize");
         std::fs::write(&shim, "#!/bin/sh\n[ \"$1\" = build ] && shift\nexec kubectl kustomize \"$@\"\n").expect("shim");
@@ -651,12 +639,7 @@ fn ci_workflow_gates_with_check_and_uploads_sarif() {
     let entry = hook["entry"].as_str().expect("entry");
     assert!(entry.starts_with("harden --check"), "{entry}");
 
-    // Run the gate the way the workflow does, if this build has the flags.
-    let help = String::from_utf8_lossy(&harden(&["--help"], None).stdout).to_string();
-    if !(help.contains("--check") && help.contains("--format")) {
-        eprintln!("skipping the gate run: this harden has no --check/--format yet");
-        return;
-    }
+    // Run the gate the way the workflow does.
     let unhardened = repo().join("examples/kustomize/base");
     let out = harden(&["--check", "-o", "report", "--format", "sarif", unhardened.to_str().expect("UTF-8")], None);
     assert_eq!(out.status.code(), Some(1), "the gate fails on unhardened manifests");
