@@ -10,6 +10,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod docs;
+mod install;
 mod output;
 mod settings;
 
@@ -62,6 +64,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Some(Command::Check(args)) => check(args),
+        Some(Command::Completions { shell }) => Ok(docs::completions(shell).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::Man { subcommand }) => Ok(docs::man(subcommand.as_deref()).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::InstallTo { dir }) => match install::install_to(&dir) {
+            Ok(path) => {
+                output::note(&format!("installed {}", path.display()));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(Failure::Input(format!("install-to {}: {e}", dir.display()))),
+        },
         None => harden(cli.harden),
     }
 }
