@@ -232,6 +232,70 @@ fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
     assert!(!deployment.contains("resources:"), "the HardenConfig's exception (rules: [resources]) applied");
 }
 
+/// A DaemonSet no Pod Security level but privileged admits.
+const NODE_AGENT: &str = "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+  namespace: kube-system
+spec:
+  selector:
+    matchLabels: {app: node-agent}
+  template:
+    metadata:
+      labels: {app: node-agent}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: agent
+        image: registry.example.com/node-agent:1.0
+        securityContext:
+          privileged: true
+";
+
+#[test]
+#[ignore = "needs kpt"]
+fn kpt_shows_a_failing_fail_on_blockers_first() {
+    let kpt = tool("kpt");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pkg = tmp.path().join("shop");
+    copy_dir(&repo().join("examples/kpt"), &pkg);
+    std::fs::write(pkg.join("node-agent.yaml"), NODE_AGENT).expect("write the DaemonSet");
+    let before = files(&pkg);
+    let results_dir = tmp.path().join("results");
+    let out = run(
+        Command::new(&kpt)
+            .args(["fn", "eval"])
+            .arg(&pkg)
+            .args(["--exec", BIN, "--results-dir"])
+            .arg(&results_dir)
+            .args(["--", "fail-on-blockers=true"]),
+        None,
+    );
+    assert!(!out.status.success(), "fail-on-blockers fails kpt");
+    assert_eq!(files(&pkg), before, "kpt leaves the files as they were");
+    // kpt prints a few results and truncates the rest: the first is the error.
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let shown: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "Results:")
+        .skip(1)
+        .take_while(|l| l.starts_with('['))
+        .collect();
+    assert!(shown.first().is_some_and(|l| l.starts_with("[error]")), "kpt shows first:\n{printed}");
+    assert!(printed.contains("truncated"), "more results than kpt shows:\n{printed}");
+    let severities: Vec<String> = yaml(&std::fs::read_to_string(results_dir.join("results.yaml")).expect("results"))
+        .remove(0)["items"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["severity"].as_str().expect("a severity").to_string())
+        .collect();
+    let rank = |s: &str| ["error", "warning", "info"].iter().position(|x| *x == s).expect("a known severity");
+    assert!(severities.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{severities:?}");
+}
+
 // ----------------------------------------------------------- kustomize
 
 fn kustomized_deployment(stream: &str) -> Value {
