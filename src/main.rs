@@ -13,6 +13,7 @@ mod cli;
 mod docs;
 mod install;
 mod output;
+mod progress;
 mod settings;
 
 use clap::Parser;
@@ -109,6 +110,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
     let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin.
     if let [Named::Stdin] = named.as_slice() {
@@ -212,7 +214,8 @@ fn stream(
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+    let progress = progress::Line::for_inputs(inputs, args.common.quiet, review.yaml());
+    pipeline::stream_telling(inputs, opts, &progress, |i, chunk| -> Result<(), Failure> {
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -230,6 +233,7 @@ fn stream(
         out.chunk(&chunk.output, !chunk.docs.is_empty())?;
         Ok(())
     })?;
+    progress.finish();
     if current != usize::MAX {
         out.end_source()?;
     }
@@ -249,7 +253,9 @@ fn finish(
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream_keeping(&sources, opts, review.values())?;
+    let progress = progress::Line::for_sources(&sources, args.common.quiet);
+    let outcomes = pipeline::harden_stream_telling(&sources, opts, review.values(), &progress)?;
+    progress.finish();
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {
@@ -302,6 +308,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
         cli::LevelArg::Restricted => harden::pss::Level::Restricted,
     };
     let kinds = harden::workload::built_in_kinds();
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
     let mut violations = Vec::new();
     for src in &sources {
