@@ -103,11 +103,7 @@ fn fast_reader_agrees_with_the_full_reader_on_the_projects_yaml() {
 #[test]
 #[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn fast_reader_agrees_with_the_full_reader_on_the_shared_yaml() {
-    let mut files = Vec::new();
-    for dir in ["corpus", "psa-fixtures"] {
-        shared_inputs::yaml_files(&shared_inputs::shared(dir), &mut files);
-    }
-    agrees_on(&files);
+    agrees_on(&shared_inputs::shared_yaml_files());
 }
 
 /// The fast reader and the full one agree on each file, on its cuts and on

@@ -41,11 +41,7 @@ fn the_index_from_partly_read_documents_is_the_index_from_whole_ones() {
 #[test]
 #[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn the_index_from_partly_read_documents_is_the_index_from_whole_ones_on_the_shared_yaml() {
-    let mut files = Vec::new();
-    for dir in ["corpus", "psa-fixtures"] {
-        shared_inputs::yaml_files(&shared_inputs::shared(dir), &mut files);
-    }
-    let mut texts = texts_of(&files);
+    let mut texts = texts_of(&shared_inputs::shared_yaml_files());
     texts.push(("generated".to_string(), shared_inputs::generated("1M")));
     indexes_agree(texts);
 }

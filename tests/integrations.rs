@@ -183,6 +183,13 @@ fn the_readmes_first_command_hardens_the_bundled_example() {
 
 // ---------------------------------------------------------------- kpt
 
+/// A copy of `examples/EXAMPLE` as `dir/name`.
+fn example_in(dir: &Path, example: &str, name: &str) -> PathBuf {
+    let copy = dir.join(name);
+    copy_dir(&repo().join("examples").join(example), &copy);
+    copy
+}
+
 #[test]
 #[ignore = "needs kpt"]
 fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
@@ -258,8 +265,7 @@ fn kpt_fn_eval_stdin() {
 fn kpt_fn_render_runs_the_kptfile_pipeline() {
     let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let pkg = tmp.path().join("shop");
-    copy_dir(&repo().join("examples/kpt"), &pkg);
+    let pkg = example_in(tmp.path(), "kpt", "shop");
     let render = || {
         let mut cmd = Command::new(&kpt);
         cmd.args(["fn", "render"]).arg(&pkg).arg("--allow-exec").env("PATH", path_with_harden(&[]));
@@ -289,8 +295,7 @@ fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
     // kustomize to run here; see the next tests).
     let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let pkg = tmp.path().join("base");
-    copy_dir(&repo().join("examples/kustomize/base"), &pkg);
+    let pkg = example_in(tmp.path(), "kustomize/base", "base");
     let overlay = repo().join("examples/kustomize/overlays/krm-exec");
     let mut cmd = Command::new(&kpt);
     cmd.args(["fn", "eval"])
@@ -332,8 +337,7 @@ spec:
 fn kpt_shows_a_failing_fail_on_blockers_first() {
     let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let pkg = tmp.path().join("shop");
-    copy_dir(&repo().join("examples/kpt"), &pkg);
+    let pkg = example_in(tmp.path(), "kpt", "shop");
     std::fs::write(pkg.join("node-agent.yaml"), NODE_AGENT).expect("write the DaemonSet");
     let before = files(&pkg);
     let results_dir = tmp.path().join("results");
@@ -592,8 +596,7 @@ spec:
 fn argocd_kustomization_installs_the_plugin_into_the_repo_server() {
     let kubectl = tool("kubectl");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("argocd");
-    copy_dir(&repo().join("examples/argocd"), &dir);
+    let dir = example_in(tmp.path(), "argocd", "argocd");
     // The real install.yaml is remote: a local stand-in with the same name.
     let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization");
     let remote = kustomization.lines().find(|l| l.trim_start().starts_with("- https://")).expect("the remote install");

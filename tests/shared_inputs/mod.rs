@@ -47,6 +47,15 @@ pub fn shared(sub: &str) -> PathBuf {
     path
 }
 
+/// Every YAML file of `../shared`'s corpus and Pod Security fixtures (see [`shared`]).
+pub fn shared_yaml_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["corpus", "psa-fixtures"] {
+        yaml_files(&shared(dir), &mut files);
+    }
+    files
+}
+
 /// The executable `name` on PATH. Panics when it is not there: only tests
 /// that say they need it call this.
 pub fn tool(name: &str) -> PathBuf {
