@@ -88,6 +88,15 @@ pub struct CheckArgs {
     /// The Pod Security level to check against.
     #[arg(long, value_enum, default_value = "restricted")]
     pub level: LevelArg,
+    /// A HardenConfig file: its exceptions, PSS version and profile's workload kinds apply as when hardening.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format: text (a `file:line: resource: …` entry per violation), json or sarif (SARIF 2.1.0, for code scanning), as `-o report` writes them.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: ReportFormat,
+    /// The directory, from the repository root, that origin paths in the stream are relative to, for locations.
+    #[arg(long, value_name = "DIR")]
+    pub origin_root: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -94,18 +94,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     }
     let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
-    let opts = Options {
-        plan: PlanOptions {
-            profile: &s.profile,
-            kinds: &s.kinds,
-            version: s.common.version,
-            partial: s.partial,
-            exceptions: &s.exceptions,
-            ports: s.ports,
-        },
-        limits: s.common.limits.clone(),
-        index_budget: pipeline::INDEX_BUDGET,
-    };
+    let opts = options(&s);
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
@@ -161,6 +150,22 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     finish(&args, &s, &review, &opts, sources)
 }
 
+/// The pipeline's options, from the resolved settings.
+fn options(s: &settings::Hardening) -> Options<'_> {
+    Options {
+        plan: PlanOptions {
+            profile: &s.profile,
+            kinds: &s.kinds,
+            version: s.common.version,
+            partial: s.partial,
+            exceptions: &s.exceptions,
+            ports: s.ports,
+        },
+        limits: s.common.limits.clone(),
+        index_budget: pipeline::INDEX_BUDGET,
+    }
+}
+
 /// What a run found, for the summary line.
 #[derive(Default)]
 struct Tally {
@@ -182,11 +187,20 @@ impl Tally {
     }
 
     fn summary(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} documents, {} workloads hardened, {} changes, {} blockers",
             self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
-        )
+        );
+        if self.counts.opted_out > 0 {
+            line.push_str(&format!("; {}, still violating", opted_out(self.counts.opted_out)));
+        }
+        line
     }
+}
+
+/// `1 resource skipped (opted out)`, `2 resources …`.
+fn opted_out(n: usize) -> String {
+    format!("{n} resource{} skipped (opted out)", if n == 1 { "" } else { "s" })
 }
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
@@ -272,6 +286,7 @@ fn finish(
         level: s.profile.level,
         version: s.common.version,
         partial: s.partial,
+        checking: false,
         limits: s.common.limits.clone(),
         origin_root: args.review.origin_root.clone(),
     };
@@ -300,29 +315,47 @@ fn finish(
     Ok(code)
 }
 
+/// `harden check`: the hardening pipeline with a profile that fixes
+/// nothing (`Profile::checking`), so that opt-outs, config exceptions and
+/// workload kinds count exactly as when hardening; what Pod Security
+/// rejects is reported by the report's writers.
 fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
-    let common = settings::common(&args.common, None).map_err(Failure::Input)?;
-    note_clamped(&common);
     let level = match args.level {
         cli::LevelArg::Baseline => harden::pss::Level::Baseline,
         cli::LevelArg::Restricted => harden::pss::Level::Restricted,
     };
-    let kinds = harden::workload::built_in_kinds();
+    let s = settings::checking(&args, level).map_err(Failure::Input)?;
+    note_clamped(&s.common);
+    let opts = options(&s);
     output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut violations = Vec::new();
-    for src in &sources {
-        let found = harden::check::check_source(src, &kinds, level, common.version, &common.limits)
-            .map_err(|e| Failure::Input(format!("{}:{e}", src.name)))?;
-        violations.extend(found);
-    }
+    let outcomes =
+        pipeline::harden_stream_keeping(&sources, &opts, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+    let run = harden::write::Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level,
+        version: s.common.version,
+        partial: s.partial,
+        checking: true,
+        limits: s.common.limits.clone(),
+        origin_root: args.origin_root.clone(),
+    };
     let mut out = Output::new(args.common.quiet);
-    for v in &violations {
-        out.line(&format!("{}: {}", v.id, harden::pss::summarize(&v.results)))?;
-    }
+    output::report(&mut out, &run, args.format)?;
     out.flush()?;
-    out.summary(&format!("{} resources violate {level} at {}", violations.len(), common.version));
-    Ok(if violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let resources = || outcomes.iter().flat_map(|o| &o.docs).flat_map(|d| &d.plan.resources);
+    let violating = resources().filter(|r| !r.blockers.is_empty()).count();
+    let opted = resources().filter(|r| !r.opted_out.is_empty()).count();
+    let mut summary = match violating {
+        1 => format!("1 resource violates {level} at {}", s.common.version),
+        n => format!("{n} resources violate {level} at {}", s.common.version),
+    };
+    if opted > 0 {
+        summary.push_str(&format!("; {}, still violating", opted_out(opted)));
+    }
+    out.summary(&summary);
+    Ok(if violating == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn note_clamped(common: &settings::Common) {

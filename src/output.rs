@@ -83,15 +83,11 @@ impl Output {
         pieces.iter().try_for_each(|p| self.text(p))
     }
 
-    pub fn line(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.stdout, "{s}")
-    }
-
     pub fn flush(&mut self) -> io::Result<()> {
         self.stdout.flush()
     }
 
-    /// Blockers, withheld fixes and refused edits of one resource.
+    /// Blockers, opted-out violations, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
         for n in r.notes.iter().filter(|n| n.warning) {
             match &n.container {
@@ -99,8 +95,27 @@ impl Output {
                 None => warn(&format!("{}: {}", r.id, n.message)),
             }
         }
-        if let Some(why) = &r.skipped {
+        if let Some(why) = r.skipped.as_ref().filter(|_| r.opted_out.is_empty()) {
             note(&format!("{}: left unchanged: {why}", r.id));
+        }
+        // Opted out is not compliant: say what stays, once per way of opting out.
+        let mut ways: Vec<&str> = Vec::new();
+        for o in &r.opted_out {
+            if !ways.contains(&o.by.as_str()) {
+                ways.push(&o.by);
+            }
+        }
+        for by in ways {
+            let found: Vec<String> = r
+                .opted_out
+                .iter()
+                .filter(|o| o.by == by)
+                .map(|o| match &o.violation.container {
+                    Some(c) => format!("container \"{c}\": {} ({})", o.violation.what, o.violation.control),
+                    None => format!("{} ({})", o.violation.what, o.violation.control),
+                })
+                .collect();
+            note(&format!("{}: skipped (opted out: {by}), still violating: {}", r.id, found.join("; ")));
         }
         let fate = if partial { "kept" } else { "left unchanged" };
         for b in &r.blockers {
@@ -192,11 +207,7 @@ impl Review {
                 out.text(&write::diff::render(run, colour(self.color, io::stdout().is_terminal())))
             }
             Some(OutputKind::Patch) => out.pieces(&write::patch::render(run)),
-            Some(OutputKind::Report) => match self.format {
-                ReportFormat::Text => out.pieces(&write::text::render_run(run)),
-                ReportFormat::Json => out.pieces(&write::report::json_of(run)),
-                ReportFormat::Sarif => out.text(&write::sarif::render(&write::report::build(run))),
-            },
+            Some(OutputKind::Report) => report(out, run, self.format),
         }
     }
 
@@ -208,6 +219,15 @@ impl Review {
     /// The same, knowing whether any document needs attention.
     pub fn exit_code_for(&self, attention: bool) -> ExitCode {
         if self.check && attention { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    }
+}
+
+/// The report of a run on stdout, in `format`: `-o report` and `harden check`.
+pub fn report(out: &mut Output, run: &Run, format: ReportFormat) -> io::Result<()> {
+    match format {
+        ReportFormat::Text => out.pieces(&write::text::render_run(run)),
+        ReportFormat::Json => out.pieces(&write::report::json_of(run)),
+        ReportFormat::Sarif => out.text(&write::sarif::render(&write::report::build(run))),
     }
 }
 

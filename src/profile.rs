@@ -35,6 +35,13 @@ pub struct Profile {
     /// Extra workload kinds, added to the built-in table.
     #[serde(default)]
     pub workloads: Vec<KindRow>,
+    /// Whether the rules run: false for `harden check` ([`Profile::checking`]).
+    #[serde(skip_deserializing, default = "yes")]
+    pub fixes: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -121,6 +128,17 @@ impl Profile {
             }
         };
         Self::from_text(&text, name_or_path)
+    }
+
+    /// The profile `harden check` plans with: the same workload kinds,
+    /// level `level`, and no rule and no port change, so that it sees
+    /// every pod as hardening does (opt-outs and exceptions included) and
+    /// reports what Pod Security rejects of it as written.
+    pub fn checking(mut self, level: Level) -> Profile {
+        self.level = level;
+        self.fixes = false;
+        self.ports = None;
+        self
     }
 
     /// Parse and validate a profile; `extends: NAME` starts from a built-in.

@@ -2,13 +2,14 @@
 //! config file and validated, ready for the stages. Every error here is a
 //! full sentence and exits 2 before any manifest is read.
 
-use crate::cli::{CommonArgs, HardenArgs};
+use crate::cli::{CheckArgs, CommonArgs, HardenArgs};
 use harden::config::HardenConfig;
 use harden::plan::exceptions::Exception;
 use harden::profile::Profile;
-use harden::pss::Version;
+use harden::pss::{Level, Version};
 use harden::workload::KindRow;
 use harden::yaml::Limits;
+use std::path::Path;
 
 pub struct Common {
     pub version: Version,
@@ -39,16 +40,31 @@ pub fn common(args: &CommonArgs, config_version: Option<&str>) -> Result<Common,
     Ok(Common { version, clamped_from: clamped.then(|| requested.to_string()), limits })
 }
 
+/// `harden check`'s settings: those of hardening that decide what is
+/// checked (exceptions, PSS version, workload kinds), with a profile that
+/// fixes nothing at `level`.
+pub fn checking(args: &CheckArgs, level: Level) -> Result<Hardening, String> {
+    let config = config(args.config.as_deref())?;
+    let profile = Profile::load(config.profile.as_deref().unwrap_or("restricted"))?.checking(level);
+    Ok(Hardening {
+        kinds: profile.kinds(),
+        partial: false,
+        exceptions: config.exceptions,
+        ports: None,
+        common: common(&args.common, config.pss_version.as_deref())?,
+        profile,
+    })
+}
+
+fn config(path: Option<&Path>) -> Result<HardenConfig, String> {
+    let Some(path) = path else { return Ok(HardenConfig::default()) };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("The config file {name} cannot be read: {e}."))?;
+    HardenConfig::from_text(&text, &name)
+}
+
 pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
-    let config = match &args.config {
-        Some(path) => {
-            let name = path.display().to_string();
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("The config file {name} cannot be read: {e}."))?;
-            HardenConfig::from_text(&text, &name)?
-        }
-        None => HardenConfig::default(),
-    };
+    let config = config(args.config.as_deref())?;
     let profile_name = args.profile.as_deref().or(config.profile.as_deref()).unwrap_or("restricted");
     let profile = Profile::load(profile_name)?;
     Ok(Hardening {

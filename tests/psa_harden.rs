@@ -195,8 +195,8 @@ fn restricted_pass_fixtures_still_pass_after_hardening() {
     assert!(!files.is_empty(), "restricted v1.35 has pass fixtures");
 }
 
-/// `stdout` names `reason` as one of the results of a `harden check` line
-/// (`Kind/name: reason (detail), reason (detail)`).
+/// `stdout` names `reason` as one of the results of `harden check`, whose
+/// messages quote the API server's `reason (detail)`.
 fn names_reason(stdout: &str, reason: &str) -> bool {
     stdout.contains(&format!(": {reason}")) || stdout.contains(&format!(", {reason}"))
 }
@@ -242,8 +242,10 @@ fn harden_check_agrees_with_upstream_on_every_fixture() {
                 } else if !reasons.iter().any(|r| names_reason(&stdout, r)) {
                     problems.push(format!("{name}: stdout names none of {reasons:?}: {stdout:?}"));
                 }
-                if !stdout.starts_with("Pod/") {
-                    problems.push(format!("{name}: stdout does not start with the pod's identity: {stdout:?}"));
+                // `file:line: Pod/name: …`, as `-o report` writes violations.
+                let first = stdout.lines().next().unwrap_or_default();
+                if !first.starts_with(&format!("{}:", path.display())) || !first.contains(": Pod/") {
+                    problems.push(format!("{name}: stdout does not start with file:line and the pod: {stdout:?}"));
                 }
             }
         }

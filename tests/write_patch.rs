@@ -29,6 +29,7 @@ fn patches_made_in_parts_equal_the_whole_array() {
         level: restricted.profile.level,
         version: harden::pss::Version::LATEST,
         partial: false,
+        checking: false,
         limits: Default::default(),
         origin_root: None,
     };

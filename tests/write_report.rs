@@ -175,6 +175,7 @@ fn reports_made_in_parts_equal_the_whole_report() {
         level: profile.level,
         version: Version::LATEST,
         partial: false,
+        checking: false,
         limits: Default::default(),
         origin_root: None,
     };

@@ -123,9 +123,10 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         outcome.output = with_results(&outcome.output, &results, &fn_opts)?;
     }
     let exit_code = u8::from(fail && counts.blockers > 0);
-    let Counts { workloads_hardened: workloads, changes, blockers } = counts;
+    let Counts { workloads_hardened: workloads, changes, blockers, opted_out } = counts;
     let summary = format!(
-        "ResourceList: {items} items, {workloads} workloads hardened, {changes} changes, {blockers} blockers{}",
+        "ResourceList: {items} items, {workloads} workloads hardened, {changes} changes, {blockers} blockers{}{}",
+        if opted_out > 0 { format!("; {opted_out} skipped (opted out), still violating") } else { String::new() },
         if exit_code == 1 { " (fail-on-blockers: failing)" } else { "" }
     );
     Ok(Some(KrmRun { outcome, results, exit_code, summary }))

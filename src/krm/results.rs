@@ -103,6 +103,12 @@ pub fn of_resource(r: &ResourcePlan, before: &Value, after: &Value, fail: bool) 
     if let Some(why) = &r.skipped {
         out.push(entry("info", format!("left unchanged: {why}"), None, None));
     }
+    for o in &r.opted_out {
+        let (b, by) = (&o.violation, &o.by);
+        let message = format!("{} violates {}; skipped (opted out: {by}), still violating", b.what, b.control);
+        let tags = json!({"control": b.control});
+        out.push(entry("info", with_container(b.container.as_deref(), &message), None, Some(tags)));
+    }
     out
 }
 

@@ -159,7 +159,7 @@ impl<'a> PodPlan<'a> {
     }
 
     pub fn block(&mut self, container: Option<String>, what: impl Into<String>, control: impl Into<String>) {
-        self.blockers.push(Blocker { container, what: what.into(), control: control.into() });
+        self.blockers.push(Blocker { container, what: what.into(), control: control.into(), upstream: None });
     }
 
     fn push(&mut self, op: Op, rel: &str, value: Value, control: Control, reason: String, container: Option<String>) {

@@ -38,7 +38,65 @@ pub const RULES: &[Rule] = &[
     Rule { id: service_account_token::ID, windows: true, plan: service_account_token::plan },
 ];
 
+/// The Pod Security checks each rule makes pass. Where the owner skips the
+/// rule (`harden.dev/skip-rules`, a config exception), what those checks
+/// find is the owner's choice: reported as opted out, not a blocker.
+const FIXES: &[(&str, &[&str])] = &[
+    (run_as_non_root::ID, &["runAsNonRoot"]),
+    (run_as_user::ID, &["runAsUser"]),
+    (seccomp::ID, &["seccompProfile_restricted", "seccompProfile_baseline"]),
+    (privilege_escalation::ID, &["allowPrivilegeEscalation"]),
+    (capabilities::ID, &["capabilities_restricted"]),
+];
+
+/// The rule that makes Pod Security check `check` pass, if one does.
+pub fn fixing(check: &str) -> Option<&'static str> {
+    FIXES.iter().find(|(_, checks)| checks.contains(&check)).map(|(rule, _)| *rule)
+}
+
 /// Whether `id` names a rule (for validating skip lists up front).
 pub fn is_rule(id: &str) -> bool {
     RULES.iter().any(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FIXES, fixing};
+    use crate::plan::change::Control;
+    use crate::plan::{PlanOptions, plan_document};
+    use crate::profile::Profile;
+    use crate::pss::Version;
+    use serde_json::json;
+
+    /// The table of which rule fixes which check agrees with the controls
+    /// the rules name in their changes.
+    #[test]
+    fn each_check_is_fixed_by_the_rule_the_table_names() {
+        let kinds = crate::workload::built_in_kinds();
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+            "securityContext": {"runAsUser": 0, "seccompProfile": {"type": "Unconfined"}},
+            "containers": [{"name": "a", "image": "x", "securityContext": {"runAsUser": 0}}]}});
+        let mut checks = Vec::new();
+        for name in ["restricted", "baseline"] {
+            let profile = Profile::load(name).expect("built-in");
+            let opts = PlanOptions {
+                profile: &profile,
+                kinds: &kinds,
+                version: Version::LATEST,
+                partial: true,
+                exceptions: &[],
+                ports: None,
+            };
+            for c in plan_document(&pod, &opts).changes() {
+                if let Control::Pss(check) = c.control {
+                    assert_eq!(fixing(check), Some(c.rule), "{check}");
+                    checks.push(check);
+                }
+            }
+        }
+        let every = FIXES.iter().flat_map(|(_, checks)| checks.iter());
+        for check in every {
+            assert!(checks.contains(check), "{check} not exercised: {checks:?}");
+        }
+    }
 }

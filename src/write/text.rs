@@ -28,9 +28,12 @@ pub fn render_run(run: &Run) -> Vec<String> {
         summary: summary_counts,
         findings: Vec::new(),
     };
-    let mut last = String::new();
-    summary(&mut last, &head);
-    parts.push(last);
+    // `harden check` says what it found on stderr, as it always has.
+    if !run.checking {
+        let mut last = String::new();
+        summary(&mut last, &head);
+        parts.push(last);
+    }
     parts
 }
 
@@ -55,6 +58,7 @@ fn findings(found: &[Finding]) -> String {
             Kind::Note => "note".into(),
             Kind::Warning => "warning".into(),
             Kind::Skipped => "skipped".into(),
+            Kind::OptedOut => "skipped (opted out), still violating".into(),
             Kind::Namespace => "info".into(),
         };
         let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
@@ -87,6 +91,14 @@ fn summary(out: &mut String, report: &Report) {
         count(s.namespaces_below_level, "namespace"),
         report.level
     );
+    if s.opted_out > 0 {
+        let _ = writeln!(
+            out,
+            "{} skipped (opted out), still violating: {}.",
+            count(s.resources_opted_out, "resource"),
+            count(s.opted_out, "violation")
+        );
+    }
 }
 
 /// `1 change`, `2 changes`, `2 fixes`.
