@@ -39,6 +39,21 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate every pod spec with the Pod Security checks; change nothing.
     Check(CheckArgs),
+    /// Print the completion script for a shell: bash, zsh, fish, powershell or elvish.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `harden man > harden.1`, `harden man check > harden-check.1`.
+    Man {
+        /// A subcommand's page instead of harden's.
+        subcommand: Option<String>,
+    },
+    /// Copy this harden binary to DIR/harden (for an init container: the image has no shell or cp).
+    InstallTo {
+        /// The directory (made if missing).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

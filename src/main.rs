@@ -10,7 +10,10 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod docs;
+mod install;
 mod output;
+mod progress;
 mod settings;
 
 use clap::Parser;
@@ -64,6 +67,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Some(Command::Check(args)) => check(args),
+        Some(Command::Completions { shell }) => Ok(docs::completions(shell).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::Man { subcommand }) => Ok(docs::man(subcommand.as_deref()).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::InstallTo { dir }) => match install::install_to(&dir) {
+            Ok(path) => {
+                output::note(&format!("installed {}", path.display()));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(Failure::Input(format!("install-to {}: {e}", dir.display()))),
+        },
         None => harden(cli.harden),
     }
 }
@@ -89,6 +101,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
     let (named, expect) = inputs(&args.paths, &args.exclude)?;
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let mut stdin = std::io::stdin().lock();
     // A KRM function call (kpt, kustomize): one ResourceList on stdin (and
     // no path, not even a directory without files).
@@ -276,7 +289,8 @@ fn stream(
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, expect, |i, chunk| -> Result<(), Failure> {
+    let progress = progress::Line::for_inputs(inputs, args.common.quiet, review.yaml());
+    pipeline::stream_telling(inputs, opts, expect, &progress, |i, chunk| -> Result<(), Failure> {
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -294,6 +308,7 @@ fn stream(
         out.chunk(&chunk.output, !chunk.docs.is_empty())?;
         Ok(())
     })?;
+    progress.finish();
     if current != usize::MAX {
         out.end_source()?;
     }
@@ -315,7 +330,9 @@ fn finish(
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream_keeping(&sources, opts, expect, review.values())?;
+    let progress = progress::Line::for_sources(&sources, args.common.quiet);
+    let outcomes = pipeline::harden_stream_telling(&sources, opts, expect, review.values(), &progress)?;
+    progress.finish();
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {
@@ -374,6 +391,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     let s = settings::checking(&args, level).map_err(Failure::Input)?;
     note_clamped(&s.common);
     let opts = options(&s);
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let (named, expect) = inputs(&args.paths, &args.exclude)?;
     let sources = read_all(&named, &mut std::io::stdin().lock())?;
     let outcomes =

@@ -261,6 +261,17 @@ fn starts_with_marker(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("---") || l.starts_with('%'))
 }
 
+/// Nothing named to read and stdin is a terminal: say, on one line, what
+/// harden waits for (it goes on reading stdin).
+pub fn hint_if_waiting_on_a_terminal(paths: &[std::path::PathBuf], quiet: bool) {
+    if paths.is_empty() && !quiet && io::stdin().is_terminal() {
+        eprintln_safe(
+            "harden: reading Kubernetes manifests from standard input (end with Ctrl-D); \
+             name files or directories to read those instead; harden --help for more",
+        );
+    }
+}
+
 /// Information that needs no action.
 pub fn note(msg: &str) {
     eprintln_safe(&format!("note: {msg}"));
@@ -276,7 +287,9 @@ pub fn error(msg: &str) {
 
 /// stderr may be closed too; never panic over a message.
 fn eprintln_safe(s: &str) {
-    let _ = writeln!(io::stderr().lock(), "{s}");
+    crate::progress::around(|| {
+        let _ = writeln!(io::stderr().lock(), "{s}");
+    });
 }
 
 #[cfg(test)]

@@ -307,6 +307,27 @@ fn fail_on_blockers_reports_errors_and_exits_1() {
     assert_eq!(harden(&[], &clean).code, 0);
 }
 
+/// kpt prints the first few results of a function: those of a failing one
+/// must be the errors that made it fail.
+#[test]
+fn results_are_errors_then_warnings_then_info() {
+    let run = harden(&[], &with_data("    fail-on-blockers: \"true\"\n"));
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let all = results(&parse_one(&run.stdout));
+    let ranks: Vec<u8> = all
+        .iter()
+        .map(|r| match r["severity"].as_str() {
+            Some("error") => 0,
+            Some("warning") => 1,
+            Some("info") => 2,
+            other => panic!("severity {other:?}"),
+        })
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "severities out of order: {ranks:?}");
+    assert_eq!(ranks.first(), Some(&0), "an error first");
+    assert!(ranks.contains(&1) && ranks.contains(&2), "warnings and info too: {ranks:?}");
+}
+
 #[test]
 fn function_config_settings_apply_and_win_over_the_command_line() {
     let data = "    profile: dotnet\n    skip-rules: resources\n    pss-version: v1.29\n";

@@ -2,7 +2,8 @@
 //! `transformers:`): when standard input is one `ResourceList`
 //! (`config.kubernetes.io/v1` or `v1beta1`), harden its `items` with the
 //! same lossless edits as any other input, and append `results` (one entry
-//! per change, note, blocker and skipped workload) to the ResourceList as a
+//! per change, note, blocker and skipped workload; errors first, then
+//! warnings, then info) to the ResourceList as a
 //! text edit.
 //!
 //! What stays byte-identical: everything the plan does not change, so every
@@ -121,6 +122,7 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
             results.extend(results::of_resource(r, &d.before, &d.after, fail));
         }
     }
+    results::by_severity(&mut results);
     if !results.is_empty() {
         outcome.output = with_results(&outcome.output, &results, &fn_opts)?;
     }

@@ -14,6 +14,17 @@ use std::collections::HashMap;
 const PATH_KEYS: [&str; 2] = ["internal.config.kubernetes.io/path", "config.kubernetes.io/path"];
 const INDEX_KEYS: [&str; 2] = ["internal.config.kubernetes.io/index", "config.kubernetes.io/index"];
 
+/// Errors first, then warnings, then info: kpt shows only the first few
+/// results of a function, and of a failing one those must say why it failed.
+/// Stable: within a severity, results stay in stream order.
+pub fn by_severity(results: &mut [Value]) {
+    results.sort_by_key(|r| match r.get("severity").and_then(Value::as_str) {
+        Some("error") => 0,
+        Some("warning") => 1,
+        _ => 2,
+    });
+}
+
 /// A result about no resource in particular.
 pub fn unattached(severity: &str, message: &str) -> Value {
     json!({"message": message, "severity": severity})

@@ -47,6 +47,16 @@ pub struct Options<'a> {
 /// four bytes for each pod that declares a privileged port).
 pub const INDEX_BUDGET: usize = 2 << 20;
 
+/// Told how far a run has got, for a progress indicator: each chunk's
+/// length in bytes and its documents, as pass 1 reads it and as pass 2
+/// hardens it (from any thread). `()` tells nobody.
+pub trait Progress: Sync {
+    fn indexed(&self, _bytes: usize, _docs: usize) {}
+    fn hardened(&self, _bytes: usize, _docs: usize) {}
+}
+
+impl Progress for () {}
+
 /// The port decisions, once pass 1 has indexed the whole stream (the
 /// index, and its temporary files, are gone before pass 2 begins).
 fn decide_ports(
@@ -264,6 +274,17 @@ pub fn harden_stream_keeping(
     expect: &[Expect],
     values: Values,
 ) -> Result<Vec<SourceOutcome>, Error> {
+    harden_stream_telling(sources, opts, expect, values, &())
+}
+
+/// [`harden_stream_keeping`], telling `progress` how far it has got.
+pub fn harden_stream_telling(
+    sources: &[Source],
+    opts: &Options,
+    expect: &[Expect],
+    values: Values,
+    progress: &dyn Progress,
+) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -275,7 +296,13 @@ pub fn harden_stream_keeping(
         let parts = chunks
             .par_iter()
             .enumerate()
-            .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
+            .map(|(c, chunk)| {
+                let indexed = index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io);
+                if let Ok((_, info)) = &indexed {
+                    progress.indexed(chunk.text.len(), info.docs);
+                }
+                indexed
+            })
             .collect();
         let mut source_infos = Vec::with_capacity(chunks.len());
         for (part, info) in in_order(parts)? {
@@ -296,7 +323,11 @@ pub fn harden_stream_keeping(
             .zip(shares)
             .enumerate()
             .map(|(c, (chunk, (info, ports)))| {
-                harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &ports, values, info)
+                let hardened = harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &ports, values, info);
+                if let Ok(outcome) = &hardened {
+                    progress.hardened(chunk.text.len(), outcome.docs.len());
+                }
+                hardened
             })
             .collect();
         let outcomes = in_order(outcomes)?;
@@ -336,6 +367,17 @@ pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
     expect: &[Expect],
+    sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+) -> Result<(), E> {
+    stream_telling(inputs, opts, expect, &(), sink)
+}
+
+/// [`stream`], telling `progress` how far it has got.
+pub fn stream_telling<E: From<Error> + Send>(
+    inputs: &[Input],
+    opts: &Options,
+    expect: &[Expect],
+    progress: &dyn Progress,
     mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
 ) -> Result<(), E> {
     let plan = strategy(opts);
@@ -350,9 +392,11 @@ pub fn stream<E: From<Error> + Send>(
         threads,
         WINDOW,
         |_, (s, c, chunk)| {
-            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, r)).map_err(E::from)
+            let bytes = chunk.text.len();
+            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, bytes, r)).map_err(E::from)
         },
-        |_, (s, (part, info))| {
+        |_, (s, bytes, (part, info))| {
+            progress.indexed(bytes, info.docs);
             index.merge(part).map_err(|e| E::from(spill_error(e)))?;
             infos[s].push(info);
             Ok(())
@@ -376,10 +420,13 @@ pub fn stream<E: From<Error> + Send>(
         |_, (s, c, chunk, info, ports)| {
             let name = inputs[s].name();
             harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &ports, Values::Drop, info)
-                .map(|o| (s, o))
+                .map(|o| (s, chunk.text.len(), o))
                 .map_err(E::from)
         },
-        |_, (s, outcome)| sink(s, outcome),
+        |_, (s, bytes, outcome)| {
+            progress.hardened(bytes, outcome.docs.len());
+            sink(s, outcome)
+        },
     )
 }
 

@@ -56,12 +56,6 @@ pub fn expect_in(dir: &str, name: &str, actual: &str) {
     );
 }
 
-/// `../shared/corpus`, if it is there.
-pub fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    dir.is_dir().then_some(dir)
-}
-
 /// Every `*.yaml` below `dir`, sorted.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
