@@ -40,18 +40,39 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate every pod spec with the Pod Security checks; change nothing.
     Check(CheckArgs),
+    /// Print the completion script for a shell: bash, zsh, fish, powershell or elvish.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `harden man > harden.1`, `harden man check > harden-check.1`.
+    Man {
+        /// A subcommand's page instead of harden's.
+        subcommand: Option<String>,
+    },
+    /// Copy this harden binary to DIR/harden (for an init container: the image has no shell or cp).
+    InstallTo {
+        /// The directory (made if missing).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct HardenArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
+    /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// A built-in profile (restricted, baseline, dotnet) or a profile file.
     #[arg(short, long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
-    /// A HardenConfig file: profile, PSS version, exceptions.
+    /// A HardenConfig file: profile, PSS version, exceptions, image rows.
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// An image table of your own (`images:` rows, as in data/images.yaml), tried before the built-in rows.
+    #[arg(long, value_name = "FILE")]
+    pub images: Option<PathBuf>,
     /// Rewrite the files in place instead of writing the stream to stdout: atomically, all or none.
     #[arg(short = 'i', long)]
     pub in_place: bool,
@@ -69,11 +90,23 @@ pub struct HardenArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (*.yaml, *.yml, recursively); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
+    /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// The Pod Security level to check against.
     #[arg(long, value_enum, default_value = "restricted")]
     pub level: LevelArg,
+    /// A HardenConfig file: its exceptions, PSS version and profile's workload kinds apply as when hardening.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format: text (a `file:line: resource: …` entry per violation), json or sarif (SARIF 2.1.0, for code scanning), as `-o report` writes them.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    pub format: ReportFormat,
+    /// The directory, from the repository root, that origin paths in the stream are relative to, for locations.
+    #[arg(long, value_name = "DIR")]
+    pub origin_root: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -11,8 +11,14 @@
 //! exceptions:
 //!   - {kind: Deployment, namespace: mesh, images: ["docker.io/istio/proxyv2:*"]}
 //!   - {name: legacy-app, rules: [read-only-root-filesystem]}
+//! images:                      # rows of the image table, before the built-in ones
+//!   - family: our-api
+//!     match: [registry.corp/team/api]
+//!     user: {uid: 5000, source: https://git.corp/team/api/-/blob/main/Dockerfile}
+//!     writable: [{path: /var/cache/api, source: https://git.corp/team/api/-/blob/main/Dockerfile}]
 //! ```
 
+use crate::images::ImageTable;
 use crate::plan::exceptions::Exception;
 use serde::Deserialize;
 
@@ -35,9 +41,17 @@ pub struct HardenConfig {
     pub fail_on_blockers: Option<bool>,
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// Image-table rows (see `crate::images`), tried before the built-in ones.
+    #[serde(default)]
+    pub images: Vec<serde_json::Value>,
 }
 
 impl HardenConfig {
+    /// The `images:` rows as a table of their own (validated like any table).
+    pub fn image_rows(&self, origin: &str) -> Result<ImageTable, String> {
+        ImageTable::from_rows(self.images.clone(), &format!("{origin} (images:)"))
+    }
+
     pub fn from_text(text: &str, origin: &str) -> Result<HardenConfig, String> {
         let value = crate::yaml::parse_values(text)
             .map_err(|e| format!("The config file {origin} is not valid YAML: {origin}:{e}."))?
@@ -56,6 +70,7 @@ impl HardenConfig {
         {
             return Err(format!("The config file {origin} has kind {kind:?}; expected HardenConfig."));
         }
+        self.image_rows(origin)?;
         for e in &self.exceptions {
             if let Some(bad) = e.rules.iter().find(|r| !crate::rules::is_rule(r)) {
                 let known: Vec<_> = crate::rules::RULES.iter().map(|r| r.id).collect();

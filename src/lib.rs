@@ -6,8 +6,8 @@
 //! edits) → [`verify`] (re-parse) → write (in the binary's `output`).
 
 pub mod apply;
-pub mod check;
 pub mod config;
+pub mod images;
 pub mod in_place;
 pub mod krm;
 pub mod pipeline;
@@ -18,6 +18,7 @@ pub mod profile;
 pub mod pss;
 pub mod quantity;
 pub mod read;
+pub mod registry;
 pub mod rules;
 pub mod verify;
 pub mod workload;

@@ -10,16 +10,21 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cli;
+mod docs;
+mod install;
 mod output;
+mod progress;
 mod settings;
 
 use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Input};
+use harden::pipeline::{DocOutcome, Expect, Input};
 use harden::plan::{Counts, PlanOptions};
-use harden::read::{Named, Source, StdinText, list_inputs, read_inputs, read_named};
+use harden::read::{Named, Source, StdinText, list_arguments, read_named};
+use harden::rules::unknown_image;
+use harden::write::count;
 use output::Output;
 use std::process::ExitCode;
 
@@ -62,6 +67,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Some(Command::Check(args)) => check(args),
+        Some(Command::Completions { shell }) => Ok(docs::completions(shell).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::Man { subcommand }) => Ok(docs::man(subcommand.as_deref()).map(|()| ExitCode::SUCCESS)?),
+        Some(Command::InstallTo { dir }) => match install::install_to(&dir) {
+            Ok(path) => {
+                output::note(&format!("installed {}", path.display()));
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Err(Failure::Input(format!("install-to {}: {e}", dir.display()))),
+        },
         None => harden(cli.harden),
     }
 }
@@ -82,28 +96,20 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
     }
     let review = output::Review::new(&args.review).map_err(Failure::Input)?;
     note_clamped(&s.common);
-    let opts = Options {
-        plan: PlanOptions {
-            profile: &s.profile,
-            kinds: &s.kinds,
-            version: s.common.version,
-            partial: s.partial,
-            exceptions: &s.exceptions,
-        },
-        ports: s.ports,
-        limits: s.common.limits.clone(),
-    };
+    let opts = options(&s);
     // Plain YAML (or `--check`) is written a chunk at a time; `-i` and the
     // review outputs need every outcome at once.
     let streams = review.streams() && !args.in_place;
-    let named = list_inputs(&args.paths).map_err(|e| Failure::Input(e.to_string()))?;
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
     let mut stdin = std::io::stdin().lock();
-    // A KRM function call (kpt, kustomize): one ResourceList on stdin.
-    if let [Named::Stdin] = named.as_slice() {
+    // A KRM function call (kpt, kustomize): one ResourceList on stdin (and
+    // no path, not even a directory without files).
+    if let ([Named::Stdin], []) = (named.as_slice(), expect.as_slice()) {
         let text = StdinText::read(&mut stdin).map_err(|e| Failure::Input(e.to_string()))?;
         // More than one chunk is more than one document: not a ResourceList.
         if text.len() > 1 && streams {
-            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)]);
+            return stream(&args, &s, &review, &opts, &[Input::Stdin(text)], &[]);
         }
         let src = text.into_source();
         if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
@@ -123,9 +129,9 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::from(run.exit_code));
         }
         if streams {
-            return stream(&args, &s, &review, &opts, &[Input::Text(src)]);
+            return stream(&args, &s, &review, &opts, &[Input::Text(src)], &[]);
         }
-        return finish(&args, &s, &review, &opts, vec![src]);
+        return finish(&args, &s, &review, &opts, vec![src], &[]);
     }
     if streams {
         // The plain YAML stream: files are read a chunk at a time and the
@@ -137,14 +143,51 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
                 Named::File(path) => Input::File { name: path.display().to_string(), path: path.clone() },
             });
         }
-        return stream(&args, &s, &review, &opts, &inputs);
+        return stream(&args, &s, &review, &opts, &inputs, &expect);
     }
-    let sources = named
-        .iter()
-        .map(|n| read_named(n, &mut stdin))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    finish(&args, &s, &review, &opts, sources)
+    let sources = read_all(&named, &mut stdin)?;
+    finish(&args, &s, &review, &opts, sources, &expect)
+}
+
+/// Every input, read whole.
+fn read_all(named: &[Named], stdin: &mut dyn std::io::Read) -> Result<Vec<Source>, Failure> {
+    named.iter().map(|n| read_named(n, stdin)).collect::<Result<_, _>>().map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// The inputs the path arguments name, in order, and what each path must
+/// hold (a gate that read nothing must not pass); the build files that
+/// directories held are named on stderr.
+fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Named>, Vec<Expect>), Failure> {
+    let arguments = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
+    let mut named = Vec::new();
+    let mut expect = Vec::new();
+    for a in arguments {
+        for skipped in &a.skipped {
+            output::note(&skipped.to_string());
+        }
+        if a.is_path() {
+            let inputs = named.len()..named.len() + a.inputs.len();
+            expect.push(Expect { name: a.path.display().to_string(), inputs });
+        }
+        named.extend(a.inputs);
+    }
+    Ok((named, expect))
+}
+
+/// The pipeline's options, from the resolved settings.
+fn options(s: &settings::Hardening) -> Options<'_> {
+    Options {
+        plan: PlanOptions {
+            profile: &s.profile,
+            kinds: &s.kinds,
+            version: s.common.version,
+            partial: s.partial,
+            exceptions: &s.exceptions,
+            images: &s.images,
+        },
+        ports: s.ports,
+        limits: s.common.limits.clone(),
+    }
 }
 
 /// What a run found, for the summary line.
@@ -152,6 +195,9 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
 struct Tally {
     docs: usize,
     counts: Counts,
+    /// Containers whose image the image table does not know, and the first few images.
+    unknown: usize,
+    unknown_images: Vec<String>,
 }
 
 impl Tally {
@@ -163,21 +209,62 @@ impl Tally {
         }
         for r in &d.plan.resources {
             out.resource_warnings(r, partial);
+            for image in r
+                .notes
+                .iter()
+                .filter(|n| n.rule == unknown_image::ID)
+                .filter_map(|n| unknown_image::image_of(&n.message))
+            {
+                self.unknown += 1;
+                if self.unknown_images.len() < 3 && !self.unknown_images.iter().any(|i| i == image) {
+                    self.unknown_images.push(image.to_string());
+                }
+            }
         }
         self.counts.add(&d.plan);
     }
 
-    fn summary(&self) -> String {
-        format!(
-            "{} documents, {} workloads hardened, {} changes, {} blockers",
-            self.docs, self.counts.workloads_hardened, self.counts.changes, self.counts.blockers
-        )
+    /// One line for every container whose image harden had to guess about.
+    fn unknown_images(&self, out: &Output) {
+        if self.unknown == 0 {
+            return;
+        }
+        let more = if self.unknown > self.unknown_images.len() { ", …" } else { "" };
+        let one = self.unknown == 1;
+        let (verb, it, s) = if one { ("runs an image", "it", "s") } else { ("run images", "they", "") };
+        out.summary_note(&format!(
+            "{} {verb} harden's table does not know ({}{more}): assumed {it} write{s} only /tmp and run{s} as \
+             any UID; check {it} start{s}, or add rows (--images); -o report lists them",
+            count(self.unknown, "container"),
+            self.unknown_images.join(", "),
+        ));
     }
+
+    fn summary(&self) -> String {
+        let mut line = format!(
+            "{}, {} hardened, {}, {}",
+            count(self.docs, "document"),
+            count(self.counts.workloads_hardened, "workload"),
+            count(self.counts.changes, "change"),
+            count(self.counts.blockers, "blocker")
+        );
+        if self.counts.opted_out > 0 {
+            line.push_str(&format!("; {}, still violating", opted_out(self.counts.opted_out)));
+        }
+        line
+    }
+}
+
+/// `1 resource skipped (opted out)`, `2 resources …`.
+fn opted_out(n: usize) -> String {
+    format!("{} skipped (opted out)", count(n, "resource"))
 }
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
     match e {
-        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) => Failure::Input(e.to_string()),
+        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) | pipeline::Error::NoManifests { .. } => {
+            Failure::Input(e.to_string())
+        }
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -195,12 +282,14 @@ fn stream(
     review: &output::Review,
     opts: &Options,
     inputs: &[Input],
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, |i, chunk| -> Result<(), Failure> {
+    let progress = progress::Line::for_inputs(inputs, args.common.quiet, review.yaml());
+    pipeline::stream_telling(inputs, opts, expect, &progress, |i, chunk| -> Result<(), Failure> {
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -218,10 +307,12 @@ fn stream(
         out.chunk(&chunk.output, !chunk.docs.is_empty())?;
         Ok(())
     })?;
+    progress.finish();
     if current != usize::MAX {
         out.end_source()?;
     }
     out.flush()?;
+    tally.unknown_images(&out);
     out.summary(&tally.summary());
     Ok(review.exit_code_for(attention))
 }
@@ -234,10 +325,13 @@ fn finish(
     review: &output::Review,
     opts: &Options,
     sources: Vec<Source>,
+    expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
-    let outcomes = pipeline::harden_stream_keeping(&sources, opts, review.values())?;
+    let progress = progress::Line::for_sources(&sources, args.common.quiet);
+    let outcomes = pipeline::harden_stream_telling(&sources, opts, expect, review.values(), &progress)?;
+    progress.finish();
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     for (src, outcome) in sources.iter().zip(&outcomes) {
@@ -254,11 +348,13 @@ fn finish(
         level: s.profile.level,
         version: s.common.version,
         partial: s.partial,
+        checking: false,
         limits: s.common.limits.clone(),
         origin_root: args.review.origin_root.clone(),
     };
     review.write(&mut out, &run)?;
     out.flush()?;
+    tally.unknown_images(&out);
     let mut summary = tally.summary();
     if args.in_place {
         let rewrites: Vec<in_place::Rewrite> = sources
@@ -271,7 +367,7 @@ fn finish(
             .collect();
         let n = in_place::rewrite_all(&rewrites)
             .map_err(|e| Failure::Input(format!("--in-place: {e}; no file was changed")))?;
-        summary.push_str(&format!(", {n} files rewritten"));
+        summary.push_str(&format!(", {} rewritten", count(n, "file")));
     }
     out.summary(&summary);
     let code = review.exit_code(&outcomes);
@@ -282,28 +378,46 @@ fn finish(
     Ok(code)
 }
 
+/// `harden check`: the hardening pipeline with a profile that fixes
+/// nothing (`Profile::checking`), so that opt-outs, config exceptions and
+/// workload kinds count exactly as when hardening; what Pod Security
+/// rejects is reported by the report's writers.
 fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
-    let common = settings::common(&args.common, None).map_err(Failure::Input)?;
-    note_clamped(&common);
     let level = match args.level {
         cli::LevelArg::Baseline => harden::pss::Level::Baseline,
         cli::LevelArg::Restricted => harden::pss::Level::Restricted,
     };
-    let kinds = harden::workload::built_in_kinds();
-    let sources = read_inputs(&args.paths, &mut std::io::stdin().lock()).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut violations = Vec::new();
-    for src in &sources {
-        let found = harden::check::check_source(src, &kinds, level, common.version, &common.limits)
-            .map_err(|e| Failure::Input(format!("{}:{e}", src.name)))?;
-        violations.extend(found);
-    }
+    let s = settings::checking(&args, level).map_err(Failure::Input)?;
+    note_clamped(&s.common);
+    let opts = options(&s);
+    output::hint_if_waiting_on_a_terminal(&args.paths, args.common.quiet);
+    let (named, expect) = inputs(&args.paths, &args.exclude)?;
+    let sources = read_all(&named, &mut std::io::stdin().lock())?;
+    let outcomes =
+        pipeline::harden_stream_keeping(&sources, &opts, &expect, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+    let run = harden::write::Run {
+        sources: &sources,
+        outcomes: &outcomes,
+        level,
+        version: s.common.version,
+        partial: s.partial,
+        checking: true,
+        limits: s.common.limits.clone(),
+        origin_root: args.origin_root.clone(),
+    };
     let mut out = Output::new(args.common.quiet);
-    for v in &violations {
-        out.line(&format!("{}: {}", v.id, harden::pss::summarize(&v.results)))?;
-    }
+    output::report(&mut out, &run, args.format)?;
     out.flush()?;
-    out.summary(&format!("{} resources violate {level} at {}", violations.len(), common.version));
-    Ok(if violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let resources = || outcomes.iter().flat_map(|o| &o.docs).flat_map(|d| &d.plan.resources);
+    let violating = resources().filter(|r| !r.blockers.is_empty()).count();
+    let opted = resources().filter(|r| !r.opted_out.is_empty()).count();
+    let violate = if violating == 1 { "violates" } else { "violate" };
+    let mut summary = format!("{} {violate} {level} at {}", count(violating, "resource"), s.common.version);
+    if opted > 0 {
+        summary.push_str(&format!("; {}, still violating", opted_out(opted)));
+    }
+    out.summary(&summary);
+    Ok(if violating == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn note_clamped(common: &settings::Common) {

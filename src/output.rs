@@ -83,15 +83,11 @@ impl Output {
         pieces.iter().try_for_each(|p| self.text(p))
     }
 
-    pub fn line(&mut self, s: &str) -> io::Result<()> {
-        writeln!(self.stdout, "{s}")
-    }
-
     pub fn flush(&mut self) -> io::Result<()> {
         self.stdout.flush()
     }
 
-    /// Blockers, withheld fixes and refused edits of one resource.
+    /// Blockers, opted-out violations, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
         for n in r.notes.iter().filter(|n| n.warning) {
             match &n.container {
@@ -99,8 +95,27 @@ impl Output {
                 None => warn(&format!("{}: {}", r.id, n.message)),
             }
         }
-        if let Some(why) = &r.skipped {
+        if let Some(why) = r.skipped.as_ref().filter(|_| r.opted_out.is_empty()) {
             note(&format!("{}: left unchanged: {why}", r.id));
+        }
+        // Opted out is not compliant: say what stays, once per way of opting out.
+        let mut ways: Vec<&str> = Vec::new();
+        for o in &r.opted_out {
+            if !ways.contains(&o.by.as_str()) {
+                ways.push(&o.by);
+            }
+        }
+        for by in ways {
+            let found: Vec<String> = r
+                .opted_out
+                .iter()
+                .filter(|o| o.by == by)
+                .map(|o| match &o.violation.container {
+                    Some(c) => format!("container \"{c}\": {} ({})", o.violation.what, o.violation.control),
+                    None => format!("{} ({})", o.violation.what, o.violation.control),
+                })
+                .collect();
+            note(&format!("{}: skipped (opted out: {by}), still violating: {}", r.id, found.join("; ")));
         }
         let fate = if partial { "kept" } else { "left unchanged" };
         for b in &r.blockers {
@@ -111,9 +126,17 @@ impl Output {
         }
         if r.withheld > 0 && !r.blockers.is_empty() {
             warn(&format!(
-                "{}: {} fixes withheld because of the blockers above (--partial applies them)",
-                r.id, r.withheld
+                "{}: {} withheld because of the blockers above (--partial applies them)",
+                r.id,
+                write::count(r.withheld, "fix")
             ));
+        }
+    }
+
+    /// A summary that is information, not a count (`-q` drops it too).
+    pub fn summary_note(&self, line: &str) {
+        if !self.quiet {
+            note(line);
         }
     }
 
@@ -192,11 +215,7 @@ impl Review {
                 out.text(&write::diff::render(run, colour(self.color, io::stdout().is_terminal())))
             }
             Some(OutputKind::Patch) => out.pieces(&write::patch::render(run)),
-            Some(OutputKind::Report) => match self.format {
-                ReportFormat::Text => out.pieces(&write::text::render_run(run)),
-                ReportFormat::Json => out.pieces(&write::report::json_of(run)),
-                ReportFormat::Sarif => out.text(&write::sarif::render(&write::report::build(run))),
-            },
+            Some(OutputKind::Report) => report(out, run, self.format),
         }
     }
 
@@ -208,6 +227,15 @@ impl Review {
     /// The same, knowing whether any document needs attention.
     pub fn exit_code_for(&self, attention: bool) -> ExitCode {
         if self.check && attention { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    }
+}
+
+/// The report of a run on stdout, in `format`: `-o report` and `harden check`.
+pub fn report(out: &mut Output, run: &Run, format: ReportFormat) -> io::Result<()> {
+    match format {
+        ReportFormat::Text => out.pieces(&write::text::render_run(run)),
+        ReportFormat::Json => out.pieces(&write::report::json_of(run)),
+        ReportFormat::Sarif => out.text(&write::sarif::render(&write::report::build(run))),
     }
 }
 
@@ -233,6 +261,17 @@ fn starts_with_marker(text: &str) -> bool {
         .is_some_and(|l| l.starts_with("---") || l.starts_with('%'))
 }
 
+/// Nothing named to read and stdin is a terminal: say, on one line, what
+/// harden waits for (it goes on reading stdin).
+pub fn hint_if_waiting_on_a_terminal(paths: &[std::path::PathBuf], quiet: bool) {
+    if paths.is_empty() && !quiet && io::stdin().is_terminal() {
+        eprintln_safe(
+            "harden: reading Kubernetes manifests from standard input (end with Ctrl-D); \
+             name files or directories to read those instead; harden --help for more",
+        );
+    }
+}
+
 /// Information that needs no action.
 pub fn note(msg: &str) {
     eprintln_safe(&format!("note: {msg}"));
@@ -248,7 +287,9 @@ pub fn error(msg: &str) {
 
 /// stderr may be closed too; never panic over a message.
 fn eprintln_safe(s: &str) {
-    let _ = writeln!(io::stderr().lock(), "{s}");
+    crate::progress::around(|| {
+        let _ = writeln!(io::stderr().lock(), "{s}");
+    });
 }
 
 #[cfg(test)]

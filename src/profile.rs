@@ -28,14 +28,19 @@ pub struct Profile {
     pub container: ContainerSettings,
     #[serde(default)]
     pub resources: Option<ResourceSettings>,
-    #[serde(default)]
-    pub image_users: Vec<ImageUser>,
     /// How privileged ports (80, 443) are handled for non-root pods.
     #[serde(default)]
     pub ports: Option<PortSettings>,
     /// Extra workload kinds, added to the built-in table.
     #[serde(default)]
     pub workloads: Vec<KindRow>,
+    /// Whether the rules run: false for `harden check` ([`Profile::checking`]).
+    #[serde(skip_deserializing, default = "yes")]
+    pub fixes: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the port pass (`crate::ports`) does with privileged ports (80/443)
@@ -76,7 +81,7 @@ impl PortSettings {
 pub struct PodSettings {
     #[serde(default)]
     pub run_as_non_root: bool,
-    /// The UID for images the `imageUsers` table does not know.
+    /// The UID for images whose row in the image table names no user of their own.
     pub run_as_user: Option<u64>,
     #[serde(default)]
     pub run_as_group: bool,
@@ -123,14 +128,6 @@ pub struct ResourceSettings {
     pub limits: Map<String, Value>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageUser {
-    /// A pattern over the whole image reference; `*` matches any run of characters.
-    pub image: String,
-    pub uid: u64,
-}
-
 fn level<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Level, D::Error> {
     match String::deserialize(d)?.as_str() {
         "restricted" => Ok(Level::Restricted),
@@ -157,6 +154,17 @@ impl Profile {
         Self::from_text(&text, name_or_path)
     }
 
+    /// The profile `harden check` plans with: the same workload kinds,
+    /// level `level`, and no rule and no port change, so that it sees
+    /// every pod as hardening does (opt-outs and exceptions included) and
+    /// reports what Pod Security rejects of it as written.
+    pub fn checking(mut self, level: Level) -> Profile {
+        self.level = level;
+        self.fixes = false;
+        self.ports = None;
+        self
+    }
+
     /// Parse and validate a profile; `extends: NAME` starts from a built-in.
     pub fn from_text(text: &str, origin: &str) -> Result<Profile, String> {
         let mut value = crate::yaml::parse_values(text)
@@ -164,6 +172,12 @@ impl Profile {
             .into_iter()
             .next()
             .unwrap_or(Value::Null);
+        if value.get("imageUsers").is_some() {
+            return Err(format!(
+                "The profile {origin} has `imageUsers`; what harden knows about images is in image tables now: \
+                 make each entry a row of an --images file (`{{family: NAME, match: [REPOSITORY], user: {{uid: UID, source: URL}}}}`)."
+            ));
+        }
         if let Some(base) = value.as_object_mut().and_then(|m| m.remove("extends")) {
             let base_name =
                 base.as_str().ok_or_else(|| format!("In profile {origin}, `extends` must be a profile name."))?;
@@ -189,9 +203,6 @@ impl Profile {
     fn validate(&self, origin: &str) -> Result<(), String> {
         if self.pod.run_as_user == Some(0) {
             return Err(format!("Profile {origin} sets pod.runAsUser to 0, which is root; pick a non-zero UID."));
-        }
-        if let Some(u) = self.image_users.iter().find(|u| u.uid == 0) {
-            return Err(format!("Profile {origin} maps image {:?} to UID 0, which is root.", u.image));
         }
         if let Some(s) = &self.pod.seccomp_profile
             && !matches!(s.as_str(), "RuntimeDefault" | "Localhost")
@@ -229,11 +240,6 @@ impl Profile {
         let mut kinds = crate::workload::built_in_kinds();
         kinds.extend(self.workloads.iter().cloned());
         kinds
-    }
-
-    /// The UID the image table gives `image`, if any.
-    pub fn image_uid(&self, image: &str) -> Option<u64> {
-        self.image_users.iter().find(|u| glob_match(&u.image, image)).map(|u| u.uid)
     }
 }
 
@@ -292,6 +298,13 @@ mod tests {
         let e =
             Profile::from_text("name: x\nlevel: restricted\npod: {runAsNonRot: true}\n", "x.yaml").expect_err("typo");
         assert!(e.starts_with("The profile x.yaml is not valid: unknown field `runAsNonRot`"), "{e}");
+    }
+
+    #[test]
+    fn image_users_moved_to_the_image_table() {
+        let e = Profile::from_text("name: x\nlevel: restricted\nimageUsers: [{image: a, uid: 5}]\n", "x.yaml")
+            .expect_err("moved");
+        assert!(e.contains("make each entry a row of an --images file"), "{e}");
     }
 
     #[test]

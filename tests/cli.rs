@@ -134,7 +134,7 @@ golden!(
     BARE_POD_HARDENED,
     BARE_POD_HARDENED,
     exit 0,
-    stderr "harden: 1 documents, 0 workloads hardened, 0 changes, 0 blockers\n"
+    stderr "harden: 1 document, 0 workloads hardened, 0 changes, 0 blockers\n"
 );
 
 golden!(
@@ -654,7 +654,11 @@ golden!(
     SKIPPED_POD,
     SKIPPED_POD,
     exit 0,
-    stderr "note: Pod/app: left unchanged: annotation harden.dev/skip: \"true\"\n"
+    stderr "note: Pod/app: skipped (opted out: annotation harden.dev/skip: \"true\"), still violating: \
+            container \"app\": allowPrivilegeEscalation unset (PSS allowPrivilegeEscalation); \
+            container \"app\": capabilities.drop missing \"ALL\" (PSS capabilities_restricted); \
+            container \"app\": runAsNonRoot unset (PSS runAsNonRoot); \
+            container \"app\": seccompProfile unset (PSS seccompProfile_restricted)\n"
 );
 
 // The exempt container must not inherit pod-wide settings, so they go on
@@ -734,7 +738,7 @@ golden!(
     NOT_KUBERNETES,
     NOT_KUBERNETES,
     exit 0,
-    stderr "harden: 1 documents, 0 workloads hardened, 0 changes, 0 blockers\n"
+    stderr "harden: 1 document, 0 workloads hardened, 0 changes, 0 blockers\n"
 );
 
 golden!(
@@ -1029,7 +1033,8 @@ spec:
       capabilities:
         drop: [ALL]
 ",
-    "Pod/web: allowPrivilegeEscalation != false (container \"app\" must set securityContext.allowPrivilegeEscalation=false)\n",
+    "<stdin>:11: Pod/web: container \"app\": violation\n    allowPrivilegeEscalation unset violates PSS allowPrivilegeEscalation: \
+     allowPrivilegeEscalation != false (container \"app\" must set securityContext.allowPrivilegeEscalation=false).\n",
     exit 1,
     stderr ""
 );

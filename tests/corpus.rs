@@ -7,8 +7,8 @@
 //! limits) and once with the built binary; each test checks one property
 //! over every file and fails with the list of files that break it.
 //!
-//! The corpus is shared material that users do not have: without it every
-//! test here prints a note and passes.
+//! The corpus is shared material that users do not have: every test that
+//! reads it is ignored unless asked for (`cargo test -- --include-ignored`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -24,8 +24,7 @@ use harden::workload::{KindRow, ResourceId, built_in_kinds, pod_sites};
 use harden::yaml::{Limits, parse_values};
 use serde_json::Value;
 
-/// How many files `SOURCES.md` lists.
-const CORPUS_FILES: usize = 40;
+mod shared_inputs;
 
 /// The only rule that may edit a document that is not a workload: moving a
 /// privileged port (80 → 8080) must move every reference to it too, and the
@@ -34,7 +33,7 @@ const CORPUS_FILES: usize = 40;
 const CROSS_DOCUMENT_RULE: &str = "unprivileged-port";
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    shared_inputs::shared("corpus")
 }
 
 /// One corpus file, hardened by the library.
@@ -72,6 +71,7 @@ fn options() -> Options<'static> {
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
+            images: harden::images::built_in_table(),
         },
         ports: None,
         limits: Limits::default(),
@@ -95,19 +95,15 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every corpus file hardened by the library, or `None` (with a note) when
-/// the corpus is not there.
-fn cases() -> Option<&'static [Case]> {
-    static CASES: OnceLock<Option<Vec<Case>>> = OnceLock::new();
-    let cases = CASES.get_or_init(|| {
+/// Every corpus file hardened by the library.
+fn cases() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(|| {
         let dir = corpus_dir();
-        if !dir.is_dir() {
-            return None;
-        }
         let mut paths = Vec::new();
         yaml_files(&dir, &mut paths);
         paths.sort();
-        let cases = paths
+        paths
             .into_iter()
             .map(|path| {
                 let name = path.strip_prefix(&dir).unwrap_or(&path).display().to_string();
@@ -115,13 +111,8 @@ fn cases() -> Option<&'static [Case]> {
                 let outcome = harden_text(&name, &text);
                 Case { name, path, text, outcome }
             })
-            .collect();
-        Some(cases)
-    });
-    if cases.is_none() {
-        eprintln!("skipping: ../shared/corpus not found");
-    }
-    cases.as_deref()
+            .collect()
+    })
 }
 
 /// Every corpus file hardened by the binary (in parallel), index for index with [`cases`].
@@ -277,18 +268,27 @@ fn the_comment_detector_is_honest() {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn the_whole_corpus_is_there() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(cases.len(), CORPUS_FILES, "corpus files: {names:?}");
     let sources = std::fs::read_to_string(corpus_dir().join("SOURCES.md")).expect("SOURCES.md");
-    let unlisted: Vec<&&str> = names.iter().filter(|n| !sources.contains(&format!("`{n}`"))).collect();
+    // The table's rows: `| 1 | `dotnet-docker/non-root.yaml` | …`.
+    let listed: Vec<&str> = sources
+        .lines()
+        .filter_map(|l| l.strip_prefix("| ")?.split_once(" | `")?.1.split_once('`').map(|(name, _)| name))
+        .collect();
+    assert!(!listed.is_empty(), "SOURCES.md lists the corpus files in a table");
+    let unlisted: Vec<&&str> = names.iter().filter(|n| !listed.contains(n)).collect();
     assert!(unlisted.is_empty(), "files not described in SOURCES.md: {unlisted:?}");
+    let missing: Vec<&&str> = listed.iter().filter(|n| !names.contains(n)).collect();
+    assert!(missing.is_empty(), "files SOURCES.md lists that are not there: {missing:?}");
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn the_binary_exits_0_and_prints_what_the_library_computes() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     for (case, run) in cases.iter().zip(runs(cases)) {
         if run.code != Some(0) {
@@ -312,8 +312,9 @@ fn the_binary_exits_0_and_prints_what_the_library_computes() {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn documents_keep_their_number_order_and_identity() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     for case in cases {
         let Some(o) = outcome(case, &mut problems) else { continue };
@@ -356,8 +357,9 @@ fn documents_keep_their_number_order_and_identity() {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn every_comment_is_kept_in_order() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     let mut total = 0;
     for case in cases {
@@ -368,13 +370,14 @@ fn every_comment_is_kept_in_order() {
         }
     }
     eprintln!("{total} comments checked");
-    assert!(total > 100, "the detector found only {total} comments in the corpus");
+    assert!(total > 0, "the detector found no comment in the corpus");
     report("every comment kept, in order", &problems);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn documents_that_are_not_workloads_are_byte_identical() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     let mut checked = 0;
     for case in cases {
@@ -411,13 +414,14 @@ fn documents_that_are_not_workloads_are_byte_identical() {
         }
     }
     eprintln!("{checked} documents that are not workloads checked");
-    assert!(checked > 200, "only {checked} documents that are not workloads: is the corpus complete?");
+    assert!(checked > 0, "no document that is not a workload");
     report("documents that are not workloads are byte-identical", &problems);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn hardening_the_output_again_changes_nothing() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     for case in cases {
         let Some(o) = outcome(case, &mut problems) else { continue };
@@ -439,8 +443,9 @@ fn hardening_the_output_again_changes_nothing() {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn hardened_workloads_pass_restricted() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     let mut pods = 0;
     for case in cases {
@@ -468,13 +473,14 @@ fn hardened_workloads_pass_restricted() {
         }
     }
     eprintln!("{pods} hardened pod specs checked");
-    assert!(pods > 50, "only {pods} hardened pod specs: is the corpus complete?");
+    assert!(pods > 0, "no hardened pod spec");
     report("hardened workloads pass restricted at latest", &problems);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn resources_with_blockers_are_unchanged_and_reported() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut problems = Vec::new();
     let mut blocked = 0;
     for (case, run) in cases.iter().zip(runs(cases)) {
@@ -519,6 +525,6 @@ fn resources_with_blockers_are_unchanged_and_reported() {
         }
     }
     eprintln!("{blocked} resources with blockers checked");
-    assert!(blocked >= 5, "only {blocked} resources with blockers: is the corpus complete?");
+    assert!(blocked > 0, "no resource with blockers");
     report("resources with blockers are unchanged and reported", &problems);
 }

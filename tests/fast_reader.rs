@@ -11,7 +11,7 @@ use harden::read::split::split;
 use harden::yaml::fast;
 use harden::yaml::parse::parse_stream_full;
 use harden::yaml::{Document, Limits, Node, NodeKind};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where they answer, the readers agree. Returns whether the fast one answered.
 fn agree(text: &str, what: &str) -> bool {
@@ -91,15 +91,24 @@ fn cuts(text: &str) -> Vec<&str> {
 }
 
 #[test]
-fn fast_reader_agrees_with_the_full_reader_on_every_yaml_we_have() {
+fn fast_reader_agrees_with_the_full_reader_on_the_projects_yaml() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["tests", "examples", "profiles", "data", "fuzz/corpus", "../shared/corpus", "../shared/psa-fixtures"] {
+    for dir in ["tests", "examples", "profiles", "data", "fuzz/corpus"] {
         shared_inputs::yaml_files(&root.join(dir), &mut files);
     }
-    if !root.join("../shared").exists() {
-        eprintln!("note: ../shared not found; checking the project's own YAML only");
-    }
+    agrees_on(&files);
+}
+
+#[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
+fn fast_reader_agrees_with_the_full_reader_on_the_shared_yaml() {
+    agrees_on(&shared_inputs::shared_yaml_files());
+}
+
+/// The fast reader and the full one agree on each file, on its cuts and on
+/// its chunks, and the fast one takes some of them.
+fn agrees_on(files: &[PathBuf]) {
     let (mut texts, mut taken) = (0, 0);
     let mut failures = Vec::new();
     let mut check = |text: &str, what: String| match disagreement(text, &what) {
@@ -109,7 +118,7 @@ fn fast_reader_agrees_with_the_full_reader_on_every_yaml_we_have() {
             false
         }
     };
-    for f in &files {
+    for f in files {
         let Ok(text) = std::fs::read_to_string(f) else { continue };
         let limit = if text.len() > 200_000 { 0 } else { usize::MAX };
         for (i, cut) in std::iter::once(text.as_str()).chain(cuts(&text).into_iter().take(limit)).enumerate() {
@@ -186,8 +195,9 @@ fn fast_reader_agrees_on_hand_written_edge_cases() {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn fast_reader_takes_the_whole_generated_benchmark_stream() {
-    let Some(text) = shared_inputs::generated("1M") else { return };
+    let text = shared_inputs::generated("1M");
     let chunks = split(&text);
     let taken = chunks.iter().filter(|c| agree(&c.text, &format!("the chunk at line {}", c.line))).count();
     assert_eq!(taken, chunks.len(), "the fast reader gave up on {} of {} chunks", chunks.len() - taken, chunks.len());

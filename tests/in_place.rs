@@ -40,7 +40,7 @@ fn rewrites_changed_files_only_and_keeps_their_mode() {
     let out = harden().args(["-i"]).arg(dir.path()).output().expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.is_empty(), "nothing on stdout with -i");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 files rewritten"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 file rewritten"));
     assert_eq!(fs::read_to_string(&pod).expect("read"), expected);
     assert_eq!(fs::read_to_string(&cfg).expect("read"), CONFIG);
     assert_eq!(

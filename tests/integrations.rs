@@ -1,6 +1,7 @@
-//! The integrations, run for real where the host tool is installed (kpt,
-//! kubectl with its kustomize; each test prints why it skips where one is
-//! missing), and checked by contract where it is not (Helm, Docker):
+//! The integrations, run for real with the host tool (kpt, kubectl with its
+//! kustomize; those tests are ignored unless asked for, `cargo test --
+//! --include-ignored`, and then fail where the tool is missing), and checked
+//! by contract where it cannot run here (Helm, Docker):
 //!
 //! * kpt: `kpt fn eval DIR --exec`, `kpt fn eval - --exec`, `kpt fn render
 //!   --allow-exec` on copies of `examples/kpt` (and of the kustomize base
@@ -18,30 +19,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+mod shared_inputs;
+use shared_inputs::{tool, which};
+
 const BIN: &str = env!("CARGO_BIN_EXE_harden");
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `name` on PATH, or None with the reason printed (the test then skips).
-fn tool(name: &str) -> Option<PathBuf> {
-    let found = which(name);
-    if found.is_none() {
-        eprintln!("skipping: `{name}` is not installed (not on PATH)");
-    }
-    found
-}
-
-/// `name` on PATH.
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file() && is_executable(p)))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
 
 /// PATH with the directory of the harden binary first (so `harden` resolves to it).
@@ -123,11 +107,94 @@ fn one_yaml_file(path: &Path) -> Value {
     yaml(&std::fs::read_to_string(path).expect("read")).remove(0)
 }
 
-// ---------------------------------------------------------------- kpt
+// ------------------------------------------------------------ examples
+
+/// Every file under examples/, and the tests that run or read it.
+const EXAMPLE_FILES: &[(&str, &[&str])] = &[
+    ("argocd/application.yaml", &["argocd_application_selects_the_plugin_and_sets_what_it_reads"]),
+    ("argocd/kustomization.yaml", &["argocd_kustomization_installs_the_plugin_into_the_repo_server"]),
+    ("argocd/plugin.yaml", &["argocd_cmp_generate_runs_with_the_argo_environment"]),
+    ("argocd/repo-server-patch.yaml", &["argocd_sidecar_patch_runs_the_plugin_as_uid_999_with_the_copied_binary"]),
+    ("ci/harden.yml", &["ci_workflow_gates_with_check_and_uploads_sarif"]),
+    ("ci/pre-commit-config.yaml", &["pre_commit_validates_the_hooks_and_the_example_config"]),
+    ("helm/README.md", &["example_readmes_name_files_that_exist"]),
+    ("helm/harden-postrenderer/plugin.yaml", &["helm4_plugin_yaml_is_a_postrenderer_v1_subprocess_plugin"]),
+    ("kpt/Kptfile", &["kpt_fn_render_runs_the_kptfile_pipeline"]),
+    ("kpt/jobs/report.yaml", &["kpt_fn_eval_dir_changes_exactly_what_harden_says"]),
+    ("kpt/local/debug-pod.yaml", &["kpt_fn_render_runs_the_kptfile_pipeline"]),
+    ("kpt/web.yaml", &["kpt_fn_eval_stdin"]),
+    ("kustomize/README.md", &["example_readmes_name_files_that_exist"]),
+    ("kustomize/base/deployment.yaml", &["kustomize_legacy_plugin_overlay_is_hardened"]),
+    ("kustomize/base/kustomization.yaml", &["kustomize_legacy_plugin_overlay_is_hardened"]),
+    ("kustomize/base/service.yaml", &["kustomize_legacy_plugin_overlay_is_hardened"]),
+    ("kustomize/overlays/krm-exec/harden-fn", &["kpt_runs_the_kustomize_overlays_function_config_and_wrapper"]),
+    ("kustomize/overlays/krm-exec/harden.yaml", &["kpt_runs_the_kustomize_overlays_function_config_and_wrapper"]),
+    ("kustomize/overlays/krm-exec/kustomization.yaml", &["kustomize_krm_exec_overlay_is_hardened"]),
+    ("kustomize/overlays/legacy-plugin/harden.yaml", &["kustomize_legacy_plugin_overlay_is_hardened"]),
+    ("kustomize/overlays/legacy-plugin/kustomization.yaml", &["kustomize_legacy_plugin_overlay_is_hardened"]),
+    (
+        "kustomize/plugin/harden.dev/v1alpha1/hardenconfig/HardenConfig",
+        &["kustomize_legacy_plugin_overlay_is_hardened"],
+    ),
+    ("web.yaml", &["the_readmes_first_command_hardens_the_bundled_example"]),
+];
 
 #[test]
+fn every_example_file_is_used_by_a_test() {
+    let examples = repo().join("examples");
+    let mut on_disk: Vec<String> = files(&examples).into_keys().collect();
+    on_disk.sort();
+    let listed: Vec<String> = EXAMPLE_FILES.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(on_disk, listed, "a new example needs a test (and a row here)");
+    let source = std::fs::read_to_string(repo().join("tests/integrations.rs")).expect("this file");
+    for (file, tests) in EXAMPLE_FILES {
+        for test in *tests {
+            assert!(source.contains(&format!("\nfn {test}()")), "{file}: no test {test}");
+        }
+    }
+}
+
+#[test]
+fn example_readmes_name_files_that_exist() {
+    for readme in ["examples/helm/README.md", "examples/kustomize/README.md"] {
+        let text = std::fs::read_to_string(repo().join(readme)).expect("README");
+        let mut named = 0;
+        for word in text.split(|c: char| c.is_whitespace() || "`()[],=:".contains(c)) {
+            let Some(path) = ["examples/", "tests/"].iter().find_map(|p| word.find(p).map(|i| &word[i..])) else {
+                continue;
+            };
+            let path = path.trim_end_matches(['.', '/']);
+            assert!(repo().join(path).exists(), "{readme} names {path}, which is not there");
+            named += 1;
+        }
+        assert!(named > 0, "{readme} names the files it is about");
+    }
+}
+
+#[test]
+fn the_readmes_first_command_hardens_the_bundled_example() {
+    // `cargo run --release -- examples/web.yaml`, from the repository root.
+    let out = run(Command::new(BIN).arg("examples/web.yaml").current_dir(repo()), None);
+    let text = ok(&out, "harden examples/web.yaml");
+    assert_passes_check(&text, "examples/web.yaml hardened");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let summary = stderr.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("harden: ") && !summary.contains(" 0 changes"), "{stderr}");
+}
+
+// ---------------------------------------------------------------- kpt
+
+/// A copy of `examples/EXAMPLE` as `dir/name`.
+fn example_in(dir: &Path, example: &str, name: &str) -> PathBuf {
+    let copy = dir.join(name);
+    copy_dir(&repo().join("examples").join(example), &copy);
+    copy
+}
+
+#[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
     let (identity, hardened) = (tmp.path().join("identity"), tmp.path().join("hardened"));
     copy_dir(&repo().join("examples/kpt"), &identity);
@@ -162,7 +229,8 @@ fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
         .as_array()
         .expect("results")
         .clone();
-    let with_field = reported.iter().filter(|r| r.get("field").is_some()).count();
+    // Changes propose a value (notes, such as an image harden does not know, do not).
+    let with_field = reported.iter().filter(|r| r.pointer("/field/proposedValue").is_some()).count();
     let cli = harden(&[identity.to_str().expect("UTF-8")], None);
     let summary = String::from_utf8_lossy(&cli.stderr);
     let changes: usize = summary
@@ -175,8 +243,9 @@ fn kpt_fn_eval_dir_changes_exactly_what_harden_says() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_eval_stdin() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let input = std::fs::read_to_string(repo().join("examples/kpt/web.yaml")).expect("example");
     let out = run(Command::new(&kpt).args(["fn", "eval", "-", "--exec", BIN, "--output", "unwrap"]), Some(&input));
     let text = ok(&out, "kpt fn eval - --exec harden");
@@ -194,11 +263,11 @@ fn kpt_fn_eval_stdin() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_fn_render_runs_the_kptfile_pipeline() {
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let pkg = tmp.path().join("shop");
-    copy_dir(&repo().join("examples/kpt"), &pkg);
+    let pkg = example_in(tmp.path(), "kpt", "shop");
     let render = || {
         let mut cmd = Command::new(&kpt);
         cmd.args(["fn", "render"]).arg(&pkg).arg("--allow-exec").env("PATH", path_with_harden(&[]));
@@ -221,14 +290,14 @@ fn kpt_fn_render_runs_the_kptfile_pipeline() {
 }
 
 #[test]
+#[ignore = "needs kpt"]
 fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
     // The krm-exec overlay's HardenConfig and harden-fn wrapper, through the
     // same KRM function contract kustomize uses (which needs a standalone
     // kustomize to run here; see the next tests).
-    let Some(kpt) = tool("kpt") else { return };
+    let kpt = tool("kpt");
     let tmp = tempfile::tempdir().expect("temp dir");
-    let pkg = tmp.path().join("base");
-    copy_dir(&repo().join("examples/kustomize/base"), &pkg);
+    let pkg = example_in(tmp.path(), "kustomize/base", "base");
     let overlay = repo().join("examples/kustomize/overlays/krm-exec");
     let mut cmd = Command::new(&kpt);
     cmd.args(["fn", "eval"])
@@ -244,6 +313,69 @@ fn kpt_runs_the_kustomize_overlays_function_config_and_wrapper() {
     assert!(!deployment.contains("resources:"), "the HardenConfig's exception (rules: [resources]) applied");
 }
 
+/// A DaemonSet no Pod Security level but privileged admits.
+const NODE_AGENT: &str = "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent
+  namespace: kube-system
+spec:
+  selector:
+    matchLabels: {app: node-agent}
+  template:
+    metadata:
+      labels: {app: node-agent}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: agent
+        image: registry.example.com/node-agent:1.0
+        securityContext:
+          privileged: true
+";
+
+#[test]
+#[ignore = "needs kpt"]
+fn kpt_shows_a_failing_fail_on_blockers_first() {
+    let kpt = tool("kpt");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pkg = example_in(tmp.path(), "kpt", "shop");
+    std::fs::write(pkg.join("node-agent.yaml"), NODE_AGENT).expect("write the DaemonSet");
+    let before = files(&pkg);
+    let results_dir = tmp.path().join("results");
+    let out = run(
+        Command::new(&kpt)
+            .args(["fn", "eval"])
+            .arg(&pkg)
+            .args(["--exec", BIN, "--results-dir"])
+            .arg(&results_dir)
+            .args(["--", "fail-on-blockers=true"]),
+        None,
+    );
+    assert!(!out.status.success(), "fail-on-blockers fails kpt");
+    assert_eq!(files(&pkg), before, "kpt leaves the files as they were");
+    // kpt prints a few results and truncates the rest: the first is the error.
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let shown: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| *l != "Results:")
+        .skip(1)
+        .take_while(|l| l.starts_with('['))
+        .collect();
+    assert!(shown.first().is_some_and(|l| l.starts_with("[error]")), "kpt shows first:\n{printed}");
+    assert!(printed.contains("truncated"), "more results than kpt shows:\n{printed}");
+    let severities: Vec<String> = yaml(&std::fs::read_to_string(results_dir.join("results.yaml")).expect("results"))
+        .remove(0)["items"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["severity"].as_str().expect("a severity").to_string())
+        .collect();
+    let rank = |s: &str| ["error", "warning", "info"].iter().position(|x| *x == s).expect("a known severity");
+    assert!(severities.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])), "{severities:?}");
+}
+
 // ----------------------------------------------------------- kustomize
 
 fn kustomized_deployment(stream: &str) -> Value {
@@ -251,8 +383,9 @@ fn kustomized_deployment(stream: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs kubectl"]
 fn kustomize_legacy_plugin_overlay_is_hardened() {
-    let Some(kubectl) = tool("kubectl") else { return };
+    let kubectl = tool("kubectl");
     let examples = repo().join("examples/kustomize");
     let mut cmd = Command::new(&kubectl);
     cmd.args(["kustomize", "--enable-alpha-plugins"])
@@ -273,26 +406,26 @@ fn kustomize_legacy_plugin_overlay_is_hardened() {
 
 /// A kustomize that can run exec KRM functions: the standalone binary, or
 /// kubectl if its kustomize has `--enable-exec` (kubectl 1.32 has not, and
-/// silently skips exec functions without it).
-fn kustomize_with_exec() -> Option<Vec<String>> {
+/// silently skips exec functions without it). Panics when there is none.
+fn kustomize_with_exec() -> Vec<String> {
     if let Some(k) = which("kustomize") {
-        return Some(vec![k.display().to_string(), "build".into()]);
+        return vec![k.display().to_string(), "build".into()];
     }
-    let kubectl = tool("kubectl")?;
+    let kubectl = tool("kubectl");
     let help = run(Command::new(&kubectl).args(["kustomize", "--help"]), None);
-    if String::from_utf8_lossy(&help.stdout).contains("--enable-exec") {
-        return Some(vec![kubectl.display().to_string(), "kustomize".into()]);
-    }
-    eprintln!(
-        "skipping: `kubectl kustomize` has no --enable-exec (it ignores exec KRM functions) and no standalone \
-         kustomize is installed; kpt_runs_the_kustomize_overlays_function_config_and_wrapper runs the same function"
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("--enable-exec"),
+        "no kustomize with --enable-exec: `kubectl kustomize` has none (it ignores exec KRM functions) and no \
+         standalone kustomize is on PATH (examples/kustomize/README.md says which version has it); \
+         kpt_runs_the_kustomize_overlays_function_config_and_wrapper runs the same function through kpt"
     );
-    None
+    vec![kubectl.display().to_string(), "kustomize".into()]
 }
 
 #[test]
+#[ignore = "needs kustomize with --enable-exec (standalone kustomize v5; kubectl's has none)"]
 fn kustomize_krm_exec_overlay_is_hardened() {
-    let Some(kustomize) = kustomize_with_exec() else { return };
+    let kustomize = kustomize_with_exec();
     let mut cmd = Command::new(&kustomize[0]);
     cmd.args(&kustomize[1..])
         .args(["--enable-alpha-plugins", "--enable-exec"])
@@ -311,6 +444,7 @@ fn argocd(file: &str) -> Value {
 }
 
 #[test]
+#[ignore = "needs kubectl (or kustomize)"]
 fn argocd_cmp_generate_runs_with_the_argo_environment() {
     let plugin = argocd("plugin.yaml");
     assert_eq!(plugin["apiVersion"], "argoproj.io/v1alpha1");
@@ -329,9 +463,7 @@ fn argocd_cmp_generate_runs_with_the_argo_environment() {
     let shims = tmp.path().join("bin");
     std::fs::create_dir_all(&shims).expect("shim dir");
     if which("kustomize").is_none() {
-        if tool("kubectl").is_none() {
-            return;
-        }
+        tool("kubectl");
         eprintln!("note: `kubectl kustomize` stands in for `kustomize build`");
         let shim = shims.join("kustomize");
         std::fs::write(&shim, "#!/bin/sh\n[ \"$1\" = build ] && shift\nexec kubectl kustomize \"$@\"\n").expect("shim");
@@ -408,19 +540,22 @@ fn argocd_sidecar_patch_runs_the_plugin_as_uid_999_with_the_copied_binary() {
     assert_eq!(side_mounts["/home/argocd/cmp-server/config/plugin.yaml"], "harden-cmp-plugin");
     assert_eq!(side_mounts["/var/run/argocd"], "var-files");
     assert_eq!(side_mounts["/home/argocd/cmp-server/plugins"], "plugins");
-    // The init container copies the binary to where plugin.yaml runs it from.
-    let copy: Vec<&str> = init["command"].as_array().expect("command").iter().filter_map(Value::as_str).collect();
-    let target = Path::new(copy.last().expect("a destination"));
-    let shared = target.parent().expect("a directory").to_str().expect("UTF-8");
+    // The init container runs the image's entrypoint, harden, as
+    // `install-to DIR` (the image has no shell and no cp), and plugin.yaml
+    // runs DIR/harden.
+    assert!(init.get("command").is_none(), "the image's entrypoint runs: {init}");
+    assert_eq!(init["image"], "harden", "the name kustomization.yaml's images: points at your build");
+    let args: Vec<&str> = init["args"].as_array().expect("args").iter().filter_map(Value::as_str).collect();
+    let [verb, shared] = args[..] else { panic!("install-to DIR: {args:?}") };
+    assert_eq!(verb, "install-to");
     assert_eq!(init_mounts[shared], side_mounts[shared], "one shared volume");
+    let target = Path::new(shared).join("harden");
     let generate = argocd("plugin.yaml")["spec"]["generate"]["args"][0].as_str().expect("script").to_string();
     assert!(generate.contains(target.to_str().expect("UTF-8")), "plugin.yaml runs {target:?}");
-    // ...with a `cp` the harden image has (it has no shell).
-    let dockerfile = std::fs::read_to_string(repo().join("Dockerfile")).expect("Dockerfile");
-    let final_stage = &dockerfile[dockerfile.rfind("\nFROM ").expect("stages")..];
-    for path in &copy[..2] {
-        assert!(final_stage.contains(&format!(" {path}\n")), "the final stage provides {path}");
-    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join(shared.trim_start_matches('/'));
+    ok(&harden(&["install-to", dir.to_str().expect("UTF-8")], None), "harden install-to");
+    ok(&run(Command::new(dir.join("harden")).arg("--version"), None), "the installed copy runs");
     let volumes: Vec<&str> =
         spec["volumes"].as_array().expect("volumes").iter().filter_map(|v| v["name"].as_str()).collect();
     for name in init_mounts.values().chain(side_mounts.values()) {
@@ -428,6 +563,85 @@ fn argocd_sidecar_patch_runs_the_plugin_as_uid_999_with_the_copied_binary() {
             volumes.contains(&name.as_str()) || ["var-files", "plugins"].contains(&name.as_str()),
             "{name} is declared (var-files and plugins come with argocd-repo-server)"
         );
+    }
+}
+
+/// The Argo CD install the kustomization patches, cut down to what the
+/// patch meets: argocd-repo-server with its own init container and volumes.
+const ARGOCD_INSTALL: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  selector:
+    matchLabels: {app.kubernetes.io/name: argocd-repo-server}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: argocd-repo-server}
+    spec:
+      initContainers:
+      - name: copyutil
+        image: quay.io/argoproj/argocd:v2.13.0
+        command: [/bin/cp, -n, /usr/local/bin/argocd, /var/run/argocd/argocd-cmp-server]
+        volumeMounts:
+        - {name: var-files, mountPath: /var/run/argocd}
+      containers:
+      - name: argocd-repo-server
+        image: quay.io/argoproj/argocd:v2.13.0
+      volumes:
+      - {name: var-files, emptyDir: {}}
+      - {name: plugins, emptyDir: {}}
+";
+
+#[test]
+#[ignore = "needs kubectl"]
+fn argocd_kustomization_installs_the_plugin_into_the_repo_server() {
+    let kubectl = tool("kubectl");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = example_in(tmp.path(), "argocd", "argocd");
+    // The real install.yaml is remote: a local stand-in with the same name.
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization");
+    let remote = kustomization.lines().find(|l| l.trim_start().starts_with("- https://")).expect("the remote install");
+    let local = kustomization.replace(remote, "  - argocd-install.yaml");
+    std::fs::write(dir.join("kustomization.yaml"), local).expect("write");
+    std::fs::write(dir.join("argocd-install.yaml"), ARGOCD_INSTALL).expect("write");
+
+    let built = yaml(&ok(&run(Command::new(&kubectl).arg("kustomize").arg(&dir), None), "kubectl kustomize"));
+    let config_map = built.iter().find(|d| d["kind"] == "ConfigMap").expect("the plugin's ConfigMap");
+    assert_eq!(config_map["metadata"]["name"], "harden-cmp-plugin");
+    assert_eq!(config_map["metadata"]["namespace"], "argocd");
+    assert_eq!(
+        config_map["data"]["plugin.yaml"],
+        std::fs::read_to_string(repo().join("examples/argocd/plugin.yaml")).expect("plugin.yaml").as_str()
+    );
+    let server = built.iter().find(|d| d["kind"] == "Deployment").expect("argocd-repo-server");
+    let spec = &server["spec"]["template"]["spec"];
+    let names = |list: &str| -> Vec<String> {
+        spec[list].as_array().expect(list).iter().map(|c| c["name"].as_str().expect("a name").to_string()).collect()
+    };
+    assert_eq!(names("initContainers"), ["install-harden", "copyutil"], "the patch adds its init container");
+    assert_eq!(names("containers"), ["harden-cmp", "argocd-repo-server"]);
+    let init = &spec["initContainers"][0];
+    assert_eq!(init["image"], "registry.example.com/tools/harden:0.1.0", "images: names the harden you pushed");
+    let volumes = names("volumes");
+    for v in ["custom-tools", "harden-cmp-tmp", "harden-cmp-plugin", "var-files", "plugins"] {
+        assert!(volumes.contains(&v.to_string()), "volume {v} in {volumes:?}");
+    }
+}
+
+#[test]
+fn argocd_application_selects_the_plugin_and_sets_what_it_reads() {
+    let app = argocd("application.yaml");
+    let plugin = argocd("plugin.yaml");
+    assert_eq!(app["kind"], "Application");
+    assert_eq!(app["spec"]["source"]["plugin"]["name"], plugin["metadata"]["name"]);
+    let script = plugin["spec"]["generate"]["args"][0].as_str().expect("the generate script");
+    for env in app["spec"]["source"]["plugin"]["env"].as_array().expect("plugin env") {
+        // Argo CD passes an Application's plugin env as ARGOCD_ENV_<name>.
+        let name = format!("ARGOCD_ENV_{}", env["name"].as_str().expect("a name"));
+        assert!(script.contains(&name), "plugin.yaml reads {name}");
+        let profile = env["value"].as_str().expect("a value");
+        ok(&harden(&["--profile", profile, "-"], Some("")), "the profile the Application sets exists");
     }
 }
 
@@ -651,12 +865,7 @@ fn ci_workflow_gates_with_check_and_uploads_sarif() {
     let entry = hook["entry"].as_str().expect("entry");
     assert!(entry.starts_with("harden --check"), "{entry}");
 
-    // Run the gate the way the workflow does, if this build has the flags.
-    let help = String::from_utf8_lossy(&harden(&["--help"], None).stdout).to_string();
-    if !(help.contains("--check") && help.contains("--format")) {
-        eprintln!("skipping the gate run: this harden has no --check/--format yet");
-        return;
-    }
+    // Run the gate the way the workflow does.
     let unhardened = repo().join("examples/kustomize/base");
     let out = harden(&["--check", "-o", "report", "--format", "sarif", unhardened.to_str().expect("UTF-8")], None);
     assert_eq!(out.status.code(), Some(1), "the gate fails on unhardened manifests");
@@ -669,6 +878,60 @@ fn ci_workflow_gates_with_check_and_uploads_sarif() {
     let hardened = ok(&harden(&[file.to_str().expect("UTF-8")], None), "harden");
     let out = harden(&[&args[..], &["-"]].concat(), Some(&hardened));
     assert_eq!(out.status.code(), Some(0), "and passes once hardened: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The hook `id` of `.pre-commit-hooks.yaml`.
+fn hook(id: &str) -> Value {
+    let hooks = one_yaml_file(&repo().join(".pre-commit-hooks.yaml"));
+    hooks.as_array().expect("a list of hooks").iter().find(|h| h["id"] == id).expect("the hook").clone()
+}
+
+/// A hook's entry run as pre-commit runs it: with the files appended.
+fn run_hook(hook: &Value, files: &[&Path]) -> Output {
+    let entry = hook["entry"].as_str().expect("entry");
+    let mut words = entry.split_whitespace();
+    assert_eq!(words.next(), Some("harden"));
+    let args: Vec<&str> = words.chain(files.iter().map(|f| f.to_str().expect("UTF-8"))).collect();
+    harden(&args, None)
+}
+
+#[test]
+fn pre_commit_fix_hook_hardens_the_files_and_the_check_hook_then_passes() {
+    let (fix, check) = (hook("harden-fix"), hook("harden-check"));
+    assert_eq!(fix["language"], "rust");
+    assert_eq!(fix["types"], check["types"]);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let file = tmp.path().join("deployment.yaml");
+    let original = std::fs::read_to_string(repo().join("examples/kustomize/base/deployment.yaml")).expect("example");
+    std::fs::write(&file, &original).expect("write");
+    assert_eq!(run_hook(&check, &[&file]).status.code(), Some(1), "the check hook fails on it");
+    ok(&run_hook(&fix, &[&file]), "the fix hook");
+    let fixed = std::fs::read_to_string(&file).expect("read");
+    assert_ne!(fixed, original, "the fix hook rewrote the file");
+    assert_passes_check(&fixed, "the fixed file");
+    ok(&run_hook(&fix, &[&file]), "the fix hook again");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), fixed, "and then changes nothing");
+    let out = run_hook(&check, &[&file]);
+    assert_eq!(out.status.code(), Some(0), "the check hook passes: {}", String::from_utf8_lossy(&out.stderr));
+    // The example config uses hooks this repository defines.
+    let config = one_yaml_file(&repo().join("examples/ci/pre-commit-config.yaml"));
+    for h in config["repos"][0]["hooks"].as_array().expect("hooks") {
+        hook(h["id"].as_str().expect("an id"));
+    }
+}
+
+#[test]
+#[ignore = "needs pre-commit"]
+fn pre_commit_validates_the_hooks_and_the_example_config() {
+    let pre_commit = tool("pre-commit");
+    let validate = |what: &str, file: &Path| run(Command::new(&pre_commit).arg(what).arg(file), None);
+    ok(&validate("validate-manifest", &repo().join(".pre-commit-hooks.yaml")), "pre-commit validate-manifest");
+    ok(&validate("validate-config", &repo().join("examples/ci/pre-commit-config.yaml")), "pre-commit validate-config");
+    // The validator does fail: a hook without an entry.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let broken = tmp.path().join("hooks.yaml");
+    std::fs::write(&broken, "- id: harden-fix\n  name: harden\n  language: rust\n").expect("write");
+    assert!(!validate("validate-manifest", &broken).status.success(), "a hook without an entry is refused");
 }
 
 /// The instructions of a Dockerfile, continuation lines joined, by stage.
@@ -716,11 +979,26 @@ fn dockerfile_builds_a_static_binary_onto_distroless_as_a_numeric_non_root_user(
     assert!(numeric, "USER {user} must be numeric (runAsNonRoot can only verify numbers)");
     assert!(user.split(':').all(|p| p != "0"), "USER {user} is not root");
     assert!(get("RUN").is_empty(), "the final stage needs no shell");
+    let copied: Vec<&str> = get("COPY");
+    assert_eq!(copied, ["--from=build /src/target/release/harden /usr/local/bin/harden"], "nothing but harden");
     let entrypoint: Vec<String> = serde_json::from_str(get("ENTRYPOINT")[0]).expect("exec-form ENTRYPOINT");
     assert_eq!(entrypoint, ["/usr/local/bin/harden"]);
+    // Every base image pinned by digest.
+    for stage in &stages {
+        let image = stage[0].1.split_whitespace().next().expect("an image");
+        let digest = image.split_once("@sha256:").map(|(_, d)| d).unwrap_or_default();
+        assert!(digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()), "{image} is not pinned");
+    }
     let build = &stages[0];
     let runs: String = build.iter().filter(|(o, _)| o == "RUN").map(|(_, a)| a.as_str()).collect();
     assert!(runs.contains("cargo build --release --locked"), "{runs}");
+    // The dependencies are built before the sources come in, so they are a
+    // layer of their own.
+    let at = |want: &dyn Fn(&(String, String)) -> bool| build.iter().position(want).expect("in the build stage");
+    let manifest = at(&|(o, a)| o == "COPY" && a.starts_with("Cargo.toml Cargo.lock"));
+    let deps = at(&|(o, a)| o == "RUN" && a.contains("cargo build"));
+    let sources = at(&|(o, a)| o == "COPY" && a.starts_with("src "));
+    assert!(manifest < deps && deps < sources, "Cargo.toml and Cargo.lock, cargo build, then src");
     assert!(build.iter().any(|(o, a)| o == "ENV" && a.contains("crt-static")), "a static binary");
     let ignore = std::fs::read_to_string(repo().join(".dockerignore")).expect(".dockerignore");
     assert!(ignore.lines().any(|l| l.trim() == "target"), "the build context leaves target/ out");

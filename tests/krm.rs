@@ -198,7 +198,14 @@ fn results_have_one_entry_per_change_and_per_blocker() {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     let after = parse_one(&run.stdout);
     let all = results(&after);
-    let changes = for_kind(&all, "Deployment");
+    // Its image is not in harden's table: one note says what was assumed.
+    let (notes, changes): (Vec<_>, Vec<_>) =
+        for_kind(&all, "Deployment").into_iter().partition(|r| r["tags"]["rule"] == "unknown-image");
+    let [note] = notes.as_slice() else { panic!("one unknown-image note: {notes:#?}") };
+    assert_eq!(note["severity"], "info", "{note}");
+    assert_eq!(note["field"]["path"], "spec.template.spec.containers[0]", "{note}");
+    let message = note["message"].as_str().expect("message");
+    assert!(message.contains("image registry.example.com/shop/web:1.4.2 is not in harden's table"), "{message}");
     assert!(changes.len() >= 10, "{changes:#?}");
     for r in &changes {
         assert_eq!(r["severity"], "info", "{r}");
@@ -300,6 +307,27 @@ fn fail_on_blockers_reports_errors_and_exits_1() {
     assert_eq!(harden(&[], &clean).code, 0);
 }
 
+/// kpt prints the first few results of a function: those of a failing one
+/// must be the errors that made it fail.
+#[test]
+fn results_are_errors_then_warnings_then_info() {
+    let run = harden(&[], &with_data("    fail-on-blockers: \"true\"\n"));
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let all = results(&parse_one(&run.stdout));
+    let ranks: Vec<u8> = all
+        .iter()
+        .map(|r| match r["severity"].as_str() {
+            Some("error") => 0,
+            Some("warning") => 1,
+            Some("info") => 2,
+            other => panic!("severity {other:?}"),
+        })
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "severities out of order: {ranks:?}");
+    assert_eq!(ranks.first(), Some(&0), "an error first");
+    assert!(ranks.contains(&1) && ranks.contains(&2), "warnings and info too: {ranks:?}");
+}
+
 #[test]
 fn function_config_settings_apply_and_win_over_the_command_line() {
     let data = "    profile: dotnet\n    skip-rules: resources\n    pss-version: v1.29\n";
@@ -353,6 +381,7 @@ fn the_plan_stage_walks_items_only_never_the_function_config() {
         version: harden::pss::Version::LATEST,
         partial: false,
         exceptions: &[],
+        images: harden::images::built_in_table(),
     };
     let plan = harden::plan::plan_document(&list, &opts);
     let bases: Vec<&str> = plan.resources.iter().map(|r| r.base.as_str()).collect();

@@ -58,6 +58,20 @@ spec:
     )
 }
 
+/// `deployment` of nginx:1.27, hardened for that image too: the paths its
+/// row in the image table writes are mounted.
+fn nginx_deployment(extra_container: &str) -> String {
+    deployment("web", "nginx:1.27", extra_container)
+        .replace(
+            "volumeMounts: [{name: tmp, mountPath: /tmp}]",
+            "volumeMounts: [{name: tmp, mountPath: /tmp}, {name: cache, mountPath: /var/cache/nginx}, {name: run, mountPath: /var/run}]",
+        )
+        .replace(
+            "volumes: [{name: tmp, emptyDir: {}}]",
+            "volumes: [{name: tmp, emptyDir: {}}, {name: cache, emptyDir: {}}, {name: run, emptyDir: {}}]",
+        )
+}
+
 const SERVICE: &str = "---
 apiVersion: v1
 kind: Service
@@ -150,7 +164,7 @@ const SYSCTL: &str = ", sysctls: [{name: net.ipv4.ip_unprivileged_port_start, va
 
 #[test]
 fn auto_allows_the_bind_where_the_app_cannot_be_told() {
-    let input = deployment("web", "nginx:1.27", PROBES) + SERVICE;
+    let input = nginx_deployment(PROBES) + SERVICE;
     expect(
         &[],
         &input,
@@ -160,7 +174,7 @@ fn auto_allows_the_bind_where_the_app_cannot_be_told() {
 
 #[test]
 fn move_warns_about_images_that_ignore_the_manifest() {
-    let input = deployment("web", "nginx:1.27", "");
+    let input = nginx_deployment("");
     let stderr = expect(
         &["--ports", "move"],
         &input,

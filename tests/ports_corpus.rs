@@ -16,8 +16,10 @@
 //! by harden's ports code: the point is to check that code from outside.
 //! Each corpus file is hardened as one stream with the library pipeline.
 //!
-//! The corpus is shared material that users do not have: without it every
-//! test here prints a note and passes.
+//! The corpus is shared material that users do not have: every test that
+//! reads it is ignored unless asked for (`cargo test -- --include-ignored`).
+
+mod shared_inputs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -45,14 +47,8 @@ const DOTNET: &str = "dotnet-docker/replica-health_dd04021e.yaml";
 
 // ---------------------------------------------------------------- corpus
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: ../shared/corpus not found");
-        None
-    }
+fn corpus_dir() -> PathBuf {
+    shared_inputs::shared("corpus")
 }
 
 /// Every manifest under `dir`, recursively, sorted.
@@ -89,7 +85,14 @@ fn harden_file(
     let text = std::fs::read_to_string(path).map_err(|e| format!("read: {e}"))?;
     let sources = vec![Source { name: name.to_string(), path: Some(path.to_path_buf()), text }];
     let opts = Options {
-        plan: PlanOptions { profile, kinds, version: Version::LATEST, partial: false, exceptions: &[] },
+        plan: PlanOptions {
+            profile,
+            kinds,
+            version: Version::LATEST,
+            partial: false,
+            exceptions: &[],
+            images: harden::images::built_in_table(),
+        },
         ports: Some(strategy),
         limits: Limits::default(),
     };
@@ -644,7 +647,7 @@ fn named_low(p: &PodView, n: &str) -> bool {
 }
 
 fn check_mode(mode: Strategy) {
-    let Some(dir) = corpus_dir() else { return };
+    let dir = corpus_dir();
     let profile = Profile::load("restricted").expect("the built-in restricted profile loads");
     assert!(profile.ports.is_some(), "the restricted profile has a ports section");
     let kinds = built_in_kinds();
@@ -683,21 +686,25 @@ fn check_mode(mode: Strategy) {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn references_still_resolve_under_auto() {
     check_mode(Strategy::Auto);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn references_still_resolve_under_move() {
     check_mode(Strategy::Move);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn references_still_resolve_under_sysctl() {
     check_mode(Strategy::Sysctl);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn references_still_resolve_under_keep() {
     check_mode(Strategy::Keep);
 }
@@ -705,7 +712,7 @@ fn references_still_resolve_under_keep() {
 // ---------------------------------------------------------------- dotnet
 
 fn dotnet_on_8080(mode: Strategy) {
-    let Some(dir) = corpus_dir() else { return };
+    let dir = corpus_dir();
     let profile = Profile::load("restricted").expect("the built-in restricted profile loads");
     let kinds = built_in_kinds();
     let docs = harden_file(&dir.join(DOTNET), DOTNET, mode, &profile, &kinds).expect("the dotnet sample hardens");
@@ -741,11 +748,13 @@ fn dotnet_on_8080(mode: Strategy) {
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn dotnet_sample_moves_to_8080_under_move() {
     dotnet_on_8080(Strategy::Move);
 }
 
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn dotnet_sample_moves_to_8080_under_auto() {
     dotnet_on_8080(Strategy::Auto);
 }
@@ -755,8 +764,9 @@ fn dotnet_sample_moves_to_8080_under_auto() {
 /// The checker itself must not be vacuous: break the hardened dotnet sample
 /// by hand and see each check fire.
 #[test]
+#[ignore = "needs ../shared (cargo test -- --include-ignored)"]
 fn the_checker_catches_broken_output() {
-    let Some(dir) = corpus_dir() else { return };
+    let dir = corpus_dir();
     let profile = Profile::load("restricted").expect("the built-in restricted profile loads");
     let kinds = built_in_kinds();
     let mut docs =

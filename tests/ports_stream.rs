@@ -57,7 +57,7 @@ fn run(text: &str) -> String {
     let opts = restricted.options();
     let mut streamed = String::new();
     let inputs = [Input::Text(Source { name: "stream".into(), path: None, text: text.to_string() })];
-    pipeline::stream::<pipeline::Error>(&inputs, &opts, |_, chunk| {
+    pipeline::stream::<pipeline::Error>(&inputs, &opts, &[], |_, chunk| {
         streamed.push_str(&chunk.output);
         Ok(())
     })

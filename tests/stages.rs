@@ -10,10 +10,12 @@ const ORDER: &[(&str, u8)] = &[
     // Helpers any stage may use.
     ("pointer", 0),
     ("quantity", 0),
+    ("registry", 0),
     ("read", 1),
     ("yaml", 2),
     ("workload", 3),
     ("profile", 3),
+    ("images", 3),
     ("pss", 3),
     ("rules", 3),
     ("plan", 3),
@@ -24,13 +26,15 @@ const ORDER: &[(&str, u8)] = &[
     ("pipeline", 7),
     ("write", 8),
     ("in_place", 8),
-    ("check", 8),
     ("krm", 8),
     // The binary.
     ("cli", 9),
     ("settings", 9),
     ("output", 9),
     ("main", 9),
+    ("docs", 9),
+    ("install", 9),
+    ("progress", 9),
     ("lib", 9),
 ];
 

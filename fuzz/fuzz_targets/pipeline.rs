@@ -31,7 +31,14 @@ fuzz_target!(|data: &[u8]| {
     let profile = Profile::load("restricted").expect("built-in profile");
     let kinds = built_in_kinds();
     let opts = Options {
-        plan: PlanOptions { profile: &profile, kinds: &kinds, version: Version::LATEST, partial: false, exceptions: &[] },
+        plan: PlanOptions {
+            profile: &profile,
+            kinds: &kinds,
+            version: Version::LATEST,
+            partial: false,
+            exceptions: &[],
+            images: harden::images::built_in_table(),
+        },
         ports: None,
         limits: Limits { max_alias_nodes: 10_000, ..Limits::default() },
     };
@@ -40,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let streamed = |text: String| {
         let mut out = String::new();
         let input = [Input::Text(Source { name: "fuzz".into(), path: None, text })];
-        stream(&input, &opts, |_, chunk| -> Result<(), Error> {
+        stream(&input, &opts, &[], |_, chunk| -> Result<(), Error> {
             out.push_str(&chunk.output);
             Ok(())
         })
@@ -54,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             let second = run(first.clone()).expect("hardened output must harden again").remove(0).output;
             assert_eq!(first, second, "a second run changed the output");
         }
-        Err(Error::Parse { .. } | Error::Read(_)) => {}
+        Err(Error::Parse { .. } | Error::Read(_) | Error::NoManifests { .. }) => {}
         Err(e @ Error::Verify(_)) => panic!("{e}"),
     }
 });

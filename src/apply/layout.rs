@@ -1,8 +1,8 @@
 //! How a document is laid out, so that inserted lines look like their
 //! neighbours: indentation step, whether block sequences are indented under
-//! their key, and the line ending.
+//! their key, the line ending, and whether the document is JSON.
 
-use crate::yaml::{Document, Layout, NodeKind};
+use crate::yaml::{Document, Layout, Node, NodeKind, ScalarStyle};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocLayout {
@@ -12,6 +12,70 @@ pub struct DocLayout {
     /// (0 for the kubectl style `key:\n- item`).
     pub seq_offset: usize,
     pub newline: &'static str,
+    /// How the document writes JSON, if it is JSON: then new text is JSON
+    /// too (`kubectl ... -o json | harden | kubectl apply -f -`).
+    pub json: Option<JsonStyle>,
+}
+
+/// How a JSON document is written. A document is JSON when its top node is
+/// a flow mapping whose keys, all the way down, are double-quoted: every
+/// stream kubectl reads as JSON (it does when the stream starts with `{`)
+/// is. A flow mapping with plain keys is YAML written in flow style, and
+/// new text in it stays YAML flow, even where it opens the stream (kubectl
+/// cannot read such a stream either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JsonStyle {
+    /// Columns between the line that opens a `{`/`[` and the members under
+    /// it (kubectl writes 4, jq 2).
+    pub step: usize,
+    /// Whether the document spans lines (then a new collection gets a line
+    /// for each member, like its neighbours), or is written on one.
+    pub pretty: bool,
+    /// `"key":value,next` without spaces (`jq -c`).
+    pub compact: bool,
+}
+
+impl JsonStyle {
+    fn of(doc: &Document, text: &str) -> Option<JsonStyle> {
+        let root = &doc.root;
+        let NodeKind::Mapping { layout: Layout::Flow, entries } = &root.kind else { return None };
+        if !all_keys_double_quoted(root) {
+            return None;
+        }
+        let mut steps = Tally::default();
+        root.walk(&mut |n| {
+            let first = match &n.kind {
+                NodeKind::Mapping { layout: Layout::Flow, entries } => entries.first().map(|e| &e.key),
+                NodeKind::Sequence { layout: Layout::Flow, items } => items.first(),
+                _ => None,
+            };
+            if let Some(first) = first
+                && text[n.span.start..first.span.start].contains(['\n', '\r'])
+            {
+                let (inner, outer) = (column(text, first.span.start), line_indent(text, n.span.start));
+                if inner > outer {
+                    steps.add(inner - outer);
+                }
+            }
+        });
+        let compact = entries.first().is_some_and(|e| !text[e.key.span.end..e.value.span.start].contains(' '));
+        Some(JsonStyle {
+            step: steps.most_common().unwrap_or(4),
+            pretty: text[root.span.start..root.span.end].contains(['\n', '\r']),
+            compact,
+        })
+    }
+}
+
+fn all_keys_double_quoted(root: &Node) -> bool {
+    let mut all = true;
+    root.walk(&mut |n| {
+        if let NodeKind::Mapping { entries, .. } = &n.kind {
+            all &=
+                entries.iter().all(|e| matches!(e.key.kind, NodeKind::Scalar { style: ScalarStyle::DoubleQuoted, .. }));
+        }
+    });
+    all
 }
 
 impl DocLayout {
@@ -47,6 +111,7 @@ impl DocLayout {
             step: steps.most_common().unwrap_or(2),
             seq_offset: seq_offsets.most_common().unwrap_or(0),
             newline,
+            json: JsonStyle::of(doc, text),
         }
     }
 }
@@ -73,4 +138,10 @@ pub fn column(text: &str, at: usize) -> usize {
     // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
     let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
     text[line_start..at].chars().count()
+}
+
+/// The indentation (in columns of spaces) of the line that holds byte `at`.
+pub fn line_indent(text: &str, at: usize) -> usize {
+    let line_start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    text[line_start..at].len() - text[line_start..at].trim_start_matches(' ').len()
 }

@@ -9,13 +9,14 @@
 //! a `<<` merge, removals, block scalars) are refused with a reason, never
 //! approximated; the `verify` stage then checks the result.
 
+pub mod json;
 pub mod layout;
 pub mod render;
 
 use crate::pointer::{escape, push_token};
 use crate::yaml::scalar::{key_str, key_string};
 use crate::yaml::{Document, Layout, Node, NodeKind, ParseError, ScalarStyle, Semantic, Span};
-use layout::{DocLayout, column};
+use layout::{DocLayout, column, line_indent};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -187,7 +188,10 @@ impl<'t> Editor<'t> {
             Value::Object(_) | Value::Array(_) if node.is_null_scalar() => self.fill_null(node, planned, ptr, ctx),
             Value::Object(_) | Value::Array(_) => self.unsupported(ptr, "a scalar would have to become a collection"),
             _ => {
-                let rendered = render::replacement_scalar(planned, style);
+                let rendered = match self.lay.json {
+                    Some(_) => planned.to_string(),
+                    None => render::replacement_scalar(planned, style, ctx.in_flow),
+                };
                 let text = if empty { format!(" {rendered}") } else { rendered };
                 self.push(ctx, ptr, node.span, text)
             }
@@ -197,7 +201,12 @@ impl<'t> Editor<'t> {
     /// `key:`, `key: ~` or `key: {}` / `key: []` that must hold a collection.
     fn fill_null(&mut self, node: &'t Node, planned: &Value, ptr: &str, ctx: Ctx) -> Result<(), ApplyError> {
         let (Some(owner), false) = (ctx.owner_col, ctx.in_flow) else {
-            let text = render::flow(planned);
+            let text = match &self.lay.json {
+                Some(style) => {
+                    json::value(planned, line_indent(self.text, node.span.start), style.pretty, style, self.lay.newline)
+                }
+                None => render::flow(planned),
+            };
             let text = if node.span.start == node.span.end { format!(" {text}") } else { text };
             return self.push(ctx, ptr, node.span, text);
         };
@@ -310,10 +319,18 @@ impl<'t> Editor<'t> {
                 self.push(ctx, ptr, Span::new(at, at), out)
             }
             (Layout::Flow, Some(last)) => {
-                let parts: Vec<String> = new
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", render::flow(&Value::String((*k).clone())), render::flow(v)))
-                    .collect();
+                let parts: Vec<String> = match (&self.lay.json, self.flow_indent(node, last.key.span.start)) {
+                    (Some(style), indent) => new
+                        .iter()
+                        .map(|(k, v)| {
+                            json::member(k, v, indent.unwrap_or(0), indent.is_some(), style, self.lay.newline)
+                        })
+                        .collect(),
+                    (None, _) => new
+                        .iter()
+                        .map(|(k, v)| format!("{}: {}", render::flow(&Value::String((*k).clone())), render::flow(v)))
+                        .collect(),
+                };
                 self.flow_append(node, last.key.span.start, last.value.span.end, &parts, ptr, ctx)
             }
             (_, None) => {
@@ -357,11 +374,24 @@ impl<'t> Editor<'t> {
                 self.push(ctx, ptr, Span::new(at, at), out)
             }
             (Layout::Flow, Some(last)) => {
-                let parts: Vec<String> = extra.iter().map(render::flow).collect();
+                let parts: Vec<String> = match (&self.lay.json, self.flow_indent(node, last.span.start)) {
+                    (Some(style), indent) => extra
+                        .iter()
+                        .map(|v| json::value(v, indent.unwrap_or(0), indent.is_some(), style, self.lay.newline))
+                        .collect(),
+                    (None, _) => extra.iter().map(render::flow).collect(),
+                };
                 self.flow_append(node, last.span.start, last.span.end, &parts, ptr, ctx)
             }
             (_, None) => self.fill_null(node, &Value::Array(extra.to_vec()), ptr, ctx),
         }
+    }
+
+    /// Where new elements of a flow collection whose last element starts
+    /// at `last_start` go: on lines of their own at that element's column
+    /// (returned) if the collection spans lines, else on its line (None).
+    fn flow_indent(&self, node: &Node, last_start: usize) -> Option<usize> {
+        self.text[node.span.start..last_start].contains('\n').then(|| column(self.text, last_start))
     }
 
     /// Append `parts` to a non-empty flow collection whose last element
@@ -375,8 +405,9 @@ impl<'t> Editor<'t> {
         ptr: &str,
         ctx: Ctx,
     ) -> Result<(), ApplyError> {
-        let multiline = self.text[node.span.start..last_start].contains('\n');
-        let indent = " ".repeat(column(self.text, last_start));
+        let multiline = self.flow_indent(node, last_start);
+        let indent = " ".repeat(multiline.unwrap_or(0));
+        let multiline = multiline.is_some();
         let nl = self.lay.newline;
         let after = skip_space_and_comments(self.text, last_end, node.span.end);
         if self.text[after..].starts_with(',') {
@@ -385,8 +416,9 @@ impl<'t> Editor<'t> {
                 parts.iter().map(|p| if multiline { format!("{nl}{indent}{p},") } else { format!(" {p},") }).collect();
             return self.push(ctx, ptr, Span::new(after + 1, after + 1), text);
         }
+        let sep = self.lay.json.as_ref().map_or(", ", json::separator);
         let text: String =
-            parts.iter().map(|p| if multiline { format!(",{nl}{indent}{p}") } else { format!(", {p}") }).collect();
+            parts.iter().map(|p| if multiline { format!(",{nl}{indent}{p}") } else { format!("{sep}{p}") }).collect();
         self.push(ctx, ptr, Span::new(last_end, last_end), text)
     }
 

@@ -3,7 +3,7 @@
 
 use super::layout::DocLayout;
 use crate::yaml::ScalarStyle;
-use crate::yaml::scalar::{double_quoted, is_plain_safe, render_scalar, single_quoted};
+use crate::yaml::scalar::{double_quoted, is_plain_safe_at, render_scalar, single_quoted};
 use serde_json::Value;
 
 /// `key: value` lines at column `col`, each ending with a newline.
@@ -74,12 +74,14 @@ pub fn flow(v: &Value) -> String {
 }
 
 /// A replacement for an existing scalar, keeping its quoting where the new
-/// value allows it.
-pub fn replacement_scalar(v: &Value, original: ScalarStyle) -> String {
+/// value allows it: quoted stays quoted the same way, plain stays plain
+/// where the new string is safe plain there (block or flow context).
+pub fn replacement_scalar(v: &Value, original: ScalarStyle, in_flow: bool) -> String {
     match (v, original) {
         (Value::String(s), ScalarStyle::SingleQuoted) => single_quoted(s).unwrap_or_else(|| double_quoted(s)),
         (Value::String(s), ScalarStyle::DoubleQuoted) => double_quoted(s),
-        (Value::String(s), _) if !is_plain_safe(s) => double_quoted(s),
+        (Value::String(s), _) if is_plain_safe_at(s, in_flow) => s.clone(),
+        (Value::String(s), _) => double_quoted(s),
         _ => render_scalar(v),
     }
 }

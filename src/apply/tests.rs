@@ -119,3 +119,74 @@ fn inserts_after_a_block_scalar_that_ends_a_sequence() {
     let out = edit(kept, json!({"c": {"command": ["echo hi\n\n"], "sc": true}, "next": 1}));
     assert_eq!(out, "c:\n  command:\n  - |+\n    echo hi\n\n  sc: true\nnext: 1\n");
 }
+
+/// [`edit`], and the output must be strict JSON too.
+fn edit_json(text: &str, planned: Value) -> String {
+    let out = edit(text, planned);
+    serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("output is not JSON: {e}\n{out}"));
+    out
+}
+
+#[test]
+fn json_gets_json_members_after_the_last_one_at_its_indentation() {
+    let text = "{\n    \"a\": {\n        \"b\": 1\n    }\n}\n";
+    let out = edit_json(text, json!({"a": {"b": 1, "c": {"d": ["x"], "e": {}}}, "f": "on"}));
+    assert_eq!(
+        out,
+        "{\n    \"a\": {\n        \"b\": 1,\n        \"c\": {\n            \"d\": [\n                \"x\"\n            ],\n            \"e\": {}\n        }\n    },\n    \"f\": \"on\"\n}\n"
+    );
+}
+
+#[test]
+fn json_keeps_a_two_space_indentation_and_crlf() {
+    let text = "{\r\n  \"a\": {\r\n    \"b\": 1\r\n  }\r\n}\r\n";
+    let out = edit_json(text, json!({"a": {"b": 1, "c": [1]}}));
+    assert_eq!(out, "{\r\n  \"a\": {\r\n    \"b\": 1,\r\n    \"c\": [\r\n      1\r\n    ]\r\n  }\r\n}\r\n");
+}
+
+#[test]
+fn json_fills_empty_and_null_values_in_place() {
+    let text = "{\n    \"spec\": {\n        \"r\": {},\n        \"s\": null,\n        \"t\": []\n    }\n}\n";
+    let out = edit_json(text, json!({"spec": {"r": {"x": "1"}, "s": {"y": true}, "t": [{"z": 2}]}}));
+    assert_eq!(
+        out,
+        "{\n    \"spec\": {\n        \"r\": {\n            \"x\": \"1\"\n        },\n        \"s\": {\n            \"y\": true\n        },\n        \"t\": [\n            {\n                \"z\": 2\n            }\n        ]\n    }\n}\n"
+    );
+}
+
+#[test]
+fn json_appends_items_to_an_array_of_objects() {
+    let text = "{\n    \"v\": [\n        {\n            \"n\": \"a\"\n        }\n    ]\n}\n";
+    let out = edit_json(text, json!({"v": [{"n": "a"}, {"n": "tmp", "emptyDir": {}}]}));
+    assert_eq!(
+        out,
+        "{\n    \"v\": [\n        {\n            \"n\": \"a\"\n        },\n        {\n            \"n\": \"tmp\",\n            \"emptyDir\": {}\n        }\n    ]\n}\n"
+    );
+}
+
+#[test]
+fn json_on_one_line_stays_on_one_line_compact_or_not() {
+    let out = edit_json("{\"a\":{\"b\":[1]}}\n", json!({"a": {"b": [1, 2], "c": {"d": "x"}}}));
+    assert_eq!(out, "{\"a\":{\"b\":[1,2],\"c\":{\"d\":\"x\"}}}\n");
+    let out = edit_json("{\"a\": {}}", json!({"a": {"c": {"d": "x"}, "e": [true]}}));
+    assert_eq!(out, "{\"a\": {\"c\": {\"d\": \"x\"}, \"e\": [true]}}");
+}
+
+#[test]
+fn json_scalars_are_replaced_by_json_scalars() {
+    let text = "{\"args\": [\"--port=80\"], \"port\": 80, \"ts\": null, \"s\": \"x\"}";
+    let out = edit_json(text, json!({"args": ["--port=8080"], "port": 8080, "ts": "yes", "s": 1}));
+    assert_eq!(out, "{\"args\": [\"--port=8080\"], \"port\": 8080, \"ts\": \"yes\", \"s\": 1}");
+}
+
+#[test]
+fn flow_yaml_is_json_only_when_its_keys_are_double_quoted() {
+    // Plain keys after `---` or a comment: YAML flow, as ever.
+    let planned = json!({"a": {"b": "x", "c": "v"}});
+    assert_eq!(edit("---\n{a: {b: x}}\n", planned.clone()), "---\n{a: {b: x, c: v}}\n");
+    assert_eq!(edit("# c\n{a: {b: x}}\n", planned.clone()), "# c\n{a: {b: x, c: v}}\n");
+    assert_eq!(edit("{a: {b: x}}\n", planned.clone()), "{a: {b: x, c: v}}\n");
+    assert_eq!(edit("{\"a\": {b: x}}\n", planned.clone()), "{\"a\": {b: x, c: v}}\n");
+    // Quoted keys after `---`: JSON in a YAML stream.
+    assert_eq!(edit("---\n{\"a\": {\"b\": \"x\"}}\n", planned), "---\n{\"a\": {\"b\": \"x\", \"c\": \"v\"}}\n");
+}

@@ -2,7 +2,8 @@
 //! `transformers:`): when standard input is one `ResourceList`
 //! (`config.kubernetes.io/v1` or `v1beta1`), harden its `items` with the
 //! same lossless edits as any other input, and append `results` (one entry
-//! per change, note, blocker and skipped workload) to the ResourceList as a
+//! per change, note, blocker and skipped workload; errors first, then
+//! warnings, then info) to the ResourceList as a
 //! text edit.
 //!
 //! What stays byte-identical: everything the plan does not change, so every
@@ -28,6 +29,7 @@ use crate::profile::Profile;
 use crate::pss::Version;
 use crate::read::Source;
 use crate::verify::{VerifyError, verify_document};
+use crate::write::count;
 use crate::yaml::{Semantic, parse_stream};
 use serde_json::Value;
 
@@ -90,6 +92,8 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         None => (opts.plan.version, None),
     };
     let exceptions: Vec<Exception> = opts.plan.exceptions.iter().chain(&cfg.exceptions).cloned().collect();
+    // The functionConfig's rows come first: what it sets wins.
+    let images = opts.plan.images.with_user_rows(cfg.image_rows("functionConfig").map_err(Error::Input)?);
     // Fields PlanOptions gains later come from the command line.
     #[allow(clippy::needless_update)]
     let plan = PlanOptions {
@@ -98,6 +102,7 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         version,
         partial: cfg.partial.unwrap_or(opts.plan.partial),
         exceptions: &exceptions,
+        images: &images,
         ..opts.plan
     };
     let fn_opts = Options { plan, ports: cfg.ports.or(opts.ports), limits: opts.limits.clone() };
@@ -116,13 +121,23 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
             results.extend(results::of_resource(r, &d.before, &d.after, fail));
         }
     }
+    results::by_severity(&mut results);
     if !results.is_empty() {
         outcome.output = with_results(&outcome.output, &results, &fn_opts)?;
     }
     let exit_code = u8::from(fail && counts.blockers > 0);
-    let Counts { workloads_hardened: workloads, changes, blockers } = counts;
+    let Counts { workloads_hardened: workloads, changes, blockers, opted_out } = counts;
     let summary = format!(
-        "ResourceList: {items} items, {workloads} workloads hardened, {changes} changes, {blockers} blockers{}",
+        "ResourceList: {}, {} hardened, {}, {}{}{}",
+        count(items, "item"),
+        count(workloads, "workload"),
+        count(changes, "change"),
+        count(blockers, "blocker"),
+        if opted_out > 0 {
+            format!("; {} skipped (opted out), still violating", count(opted_out, "resource"))
+        } else {
+            String::new()
+        },
         if exit_code == 1 { " (fail-on-blockers: failing)" } else { "" }
     );
     Ok(Some(KrmRun { outcome, results, exit_code, summary }))

@@ -14,6 +14,17 @@ use std::collections::HashMap;
 const PATH_KEYS: [&str; 2] = ["internal.config.kubernetes.io/path", "config.kubernetes.io/path"];
 const INDEX_KEYS: [&str; 2] = ["internal.config.kubernetes.io/index", "config.kubernetes.io/index"];
 
+/// Errors first, then warnings, then info: kpt shows only the first few
+/// results of a function, and of a failing one those must say why it failed.
+/// Stable: within a severity, results stay in stream order.
+pub fn by_severity(results: &mut [Value]) {
+    results.sort_by_key(|r| match r.get("severity").and_then(Value::as_str) {
+        Some("error") => 0,
+        Some("warning") => 1,
+        _ => 2,
+    });
+}
+
 /// A result about no resource in particular.
 pub fn unattached(severity: &str, message: &str) -> Value {
     json!({"message": message, "severity": severity})
@@ -84,13 +95,19 @@ pub fn of_resource(r: &ResourcePlan, before: &Value, after: &Value, fail: bool) 
     }
     if r.withheld > 0 && !r.blockers.is_empty() {
         let message = format!(
-            "{} fixes withheld because of the blockers (functionConfig partial: \"true\" applies them)",
-            r.withheld
+            "{} withheld because of the blockers (functionConfig partial: \"true\" applies them)",
+            crate::write::count(r.withheld, "fix")
         );
         out.push(entry("warning", message, None, None));
     }
     if let Some(why) = &r.skipped {
         out.push(entry("info", format!("left unchanged: {why}"), None, None));
+    }
+    for o in &r.opted_out {
+        let (b, by) = (&o.violation, &o.by);
+        let message = format!("{} violates {}; skipped (opted out: {by}), still violating", b.what, b.control);
+        let tags = json!({"control": b.control});
+        out.push(entry("info", with_container(b.container.as_deref(), &message), None, Some(tags)));
     }
     out
 }

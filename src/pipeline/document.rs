@@ -83,6 +83,8 @@ pub struct ChunkInfo {
     pub first: usize,
     pub docs: usize,
     pub matters: bool,
+    /// How many of its documents are Kubernetes objects.
+    pub manifests: usize,
 }
 
 /// Pass 1: the chunk's part of the port graph, its documents numbered from
@@ -125,7 +127,8 @@ pub fn index_chunk(
         let plan = low.then(|| plan_document(&value, &opts.plan));
         add(&mut graph, i, &value, plan.as_ref(), io);
     }
-    Ok((graph, ChunkInfo { first: 0, docs: docs.len(), matters }))
+    let manifests = docs.iter().filter(|d| d.is_kubernetes_object()).count();
+    Ok((graph, ChunkInfo { first: 0, docs: docs.len(), matters, manifests }))
 }
 
 /// Pass 2: harden the chunk, with `ports` its share of the port decisions. Unless `keep` is `Drop`, the

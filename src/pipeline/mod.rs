@@ -44,6 +44,16 @@ fn port_settings(opts: &Options) -> Option<PortSettings> {
     Some(PortSettings { strategy: opts.ports.unwrap_or(settings.strategy), map: settings.map.clone() })
 }
 
+/// Told how far a run has got, for a progress indicator: each chunk's
+/// length in bytes and its documents, as pass 1 reads it and as pass 2
+/// hardens it (from any thread). `()` tells nobody.
+pub trait Progress: Sync {
+    fn indexed(&self, _bytes: usize, _docs: usize) {}
+    fn hardened(&self, _bytes: usize, _docs: usize) {}
+}
+
+impl Progress for () {}
+
 /// The port decisions, once pass 1 has read the whole stream into `graph`.
 fn decide_ports(settings: Option<&PortSettings>, graph: PortGraph) -> Decisions {
     settings.map(|settings| crate::ports::decide(&graph, settings)).unwrap_or_default()
@@ -82,6 +92,32 @@ pub enum Error {
     /// A harden bug caught by verification: exit 3.
     #[error(transparent)]
     Verify(#[from] VerifyError),
+    /// A path that holds no Kubernetes document: exit 2 (a gate that read
+    /// nothing must not pass).
+    #[error("{name}: no Kubernetes manifests found")]
+    NoManifests { name: String },
+}
+
+/// Inputs that must hold a Kubernetes document (one with `apiVersion` and
+/// `kind`) between them: the files one path argument named. Empty files
+/// and files of comments hold none. (Standard input is never expected to:
+/// an empty render is legitimate.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// The path as given, for the message.
+    pub name: String,
+    /// The inputs it named, by index.
+    pub inputs: std::ops::Range<usize>,
+}
+
+/// After pass 1, before anything is written: the first path (in order)
+/// that holds no Kubernetes document is an error.
+fn check_expected(expect: &[Expect], infos: &[Vec<ChunkInfo>]) -> Result<(), Error> {
+    let empty = |e: &&Expect| infos[e.inputs.clone()].iter().flatten().all(|info| info.manifests == 0);
+    match expect.iter().find(empty) {
+        Some(e) => Err(Error::NoManifests { name: e.name.clone() }),
+        None => Ok(()),
+    }
 }
 
 /// One document's outcome.
@@ -214,11 +250,28 @@ pub struct Reducer {
 /// Harden a whole stream of sources held in memory, keeping every
 /// document's values.
 pub fn harden_stream(sources: &[Source], opts: &Options) -> Result<Vec<SourceOutcome>, Error> {
-    harden_stream_keeping(sources, opts, Values::Keep)
+    harden_stream_keeping(sources, opts, &[], Values::Keep)
 }
 
-/// Harden a whole stream of sources held in memory.
-pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values) -> Result<Vec<SourceOutcome>, Error> {
+/// Harden a whole stream of sources held in memory; each of `expect` must
+/// hold a Kubernetes document.
+pub fn harden_stream_keeping(
+    sources: &[Source],
+    opts: &Options,
+    expect: &[Expect],
+    values: Values,
+) -> Result<Vec<SourceOutcome>, Error> {
+    harden_stream_telling(sources, opts, expect, values, &())
+}
+
+/// [`harden_stream_keeping`], telling `progress` how far it has got.
+pub fn harden_stream_telling(
+    sources: &[Source],
+    opts: &Options,
+    expect: &[Expect],
+    values: Values,
+    progress: &dyn Progress,
+) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
     let settings = port_settings(opts);
     let map = settings.as_ref().map(PortSettings::moves).unwrap_or_default();
@@ -227,9 +280,19 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
     for (src, chunks) in sources.iter().zip(&chunked) {
-        let parts = chunks.par_iter().map(|chunk| index_chunk(chunk, &src.name, opts, &io)).collect();
+        let parts = chunks
+            .par_iter()
+            .map(|chunk| {
+                let indexed = index_chunk(chunk, &src.name, opts, &io);
+                if let Ok((_, info)) = &indexed {
+                    progress.indexed(chunk.text.len(), info.docs);
+                }
+                indexed
+            })
+            .collect();
         infos.push(in_order(parts)?.into_iter().map(|part| merge(&mut graph, &mut seen, part)).collect());
     }
+    check_expected(expect, &infos)?;
     let decisions = decide_ports(settings.as_ref(), graph);
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
@@ -238,7 +301,11 @@ pub fn harden_stream_keeping(sources: &[Source], opts: &Options, values: Values)
             .enumerate()
             .map(|(c, chunk)| {
                 let (info, ports) = share(&decisions, &infos, s, c);
-                harden_chunk(chunk, &src.name, opts, &ports, values, info)
+                let hardened = harden_chunk(chunk, &src.name, opts, &ports, values, info);
+                if let Ok(outcome) = &hardened {
+                    progress.hardened(chunk.text.len(), outcome.docs.len());
+                }
+                hardened
             })
             .collect();
         let outcomes = in_order(outcomes)?;
@@ -270,12 +337,25 @@ pub fn harden_source(src: &Source, opts: &Options) -> Result<SourceOutcome, Erro
 const WINDOW: usize = 16;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
-/// any malformed input before `sink` sees anything), then pass 2, calling
-/// `sink(input index, chunk)` in stream order. Both passes run on every
-/// core (see [`ordered`]). Each outcome's `before`/`after` are null.
+/// any malformed input, and any of `expect` without a Kubernetes document,
+/// before `sink` sees anything), then pass 2, calling `sink(input index,
+/// chunk)` in stream order. Both passes run on every core (see
+/// [`ordered`]). Each outcome's `before`/`after` are null.
 pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
+    expect: &[Expect],
+    sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+) -> Result<(), E> {
+    stream_telling(inputs, opts, expect, &(), sink)
+}
+
+/// [`stream`], telling `progress` how far it has got.
+pub fn stream_telling<E: From<Error> + Send>(
+    inputs: &[Input],
+    opts: &Options,
+    expect: &[Expect],
+    progress: &dyn Progress,
     mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
 ) -> Result<(), E> {
     let settings = port_settings(opts);
@@ -289,12 +369,17 @@ pub fn stream<E: From<Error> + Send>(
         chunks(inputs),
         threads,
         WINDOW,
-        |_, (s, _, chunk)| index_chunk(&chunk, inputs[s].name(), opts, &io).map(|r| (s, r)).map_err(E::from),
-        |_, (s, part)| {
+        |_, (s, _, chunk)| {
+            let bytes = chunk.text.len();
+            index_chunk(&chunk, inputs[s].name(), opts, &io).map(|r| (s, bytes, r)).map_err(E::from)
+        },
+        |_, (s, bytes, part)| {
+            progress.indexed(bytes, part.1.docs);
             infos[s].push(merge(&mut graph, &mut seen, part));
             Ok(())
         },
     )?;
+    check_expected(expect, &infos)?;
     let decisions = decide_ports(settings.as_ref(), graph);
     let (decisions, infos) = (&decisions, &infos);
     // The reading thread, which takes the chunks in order, gives each its
@@ -309,9 +394,14 @@ pub fn stream<E: From<Error> + Send>(
         threads,
         WINDOW,
         |_, (s, chunk, info, ports)| {
-            harden_chunk(&chunk, inputs[s].name(), opts, &ports, Values::Drop, info).map(|o| (s, o)).map_err(E::from)
+            harden_chunk(&chunk, inputs[s].name(), opts, &ports, Values::Drop, info)
+                .map(|o| (s, chunk.text.len(), o))
+                .map_err(E::from)
         },
-        |_, (s, outcome)| sink(s, outcome),
+        |_, (s, bytes, outcome)| {
+            progress.hardened(bytes, outcome.docs.len());
+            sink(s, outcome)
+        },
     )
 }
 

@@ -73,4 +73,18 @@ pub struct Blocker {
     pub what: String,
     /// The control it violates, e.g. `PSS privileged`.
     pub control: String,
+    /// How the API server words the rejection (`reason (detail)`), where a
+    /// Pod Security check found it.
+    pub upstream: Option<String>,
+}
+
+/// A violation the owner chose to keep: the resource, the container or the
+/// rule that would fix it is opted out (`harden.dev/skip*`, a config
+/// exception). Not a blocker: it withholds no fix and fails no gate, but
+/// it is reported as still violating.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptedOut {
+    pub violation: Blocker,
+    /// How, e.g. `annotation harden.dev/skip: "true"`.
+    pub by: String,
 }

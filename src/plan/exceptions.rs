@@ -43,9 +43,15 @@ pub struct Exception {
 pub struct Exemptions {
     /// Set when the whole resource is left alone, with the reason.
     pub whole_resource: Option<String>,
+    /// The resource is not deployed (local-config): nothing it says matters
+    /// to Pod Security. Otherwise a resource left alone is opted out.
+    pub not_deployed: bool,
     pub rules: HashSet<String>,
     names: HashSet<String>,
     images: Vec<String>,
+    /// The rules and container names the annotations name (the rest come
+    /// from the config file), to say which opted out.
+    by_annotation: HashSet<String>,
 }
 
 impl Exemptions {
@@ -59,10 +65,17 @@ impl Exemptions {
         }
         if annotations.and_then(|a| a.get(LOCAL_CONFIG)).is_some_and(|v| v.as_str() != Some("false")) {
             ex.whole_resource = Some(format!("annotation {LOCAL_CONFIG} (not deployed)"));
+            ex.not_deployed = true;
             return ex;
         }
-        ex.names.extend(ann(SKIP_CONTAINERS).map(comma_list).unwrap_or_default());
-        ex.rules.extend(ann(SKIP_RULES).map(comma_list).unwrap_or_default());
+        for name in ann(SKIP_CONTAINERS).map(comma_list).unwrap_or_default() {
+            ex.by_annotation.insert(format!("container {name}"));
+            ex.names.insert(name);
+        }
+        for rule in ann(SKIP_RULES).map(comma_list).unwrap_or_default() {
+            ex.by_annotation.insert(format!("rule {rule}"));
+            ex.rules.insert(rule);
+        }
         for e in exceptions.iter().filter(|e| e.matches(id)) {
             if e.containers.is_empty() && e.images.is_empty() {
                 if e.rules.is_empty() {
@@ -76,6 +89,22 @@ impl Exemptions {
             }
         }
         ex
+    }
+
+    /// How container `name` came to be exempt, for reports.
+    pub fn container_by(&self, name: &str) -> String {
+        match self.by_annotation.contains(&format!("container {name}")) {
+            true => format!("container \"{name}\" named in annotation {SKIP_CONTAINERS}"),
+            false => format!("container \"{name}\" exempt by an exception in the config file"),
+        }
+    }
+
+    /// How rule `id` came to be skipped, for reports.
+    pub fn rule_by(&self, id: &str) -> String {
+        match self.by_annotation.contains(&format!("rule {id}")) {
+            true => format!("rule {id} skipped by annotation {SKIP_RULES}"),
+            false => format!("rule {id} skipped by an exception in the config file"),
+        }
     }
 
     /// Names of the exempt containers of a pod spec (by name or image).

@@ -6,13 +6,15 @@
 pub mod change;
 pub mod exceptions;
 pub mod pod;
+pub mod qos;
 
+use crate::images::ImageTable;
 use crate::pointer::Pointer;
 use crate::profile::Profile;
 use crate::pss::{self, Version};
 use crate::rules::RULES;
 use crate::workload::{KindRow, PodSite, ResourceId, pod_sites};
-use change::{Blocker, Change, Note};
+use change::{Blocker, Change, Note, OptedOut};
 use exceptions::{Exception, Exemptions};
 use pod::{Pod, PodPlan};
 use serde_json::Value;
@@ -26,6 +28,8 @@ pub struct PlanOptions<'a> {
     /// Apply the other fixes to pods that have blockers.
     pub partial: bool,
     pub exceptions: &'a [Exception],
+    /// What harden knows about images: the user's rows, then the built-in ones.
+    pub images: &'a ImageTable,
 }
 
 /// The plan for one resource of a document.
@@ -39,8 +43,12 @@ pub struct ResourcePlan {
     pub changes: Vec<Change>,
     pub notes: Vec<Note>,
     pub blockers: Vec<Blocker>,
+    /// Violations the owner opted out of: they stay, and are reported so.
+    pub opted_out: Vec<OptedOut>,
     /// Fixes not applied because of blockers.
     pub withheld: usize,
+    /// Containers harden expects not to start as hardened (each has a warning note).
+    pub will_not_start: usize,
     /// Why the resource was left alone as a whole, if it was.
     pub skipped: Option<String>,
 }
@@ -64,6 +72,8 @@ pub struct Counts {
     pub workloads_hardened: usize,
     pub changes: usize,
     pub blockers: usize,
+    /// Resources that still violate where their owner opted out.
+    pub opted_out: usize,
 }
 
 impl Counts {
@@ -72,6 +82,7 @@ impl Counts {
             self.workloads_hardened += usize::from(r.pods > 0 && !r.changes.is_empty());
             self.changes += r.changes.len();
             self.blockers += r.blockers.len();
+            self.opted_out += usize::from(!r.opted_out.is_empty());
         }
     }
 }
@@ -91,11 +102,21 @@ fn plan_resource(doc: &Value, base: String, id: ResourceId, opts: &PlanOptions) 
     }
     let resource = doc.at(&plan.base).unwrap_or(&Value::Null);
     let exemptions = Exemptions::of(resource, &plan.id, opts.exceptions);
+    let fragment = sites.iter().find_map(|s| doc.at(&s.spec).and_then(incomplete));
     if let Some(why) = exemptions.whole_resource {
+        // Opted out, not compliant: what Pod Security rejects stays, and is said.
+        if !exemptions.not_deployed && fragment.is_none() {
+            for site in &sites {
+                let Some(spec) = doc.at(&site.spec) else { continue };
+                for violation in violations(doc.at(&site.metadata), spec, opts) {
+                    plan.opted_out.push(OptedOut { violation, by: why.clone() });
+                }
+            }
+        }
         plan.skipped = Some(why);
         return plan;
     }
-    if let Some(why) = sites.iter().find_map(|s| doc.at(&s.spec).and_then(incomplete)) {
+    if let Some(why) = fragment {
         plan.skipped = Some(why);
         return plan;
     }
@@ -121,10 +142,10 @@ fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, ou
     let Some(spec) = doc.at(&site.spec) else { return };
     let metadata = doc.at(&site.metadata);
     let exempt = ex.containers(spec);
-    let pod = Pod { spec, metadata, site, profile: opts.profile, exempt: &exempt };
+    let pod = Pod::new(spec, metadata, site, &exempt, opts);
     let mut pp = PodPlan::new(&pod);
     let windows = pod.is_windows();
-    for rule in RULES {
+    for rule in RULES.iter().filter(|_| opts.profile.fixes) {
         if ex.rules.contains(rule.id) || (windows && !rule.windows) {
             continue;
         }
@@ -132,37 +153,48 @@ fn plan_pod(doc: &Value, site: &PodSite, ex: &Exemptions, opts: &PlanOptions, ou
         (rule.plan)(&pod, &mut pp);
     }
     let mut blockers = std::mem::take(&mut pp.blockers);
-    blockers.extend(remaining_violations(metadata, &pp.planned, &exempt, opts));
+    for violation in violations(metadata, &pp.planned, opts) {
+        match opted_out_by(&violation, ex, &exempt) {
+            Some(by) => out.opted_out.push(OptedOut { violation, by }),
+            None => blockers.push(violation),
+        }
+    }
     if !blockers.is_empty() && !opts.partial {
         out.withheld += pp.changes.len();
         pp.changes.clear();
+        // The pod keeps its text: nothing was assumed about its images.
+        pp.notes.retain(|n| n.rule != crate::rules::unknown_image::ID);
     }
     out.changes.append(&mut pp.changes);
     out.notes.append(&mut pp.notes);
+    out.will_not_start += pp.will_not_start;
     out.blockers.extend(blockers);
 }
 
-/// What Pod Security still rejects in the planned pod, except findings on
-/// exempt containers (their owners chose that).
-fn remaining_violations(
-    metadata: Option<&Value>,
-    planned: &Value,
-    exempt: &HashSet<String>,
-    opts: &PlanOptions,
-) -> Vec<Blocker> {
+/// What Pod Security rejects in a pod spec, one violation per finding.
+fn violations(metadata: Option<&Value>, spec: &Value, opts: &PlanOptions) -> Vec<Blocker> {
     let mut out = Vec::new();
-    for result in pss::check_pod(metadata, planned, opts.profile.level, opts.version) {
+    for result in pss::check_pod(metadata, spec, opts.profile.level, opts.version) {
         let control = format!("PSS {}", result.check);
+        let upstream = Some(pss::summarize(std::slice::from_ref(&result)));
         if result.findings.is_empty() {
-            out.push(Blocker { container: None, what: result.reason.clone(), control });
+            out.push(Blocker { container: None, what: result.reason.clone(), control, upstream });
             continue;
         }
         for f in &result.findings {
-            if f.container.as_ref().is_some_and(|c| exempt.contains(c)) {
-                continue;
-            }
-            out.push(Blocker { container: f.container.clone(), what: f.what.clone(), control: control.clone() });
+            let (container, what) = (f.container.clone(), f.what.clone());
+            out.push(Blocker { container, what, control: control.clone(), upstream: upstream.clone() });
         }
     }
     out
+}
+
+/// How the owner opted out of a violation that remains, if they did: it is
+/// in an exempt container, or the rule that fixes it is skipped.
+fn opted_out_by(v: &Blocker, ex: &Exemptions, exempt: &HashSet<String>) -> Option<String> {
+    if let Some(c) = v.container.as_ref().filter(|c| exempt.contains(*c)) {
+        return Some(ex.container_by(c));
+    }
+    let check = v.control.strip_prefix("PSS ")?;
+    crate::rules::fixing(check).filter(|rule| ex.rules.contains(*rule)).map(|rule| ex.rule_by(rule))
 }

@@ -1,6 +1,8 @@
 //! The view of one pod that rules work on, and the sink they write to.
 
+use super::PlanOptions;
 use super::change::{Blocker, Change, Control, Note, Op};
+use crate::images::{ImageRow, ImageTable};
 use crate::pointer::Pointer;
 use crate::pointer::unescape;
 use crate::profile::Profile;
@@ -19,6 +21,11 @@ pub struct Pod<'a> {
     pub profile: &'a Profile,
     /// Containers exempted by annotation or config (by name).
     pub exempt: &'a HashSet<String>,
+    pub images: &'a ImageTable,
+    /// `--partial`: the pod's other fixes are applied even if it has blockers.
+    pub partial: bool,
+    /// The image-table row of each container, by list (in `CONTAINER_LISTS` order) and index.
+    rows: [Vec<Option<&'a ImageRow>>; 3],
 }
 
 /// One container of the pod.
@@ -26,6 +33,8 @@ pub struct Container<'a> {
     pub list: &'static str,
     pub index: usize,
     pub value: &'a Value,
+    /// What the image table knows about its image, if anything.
+    pub row: Option<&'a ImageRow>,
 }
 
 impl<'a> Container<'a> {
@@ -48,6 +57,22 @@ impl<'a> Container<'a> {
 }
 
 impl<'a> Pod<'a> {
+    /// The pod at `site`, with each container's image looked up once.
+    pub fn new(
+        spec: &'a Value,
+        metadata: Option<&'a Value>,
+        site: &'a PodSite,
+        exempt: &'a HashSet<String>,
+        opts: &PlanOptions<'a>,
+    ) -> Pod<'a> {
+        let images = opts.images;
+        let rows = CONTAINER_LISTS.map(|list| {
+            let items = spec.get(list).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            items.iter().map(|c| c.get("image").and_then(Value::as_str).and_then(|i| images.find(i))).collect()
+        });
+        Pod { spec, metadata, site, profile: opts.profile, exempt, images, partial: opts.partial, rows }
+    }
+
     pub fn get(&self, rel: &str) -> Option<&'a Value> {
         self.spec.at(rel)
     }
@@ -55,10 +80,10 @@ impl<'a> Pod<'a> {
     /// The pod's containers of every list, exempt ones left out.
     pub fn containers(&self) -> Vec<Container<'a>> {
         let mut out = Vec::new();
-        for list in CONTAINER_LISTS {
+        for (list, rows) in CONTAINER_LISTS.into_iter().zip(&self.rows) {
             if let Some(Value::Array(items)) = self.spec.get(list) {
                 for (index, value) in items.iter().enumerate() {
-                    let c = Container { list, index, value };
+                    let c = Container { list, index, value, row: rows.get(index).copied().flatten() };
                     if !self.exempt.contains(&c.name()) {
                         out.push(c);
                     }
@@ -86,7 +111,7 @@ impl<'a> Pod<'a> {
                 items
                     .iter()
                     .enumerate()
-                    .any(|(index, value)| self.exempt.contains(&Container { list, index, value }.name()))
+                    .any(|(index, value)| self.exempt.contains(&Container { list, index, value, row: None }.name()))
             })
         })
     }
@@ -112,6 +137,8 @@ pub struct PodPlan<'a> {
     /// The pod spec with this plan's changes so far, so that later rules see
     /// earlier ones (one rule adds a volume, the next must not add it again).
     pub planned: Value,
+    /// Containers harden expects not to start as planned (each also a warning).
+    pub will_not_start: usize,
     rule: &'static str,
 }
 
@@ -123,6 +150,7 @@ impl<'a> PodPlan<'a> {
             notes: Vec::new(),
             blockers: Vec::new(),
             planned: pod.spec.clone(),
+            will_not_start: 0,
             rule: "",
         }
     }
@@ -158,8 +186,23 @@ impl<'a> PodPlan<'a> {
         self.notes.push(Note { pointer, rule: self.rule, container, message: message.into(), warning: false });
     }
 
+    /// A note that needs the user's attention: a warning on stderr.
+    pub fn warn(&mut self, rel: &str, container: Option<String>, message: impl Into<String>) {
+        self.note(rel, container, message);
+        if let Some(n) = self.notes.last_mut() {
+            n.warning = true;
+        }
+    }
+
+    /// Container `c` is expected not to start as planned: a warning naming
+    /// the reason and the fix, which fails `--check`.
+    pub fn will_not_start(&mut self, c: &Container, reason: &str, fix: &str) {
+        self.warn(&c.pointer(), Some(c.name()), format!("will not start as hardened: {reason}; fix: {fix}"));
+        self.will_not_start += 1;
+    }
+
     pub fn block(&mut self, container: Option<String>, what: impl Into<String>, control: impl Into<String>) {
-        self.blockers.push(Blocker { container, what: what.into(), control: control.into() });
+        self.blockers.push(Blocker { container, what: what.into(), control: control.into(), upstream: None });
     }
 
     fn push(&mut self, op: Op, rel: &str, value: Value, control: Control, reason: String, container: Option<String>) {

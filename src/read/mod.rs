@@ -1,8 +1,9 @@
-//! The read stage: files, directories (every `*.yaml`/`*.yml` below them,
-//! in sorted order) and standard input (`-`, or no path at all) become
-//! [`Source`]s: a name for messages and the text, checked to be UTF-8.
+//! The read stage: files, directories (the manifests below them, in
+//! sorted order: see [`walk`]) and standard input (`-`, or no path at all)
+//! become [`Source`]s: a name for messages and the text, checked to be UTF-8.
 
 pub mod split;
+pub mod walk;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ pub enum ReadError {
     Utf8 { name: String, line: usize, col: usize },
     #[error("{name}: no such file or directory")]
     Missing { name: String },
+    #[error("{name}: {message}")]
+    Walk { name: String, message: String },
+    #[error("--exclude {glob}: {message}")]
+    Exclude { glob: String, message: String },
 }
 
 /// Where an input comes from, before it is read.
@@ -34,23 +39,41 @@ pub enum Named {
     File(PathBuf),
 }
 
-/// The inputs named by `paths`, in order: stdin when there are none or for
-/// `-`, directories expanded to their `*.yaml`/`*.yml` files (sorted).
-pub fn list_inputs(paths: &[PathBuf]) -> Result<Vec<Named>, ReadError> {
-    if paths.is_empty() {
-        return Ok(vec![Named::Stdin]);
+/// One path argument, and the inputs it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Argument {
+    /// As given (`-` for standard input).
+    pub path: PathBuf,
+    pub inputs: Vec<Named>,
+    /// The build files a directory held, left out (see [`walk`]).
+    pub skipped: Vec<walk::Skipped>,
+}
+
+impl Argument {
+    /// Whether it names files (or a directory), not standard input.
+    pub fn is_path(&self) -> bool {
+        self.path.as_os_str() != "-"
     }
-    let mut out = Vec::new();
+}
+
+/// What `paths` name, in order: stdin when there are none or for `-`, a
+/// directory's manifests minus what `excludes` (gitignore globs, relative
+/// to the directory) and ignore files leave out (see [`walk`]), a file
+/// itself whatever its name.
+pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Vec<Argument>, ReadError> {
+    let stdin = |path: &str| Argument { path: PathBuf::from(path), inputs: vec![Named::Stdin], skipped: Vec::new() };
+    if paths.is_empty() {
+        return Ok(vec![stdin("-")]);
+    }
+    let mut out = Vec::with_capacity(paths.len());
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(Named::Stdin);
+            out.push(stdin("-"));
         } else if p.is_dir() {
-            let mut files = Vec::new();
-            walk(p, &mut files)?;
-            files.sort();
-            out.extend(files.into_iter().map(Named::File));
+            let (files, skipped) = walk::manifests(p, excludes)?;
+            out.push(Argument { path: p.clone(), inputs: files.into_iter().map(Named::File).collect(), skipped });
         } else if p.exists() {
-            out.push(Named::File(p.clone()));
+            out.push(Argument { path: p.clone(), inputs: vec![Named::File(p.clone())], skipped: Vec::new() });
         } else {
             return Err(ReadError::Missing { name: p.display().to_string() });
         }
@@ -64,24 +87,6 @@ pub fn read_named(named: &Named, stdin: &mut dyn Read) -> Result<Source, ReadErr
         Named::Stdin => read_stdin(stdin),
         Named::File(path) => read_file(path),
     }
-}
-
-/// Read every input named by `paths` (stdin when empty), in order.
-pub fn read_inputs(paths: &[PathBuf], stdin: &mut dyn Read) -> Result<Vec<Source>, ReadError> {
-    list_inputs(paths)?.iter().map(|n| read_named(n, stdin)).collect()
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
-    let io = |source| ReadError::Io { name: dir.display().to_string(), source };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<Source, ReadError> {

@@ -25,6 +25,16 @@ use crate::yaml::Limits;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 
+/// `1 change`, `2 changes`, `0 fixes`: a count and its noun, for every
+/// sentence that gives one.
+pub fn count(n: usize, noun: &str) -> String {
+    match (n, noun.ends_with('x')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Everything a renderer needs to know about one run.
 pub struct Run<'a> {
     pub sources: &'a [Source],
@@ -35,6 +45,8 @@ pub struct Run<'a> {
     pub version: Version,
     /// Whether `--partial` applied fixes to pods with blockers.
     pub partial: bool,
+    /// Whether the run only checked (`harden check`): nothing was to change.
+    pub checking: bool,
     /// The limits the input was parsed with (renderers that need spans parse again).
     pub limits: Limits,
     /// Where origin paths (kustomize, Helm, kpt) start, relative to the
@@ -50,11 +62,15 @@ impl Run<'_> {
 }
 
 /// What `--check` gates on: would harden change anything, or does a
-/// violation remain (a blocker, fixes that could not be written)?
+/// violation remain (a blocker, fixes that could not be written), or is a
+/// container expected not to start as hardened?
 pub fn needs_attention(d: &DocOutcome) -> bool {
     d.changed()
         || d.refused.is_some()
-        || d.plan.resources.iter().any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0)
+        || d.plan
+            .resources
+            .iter()
+            .any(|r| !r.changes.is_empty() || !r.blockers.is_empty() || r.withheld > 0 || r.will_not_start > 0)
 }
 
 /// What patches need of each document's values: the difference (with
@@ -62,15 +78,15 @@ pub fn needs_attention(d: &DocOutcome) -> bool {
 pub const FOR_PATCH: Reducer = Reducer { before: |before, _| before.clone(), outcome: keep_for_review };
 
 /// What reports need: each resource's metadata (origins, Namespace labels)
-/// and the whole of a resource with blockers or left alone (reports point
-/// into it), before hardening; nothing after.
+/// and the whole of a resource with violations (blockers, opted out) or
+/// left alone (reports point into it), before hardening; nothing after.
 pub const FOR_REPORT: Reducer = Reducer { before: report_values, outcome: keep_for_report };
 
 /// Cut a document's values down to what patches and reports read of them:
 /// where before and after agree, both become null (a patch is the
 /// difference, which stays exactly as it was); each resource's metadata
-/// (origins, Namespace labels), and the whole of a resource with blockers
-/// or left alone (reports point into it), stay as they are.
+/// (origins, Namespace labels), and the whole of a resource with
+/// violations or left alone (reports point into it), stay as they are.
 pub fn keep_for_review(doc: &mut DocOutcome, src: &DocText) {
     locate_for_review(doc, src);
     prune_for_review(doc);
@@ -86,7 +102,8 @@ fn kept_whole(plan: &DocPlan) -> Vec<String> {
     plan.resources
         .iter()
         .map(|r| {
-            let whole = !r.blockers.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
+            let whole =
+                !r.blockers.is_empty() || !r.opted_out.is_empty() || r.skipped.is_some() || r.id.kind == "Namespace";
             if whole { r.base.clone() } else { format!("{}/metadata", r.base) }
         })
         .collect()
@@ -225,7 +242,12 @@ mod tests {
     fn outcome(before: Value, after: Value, blocked: bool) -> DocOutcome {
         let id = ResourceId { api_version: "apps/v1".into(), kind: "Deployment".into(), namespace: None, name: None };
         let blockers = if blocked {
-            vec![crate::plan::change::Blocker { container: None, what: "x".into(), control: "y".into() }]
+            vec![crate::plan::change::Blocker {
+                container: None,
+                what: "x".into(),
+                control: "y".into(),
+                upstream: None,
+            }]
         } else {
             Vec::new()
         };
@@ -236,8 +258,10 @@ mod tests {
             changes: Vec::new(),
             notes: Vec::new(),
             blockers,
+            opted_out: Vec::new(),
             withheld: 0,
             skipped: None,
+            ..ResourcePlan::default()
         };
         let plan = DocPlan { resources: vec![r] };
         DocOutcome {

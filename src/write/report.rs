@@ -35,6 +35,10 @@ pub enum Kind {
     Note,
     /// A resource or document harden left alone as a whole.
     Skipped,
+    /// Something Pod Security rejects that the owner opted out of
+    /// (`harden.dev/skip*`, a config exception): it stays, and is no blocker.
+    #[serde(rename = "opted-out")]
+    OptedOut,
     /// A Namespace labelled below the hardened level.
     Namespace,
 }
@@ -104,6 +108,16 @@ pub struct Summary {
     pub violations: usize,
     pub withheld: usize,
     pub namespaces_below_level: usize,
+    /// Violations the owners opted out of, and in how many resources (left
+    /// out where there are none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub opted_out: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub resources_opted_out: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -149,6 +163,7 @@ pub fn build_in_parts<T: Send>(run: &Run, part: impl Fn(&[Finding]) -> T + Sync)
                     }
                     for r in &doc.plan.resources {
                         counts.resources_changed += usize::from(!r.changes.is_empty());
+                        counts.resources_opted_out += usize::from(!r.opted_out.is_empty());
                         ctx.resource(r, &mut found);
                     }
                 }
@@ -176,6 +191,7 @@ impl Summary {
                 Kind::Violation => self.violations += 1,
                 Kind::Withheld => self.withheld += f.count.unwrap_or(0),
                 Kind::Namespace => self.namespaces_below_level += 1,
+                Kind::OptedOut => self.opted_out += 1,
                 Kind::Note | Kind::Warning | Kind::Skipped => {}
             }
         }
@@ -189,6 +205,8 @@ impl Summary {
         self.violations += other.violations;
         self.withheld += other.withheld;
         self.namespaces_below_level += other.namespaces_below_level;
+        self.opted_out += other.opted_out;
+        self.resources_opted_out += other.resources_opted_out;
     }
 }
 
@@ -243,7 +261,13 @@ impl DocCtx<'_, '_> {
         };
         if let Some(why) = &r.skipped {
             let mut f = mk(self, Kind::Skipped, None, "skipped".into(), None);
-            f.message = sentence(&format!("left unchanged: {why}"));
+            let n = plural(r.opted_out.len(), "violation");
+            f.message = match (r.opted_out.is_empty(), self.run.checking) {
+                (true, false) => sentence(&format!("left unchanged: {why}")),
+                (true, true) => sentence(&format!("skipped: {why}")),
+                (false, false) => format!("left unchanged (opted out: {why}), still violating: {n} below."),
+                (false, true) => format!("opted out ({why}), still violating: {n} below."),
+            };
             out.push(f);
         }
         for c in &r.changes {
@@ -270,23 +294,31 @@ impl DocCtx<'_, '_> {
             out.push(f);
         }
         let fate = if self.run.partial { "kept" } else { "left unchanged" };
-        for b in &r.blockers {
+        let violations = r.blockers.iter().map(|b| (Kind::Violation, b, fate.to_string()));
+        let opted_out = r.opted_out.iter().map(|o| (Kind::OptedOut, &o.violation, format!("opted out: {}", o.by)));
+        for (kind, b, fate) in violations.chain(opted_out) {
             let scope = b.container.as_deref().and_then(|c| container_pointer(resource, c)).unwrap_or_default();
             let field = resource.at(&scope).and_then(|v| field_pointer(v, &b.what));
             let pointer = (!scope.is_empty() || field.is_some())
                 .then(|| format!("{}{scope}{}", r.base, field.unwrap_or_default()));
             let check = help::pss_check(&b.control).unwrap_or("unknown").to_string();
-            let mut f = mk(self, Kind::Violation, pointer, format!("pss/{check}"), Some(b.control.clone()));
+            let mut f = mk(self, kind, pointer, format!("pss/{check}"), Some(b.control.clone()));
             f.container = b.container.clone();
-            f.message = sentence(&format!("{} violates {}; {fate}", b.what, b.control));
+            // `harden check` changes nothing: the API server's words say more than a fate.
+            f.message = match (&b.upstream, self.run.checking, kind) {
+                (Some(upstream), true, Kind::Violation) => format!("{} violates {}: {upstream}", b.what, b.control),
+                (Some(upstream), true, _) => format!("{} violates {}: {upstream}; {fate}", b.what, b.control),
+                _ => format!("{} violates {}; {fate}", b.what, b.control),
+            };
+            f.message = sentence(&f.message);
             out.push(f);
         }
         if r.withheld > 0 && !r.blockers.is_empty() {
             let mut f = mk(self, Kind::Withheld, None, "withheld".into(), None);
             f.count = Some(r.withheld);
             f.message = format!(
-                "{} fixes withheld because of the violations of this resource (--partial applies them).",
-                r.withheld
+                "{} withheld because of the violations of this resource (--partial applies them).",
+                super::count(r.withheld, "fix")
             );
             out.push(f);
         }
@@ -415,6 +447,11 @@ fn below_level(ns: &Value, level: Level) -> Vec<(&'static str, String)> {
             (rank(v)? < want).then(|| (mode, v.to_string()))
         })
         .collect()
+}
+
+/// `1 violation`, `2 violations`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 /// A message as one sentence, ending with a full stop. Not capitalised:

@@ -61,7 +61,8 @@ fn level(f: &Finding) -> Option<&'static str> {
         Kind::Change | Kind::Warning => Some("warning"),
         Kind::Skipped if f.rule == "edit-refused" => Some("warning"),
         Kind::Skipped => None,
-        Kind::Withheld | Kind::Note | Kind::Namespace => Some("note"),
+        // Opted out: still a finding, not an alert.
+        Kind::Withheld | Kind::Note | Kind::Namespace | Kind::OptedOut => Some("note"),
     }
 }
 

@@ -3,8 +3,8 @@
 //! reason indented below it, the origin file when the stream names one, and
 //! a summary sentence. The findings come from [`super::report::build`].
 
-use super::Run;
 use super::report::{Finding, Kind, Report};
+use super::{Run, count};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -28,9 +28,12 @@ pub fn render_run(run: &Run) -> Vec<String> {
         summary: summary_counts,
         findings: Vec::new(),
     };
-    let mut last = String::new();
-    summary(&mut last, &head);
-    parts.push(last);
+    // `harden check` says what it found on stderr, as it always has.
+    if !run.checking {
+        let mut last = String::new();
+        summary(&mut last, &head);
+        parts.push(last);
+    }
     parts
 }
 
@@ -55,6 +58,7 @@ fn findings(found: &[Finding]) -> String {
             Kind::Note => "note".into(),
             Kind::Warning => "warning".into(),
             Kind::Skipped => "skipped".into(),
+            Kind::OptedOut => "skipped (opted out), still violating".into(),
             Kind::Namespace => "info".into(),
         };
         let _ = writeln!(out, "{}:{}: {}: {container}{what}", f.at.file, f.at.line, f.resource_name);
@@ -75,7 +79,7 @@ fn summary(out: &mut String, report: &Report) {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "{} in {} ({} required by Pod Security {} at {}, {}); {} remain, {} withheld; {} below {}.",
+        "{} in {} ({} required by Pod Security {} at {}, {}); {} {}, {} withheld; {} below {}.",
         count(s.changes, "change"),
         count(s.resources_changed, "resource"),
         s.pss_changes,
@@ -83,18 +87,18 @@ fn summary(out: &mut String, report: &Report) {
         report.pss_version,
         count(s.harden_default_changes, "harden default"),
         count(s.violations, "violation"),
+        if s.violations == 1 { "remains" } else { "remain" },
         count(s.withheld, "fix"),
         count(s.namespaces_below_level, "namespace"),
         report.level
     );
-}
-
-/// `1 change`, `2 changes`, `2 fixes`.
-fn count(n: usize, noun: &str) -> String {
-    match (n, noun.ends_with('x')) {
-        (1, _) => format!("1 {noun}"),
-        (_, true) => format!("{n} {noun}es"),
-        _ => format!("{n} {noun}s"),
+    if s.opted_out > 0 {
+        let _ = writeln!(
+            out,
+            "{} skipped (opted out), still violating: {}.",
+            count(s.resources_opted_out, "resource"),
+            count(s.opted_out, "violation")
+        );
     }
 }
 

@@ -198,8 +198,23 @@ pub fn key_string(v: &Value) -> String {
 }
 
 /// Whether `s` can be written as a plain scalar and still be read back, by
-/// YAML 1.1 and 1.2 readers alike, as exactly this string.
+/// YAML 1.1 and 1.2 readers alike, as exactly this string, wherever it goes
+/// (new text may land in block or flow context).
 pub fn is_plain_safe(s: &str) -> bool {
+    plain_safe(s, true, false)
+}
+
+/// Whether `s` can replace a plain scalar in block (or, with `in_flow`,
+/// flow) context and be read back, by YAML 1.1 and 1.2 readers alike, as
+/// exactly this string. Unlike new text, it may start with a `-` that a
+/// non-space follows (a flag such as `--port=8080`: both kinds of reader
+/// take the dash as part of the scalar), and in block context it may hold
+/// flow indicators after its first character.
+pub fn is_plain_safe_at(s: &str, in_flow: bool) -> bool {
+    plain_safe(s, in_flow, true)
+}
+
+fn plain_safe(s: &str, in_flow: bool, dash_first: bool) -> bool {
     if s.is_empty() || s.trim() != s {
         return false;
     }
@@ -211,16 +226,19 @@ pub fn is_plain_safe(s: &str) -> bool {
     if looks_numeric_or_special(s) {
         return false;
     }
-    let first = s.chars().next().unwrap_or(' ');
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        // `-x` and `:x` are plain-safe in block context, but not worth the risk.
+    let mut chars = s.chars();
+    let first = chars.next().unwrap_or(' ');
+    // `-x` is a plain scalar to every reader (`- x` and `---` are not);
+    // `?x` and `:x` are not to go-yaml v2 in flow context: never written.
+    let flag = dash_first && first == '-' && chars.next().is_some_and(|c| c != ' ') && !s.starts_with("---");
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) && !flag {
         return false;
     }
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return false;
     }
     // Flow indicators would end the scalar inside `{}`/`[]`.
-    if s.contains([',', '[', ']', '{', '}']) {
+    if in_flow && s.contains([',', '[', ']', '{', '}']) {
         return false;
     }
     s.chars().all(|c| !c.is_control())
@@ -347,6 +365,25 @@ mod tests {
             assert!(is_plain_safe(s), "{s:?} can stay plain");
         }
         assert_eq!(render_scalar(&json!("8080")), "\"8080\"");
+        assert!(!is_plain_safe("--port=8080"), "new text may land anywhere: a leading dash is quoted");
+    }
+
+    #[test]
+    fn a_replacement_keeps_plain_what_is_plain_safe_where_it_stands() {
+        for s in ["--port=8080", "-p", "-v=2", "--listen=:8080"] {
+            assert!(is_plain_safe_at(s, false) && is_plain_safe_at(s, true), "{s:?}");
+        }
+        // Block context takes flow indicators after the first character.
+        assert!(is_plain_safe_at("--listen=[::]:8080", false));
+        assert!(!is_plain_safe_at("--listen=[::]:8080", true));
+        // YAML 1.1 and 1.2 readers would read these as something else, or
+        // not as one plain scalar.
+        for s in [
+            "-", "- x", "---x", "-1", "-1.5", "-.inf", "-0x1F", "-1_000", "-1e3", "-1:30", "yes", "0644", "~", "null",
+            "1e3", "1_000", "?x", ":x", "-x #y", "-x: y",
+        ] {
+            assert!(!is_plain_safe_at(s, false), "{s:?} must be quoted");
+        }
         assert_eq!(render_scalar(&json!(8080)), "8080");
     }
 }

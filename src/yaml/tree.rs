@@ -158,6 +158,14 @@ impl Document {
         }
     }
 
+    /// Whether the document is a Kubernetes object: a mapping with
+    /// `apiVersion` and `kind` (or a `<<` merge that may give them).
+    pub fn is_kubernetes_object(&self) -> bool {
+        let NodeKind::Mapping { entries, .. } = &self.root.kind else { return false };
+        let has = |key: &str| entries.iter().any(|e| e.key.as_str() == Some(key) || e.key.is_merge_key());
+        has("apiVersion") && has("kind")
+    }
+
     /// Move the document and its spans by `by` bytes (see [`Node::shift`]).
     pub fn shift(&mut self, by: usize) {
         self.root.shift(by);

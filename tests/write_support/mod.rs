@@ -36,7 +36,13 @@ pub fn fixture(name: &str) -> String {
 /// Compare `actual` with `tests/fixtures/write/expected/NAME`, or write it
 /// when `HARDEN_BLESS` is set.
 pub fn expect_file(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/write/expected").join(name);
+    expect_in("tests/fixtures/write/expected", name, actual);
+}
+
+/// Compare `actual` with `DIR/NAME` (DIR from the crate root), or write it
+/// when `HARDEN_BLESS` is set.
+pub fn expect_in(dir: &str, name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(name);
     if std::env::var_os("HARDEN_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("expected dir");
         std::fs::write(&path, actual).expect("write expected file");
@@ -48,12 +54,6 @@ pub fn expect_file(name: &str, actual: &str) {
         actual == expected,
         "{name} differs from its expected file:\n--- expected\n{expected}\n--- actual\n{actual}"
     );
-}
-
-/// `../shared/corpus`, if it is there.
-pub fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    dir.is_dir().then_some(dir)
 }
 
 /// Every `*.yaml` below `dir`, sorted.

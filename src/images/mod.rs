@@ -1,0 +1,165 @@
+//! What harden knows about images, as data: `data/images.yaml` (embedded),
+//! after the user's own rows (`--images FILE`, HardenConfig `images:`).
+//! One row per image family says, with a public source for every fact, who
+//! the image runs as, what capabilities, writable paths and environment it
+//! needs, and the ports it listens on; `rootCommands:` lists commands that
+//! need root when a container runs them at start.
+//!
+//! The first row that matches a container's image is the one the rules
+//! use (`find`). Each file is validated up front: a fact without a source,
+//! a `user` that is not exactly one kind, or a row that an earlier row of
+//! the same file shadows is a full-sentence error.
+
+pub mod commands;
+pub mod reference;
+pub mod row;
+pub mod tags;
+
+use commands::RootCommand;
+use reference::Reference;
+pub use row::{ImageRow, User};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+const BUILT_IN: &str = include_str!("../../data/images.yaml");
+
+/// The rows in the order they are tried, and an index for quick lookup.
+#[derive(Clone, Debug, Default)]
+pub struct ImageTable {
+    rows: Vec<ImageRow>,
+    root_commands: Vec<RootCommand>,
+    /// Rows by the literal last component of one of their patterns.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Rows with a pattern whose last component has a `*`.
+    wildcard: Vec<usize>,
+}
+
+/// A table file: `images:` rows and `rootCommands:`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TableFile {
+    images: Vec<Value>,
+    #[serde(default)]
+    root_commands: Vec<RootCommand>,
+}
+
+impl ImageTable {
+    /// The table compiled into harden.
+    pub fn built_in() -> Result<ImageTable, String> {
+        Self::from_text(BUILT_IN, "data/images.yaml (built in)")
+    }
+
+    /// A table file (`--images FILE`): `images:` and, optionally, `rootCommands:`.
+    pub fn from_text(text: &str, origin: &str) -> Result<ImageTable, String> {
+        let invalid = |e: String| format!("The image table {origin} is not valid: {e}.");
+        let value = crate::yaml::parse_values(text)
+            .map_err(|e| format!("The image table {origin} is not valid YAML: {e}."))?
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Null);
+        let file: TableFile = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        for c in &file.root_commands {
+            if !c.source.starts_with("https://") {
+                return Err(invalid(format!("rootCommands {:?} has no https:// source", c.programs)));
+            }
+            if c.programs.is_empty() || c.subcommand.is_empty() {
+                return Err(invalid("a rootCommands entry needs programs and a subcommand".to_string()));
+            }
+        }
+        let mut table = Self::from_rows(file.images, origin)?;
+        table.root_commands = file.root_commands;
+        Ok(table)
+    }
+
+    /// Rows of a HardenConfig's `images:`.
+    pub fn from_rows(values: Vec<Value>, origin: &str) -> Result<ImageTable, String> {
+        let rows = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ImageRow::from_value(v, i))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|rows| check_order(&rows).map(|()| rows))
+            .map_err(|e| format!("The image table {origin} is not valid: {e}."))?;
+        Ok(Self::indexed(rows, Vec::new()))
+    }
+
+    /// `user`'s rows and commands first, then this table's: the first
+    /// matching row wins, so the user's rows override the built-in ones.
+    pub fn with_user_rows(&self, user: ImageTable) -> ImageTable {
+        let rows = user.rows.into_iter().chain(self.rows.iter().cloned()).collect();
+        let commands = user.root_commands.into_iter().chain(self.root_commands.iter().cloned()).collect();
+        Self::indexed(rows, commands)
+    }
+
+    fn indexed(rows: Vec<ImageRow>, root_commands: Vec<RootCommand>) -> ImageTable {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut wildcard = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            for p in &row.patterns {
+                match p.literal_name() {
+                    Some(name) => by_name.entry(name.to_string()).or_default().push(i),
+                    None => wildcard.push(i),
+                }
+            }
+        }
+        ImageTable { rows, root_commands, by_name, wildcard }
+    }
+
+    pub fn rows(&self) -> &[ImageRow] {
+        &self.rows
+    }
+
+    pub fn root_commands(&self) -> &[RootCommand] {
+        &self.root_commands
+    }
+
+    /// The first row whose patterns and tags match `image`.
+    pub fn find(&self, image: &str) -> Option<&ImageRow> {
+        let r = Reference::parse(image);
+        let name = r.path.rsplit('/').next().unwrap_or("");
+        let mut candidates: Vec<usize> =
+            self.by_name.get(name).into_iter().flatten().chain(&self.wildcard).copied().collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.into_iter().map(|i| &self.rows[i]).find(|row| row.matches(&r))
+    }
+
+    /// The first root command a container's `command` + `args` run.
+    pub fn root_command(&self, argv: &[&str]) -> Option<&RootCommand> {
+        self.root_commands.iter().find(|c| c.is_run_by(argv))
+    }
+}
+
+/// The built-in table, read once per process (for tests and tools; the
+/// command line reports a load error instead). A table that does not load
+/// is a build defect, which the unit tests catch: here it is empty.
+pub fn built_in_table() -> &'static ImageTable {
+    static TABLE: OnceLock<ImageTable> = OnceLock::new();
+    TABLE.get_or_init(|| ImageTable::built_in().unwrap_or_default())
+}
+
+/// Families are unique, and no row is shadowed by an earlier one.
+fn check_order(rows: &[ImageRow]) -> Result<(), String> {
+    let mut families = HashSet::new();
+    for (j, later) in rows.iter().enumerate() {
+        if !families.insert(later.family.as_str()) {
+            return Err(format!("family {:?} appears twice", later.family));
+        }
+        if let Some((i, earlier)) = rows[..j].iter().enumerate().find(|(_, e)| e.shadows(later)) {
+            return Err(format!(
+                "row {} ({}) can never match: row {} ({}) comes first with the same patterns and no narrower tags \
+                 (overlapping patterns in the wrong order: put the narrower row first)",
+                j + 1,
+                later.family,
+                i + 1,
+                earlier.family
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
