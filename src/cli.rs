@@ -22,13 +22,24 @@ Exit status:
   2  bad input or usage (nothing is written to stdout)
   3  internal error (please report)";
 
+/// The examples, the exit status, and the rules by id (what
+/// `harden.dev/skip-rules` and config exceptions name), a few a line.
+fn after_help() -> String {
+    let ids: Vec<&str> = harden::rules::ids().collect();
+    let lines: Vec<String> = ids.chunks(5).map(|ids| format!("  {}", ids.join(", "))).collect();
+    format!(
+        "{EXAMPLES}\n\nRules:\n  (the ids the harden.dev/skip-rules annotation and config exceptions name)\n{}",
+        lines.join(",\n")
+    )
+}
+
 /// Harden Kubernetes manifests to Pod Security "restricted" without breaking them.
 ///
 /// Reads manifests (files, directories, or standard input), makes every
 /// workload's pod spec pass Pod Security, and writes the stream back with
 /// only the changed bytes changed: comments, order, quoting and layout stay.
 #[derive(Debug, Parser)]
-#[command(name = "harden", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(name = "harden", version, after_help = after_help(), args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -73,7 +73,7 @@ impl HardenConfig {
         self.image_rows(origin)?;
         for e in &self.exceptions {
             if let Some(bad) = e.rules.iter().find(|r| !crate::rules::is_rule(r)) {
-                let known: Vec<_> = crate::rules::RULES.iter().map(|r| r.id).collect();
+                let known: Vec<_> = crate::rules::ids().collect();
                 return Err(format!(
                     "The config file {origin} names rule {bad:?} in an exception, but there is no such rule; rules are {}.",
                     known.join(", ")

@@ -501,3 +501,63 @@ fn a_service_in_a_list_has_its_target_port_moved_where_the_list_holds_it() {
     assert_eq!(code, 0, "stderr: {stderr}");
     assert_eq!(listed, list_of(&[hardened_pod, hardened_service]));
 }
+
+// Issue 14 item 7: the port rule is a rule like every other.
+
+/// The aspnet Deployment (which would move to 8080) with `annotations`.
+fn annotated_deployment(annotations: &str) -> String {
+    deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "").replacen(
+        "metadata: {name: web, namespace: shop}",
+        &format!("metadata: {{name: web, namespace: shop, annotations: {{{annotations}}}}}"),
+        1,
+    )
+}
+
+#[test]
+fn item7_the_skip_rules_annotation_names_the_port_rule() {
+    let input = annotated_deployment("harden.dev/skip-rules: unprivileged-port") + SERVICE;
+    // No move, no sysctl, the Service's target stays.
+    let (stdout, stderr, code) = harden(&[], &input);
+    assert_eq!((code, stdout.as_str()), (0, input.as_str()), "{stderr}");
+    let (report, _, _) = harden(&["-o", "report"], &input);
+    let kept = "port 80 kept: rule unprivileged-port skipped by annotation harden.dev/skip-rules";
+    assert!(report.contains(kept), "{report}");
+    // Another rule's id leaves the port rule alone.
+    let input = annotated_deployment("harden.dev/skip-rules: seccomp") + SERVICE;
+    let (stdout, _, _) = harden(&[], &input);
+    assert!(stdout.contains("containerPort: 8080"), "{stdout}");
+}
+
+#[test]
+fn item7_a_config_exception_names_the_port_rule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("harden.yaml");
+    let exception = "kind: HardenConfig\nexceptions:\n- {kind: Deployment, name: web, rules: [unprivileged-port]}\n";
+    std::fs::write(&config, exception).expect("config written");
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE;
+    let config = config.to_str().expect("UTF-8 path");
+    let (stdout, stderr, code) = harden(&["--config", config], &input);
+    assert_eq!((code, stdout.as_str()), (0, input.as_str()), "{stderr}");
+    let (report, _, _) = harden(&["--config", config, "-o", "report"], &input);
+    assert!(report.contains("port 80 kept: rule unprivileged-port skipped by an exception in the config file"));
+}
+
+#[test]
+fn item7_help_and_sarif_list_the_port_rule_with_the_others() {
+    let (help, _, _) = harden(&["--help"], "");
+    let rules = help.split_once("\nRules:\n").map(|(_, rules)| rules).unwrap_or_default();
+    for id in ["run-as-non-root", "seccomp", "unprivileged-port"] {
+        assert!(rules.contains(id), "--help lists no rule {id}:\n{help}");
+    }
+    // A stream without a privileged port: the rule is in SARIF's table still.
+    let input = deployment("web", "example.com/web:1", "").replace("containerPort: 80", "containerPort: 8080");
+    let (sarif, _, _) = harden(&["-o", "report", "--format", "sarif"], &input);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    let ids: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("a rule table")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"unprivileged-port") && ids.contains(&"seccomp"), "{ids:?}");
+}

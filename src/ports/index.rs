@@ -115,6 +115,8 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
 fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<Why> {
     if let Some(why) = &res.skipped {
         Some(format!("the resource is left alone ({why})").into())
+    } else if let Some(by) = &res.port_rule_skipped {
+        Some(by.clone().into())
     } else if !res.blockers.is_empty() && !partial {
         Some("the pod has blockers and is left unchanged".into())
     } else {

@@ -64,9 +64,16 @@ pub fn fixing(check: &str) -> Option<&'static str> {
     FIXES.iter().find(|(_, checks)| checks.contains(&check)).map(|(rule, _)| *rule)
 }
 
+/// Every rule's id, as `harden.dev/skip-rules` and config exceptions name
+/// them: the rules above, then the port rule (decided for the whole
+/// stream, not pod by pod).
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.id).chain([unprivileged_port::ID])
+}
+
 /// Whether `id` names a rule (for validating skip lists up front).
 pub fn is_rule(id: &str) -> bool {
-    RULES.iter().any(|r| r.id == id)
+    ids().any(|r| r == id)
 }
 
 #[cfg(test)]
