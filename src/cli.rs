@@ -127,7 +127,7 @@ pub struct CommonArgs {
     /// Pod Security version whose rules apply: latest, v1.N, 1.N.P (default: $KUBE_VERSION, else latest).
     #[arg(long, value_name = "VERSION", env = "KUBE_VERSION")]
     pub pss_version: Option<String>,
-    /// No summary line on stderr.
+    /// No summary line and no warnings on stderr (blockers and errors stay).
     #[arg(short, long)]
     pub quiet: bool,
     /// Deepest nesting of YAML collections accepted.

@@ -312,6 +312,7 @@ fn stream(
         out.end_source()?;
     }
     out.flush()?;
+    out.warnings_left_out();
     tally.unknown_images(&out);
     out.summary(&tally.summary());
     Ok(review.exit_code_for(attention))
@@ -354,6 +355,7 @@ fn finish(
     };
     review.write(&mut out, &run)?;
     out.flush()?;
+    out.warnings_left_out();
     tally.unknown_images(&out);
     let mut summary = tally.summary();
     if args.in_place {

@@ -25,9 +25,12 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
         .collect();
     settle_shared_services(graph, &selections, &mut actions);
     let targets = service_targets(graph, &selections, &actions);
-    let changes = reference_changes(graph, &selections, &actions);
-    let pods = (graph.pods.iter().zip(actions))
-        .map(|(pod, action)| PodDecision { at: pod.at, site: pod.site, action })
+    let rules = reference_rules(graph);
+    let cover = Cover::new(graph, &selections, &rules);
+    let changes = reference_changes(graph, &rules, &cover, &actions);
+    let pointed_at = pointed_at(&selections, &rules, &cover);
+    let pods = (graph.pods.iter().zip(actions).zip(pointed_at))
+        .map(|((pod, action), pointed_at)| PodDecision { at: pod.at, site: pod.site, action, pointed_at })
         .collect();
     Decisions { pods, targets, changes, map }
 }
@@ -44,7 +47,7 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
     }
     let sysctl_ok = pod.pod_security_context;
     if let Some(name) = headless {
-        return Action::Sysctl(
+        return Action::SysctlForService(
             format!("the headless Service {name} sends clients to pod IPs and ports directly").into(),
         );
     }
@@ -101,7 +104,8 @@ pub fn settle_shared_services(graph: &PortGraph, selections: &[Selection], actio
                 for p in moving {
                     let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
                     let pod = &graph.pods[p];
-                    actions[p] = if pod.pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) };
+                    actions[p] =
+                        if pod.pod_security_context { Action::SysctlForService(why) } else { Action::Keep(why) };
                     changed = true;
                 }
             }
@@ -131,33 +135,56 @@ pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[A
     out
 }
 
-/// The changes to the references (NetworkPolicies, monitors, …) for the
-/// pods that move, made in stream order of the pods, each once for its
-/// resource (a policy that covers many moved pods is given the same change
-/// for each); sorted by document.
-pub fn reference_changes(graph: &PortGraph, selections: &[Selection], actions: &[Action]) -> Vec<(At, Change)> {
-    let rules: Vec<Vec<PortRule>> = graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect();
-    // For each pod, the Services that select it (for ServiceMonitors, if any).
-    let mut services_of = vec![Vec::new(); graph.pods.len()];
-    if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
-        selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+/// Which pods the rules of the stream's references cover.
+pub struct Cover<'g> {
+    graph: &'g PortGraph,
+    /// For each pod, the Services that select it (for ServiceMonitors, if any).
+    services_of: Vec<Vec<usize>>,
+}
+
+impl<'g> Cover<'g> {
+    pub fn new(graph: &'g PortGraph, selections: &[Selection], rules: &[Vec<PortRule>]) -> Cover<'g> {
+        let mut services_of = vec![Vec::new(); graph.pods.len()];
+        if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
+            selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+        }
+        Cover { graph, services_of }
     }
-    let covers = |rule: &PortRule, p: usize| {
-        let pod = &graph.pods[p];
+
+    /// Whether `rule` gives the ports of pod `p`.
+    pub fn covers(&self, rule: &PortRule, p: usize) -> bool {
+        let pod = &self.graph.pods[p];
         match &rule.covers {
             Covers::Pods(sel) => sel.selects(&pod.namespace, &pod.labels),
             Covers::Peers { peers, .. } => peers.iter().any(|sel| sel.selects(&pod.namespace, &pod.labels)),
             Covers::ServicePods(sel) => {
-                services_of[p].iter().any(|&s| sel.selects(&pod.namespace, &graph.services[s].labels))
+                self.services_of[p].iter().any(|&s| sel.selects(&pod.namespace, &self.graph.services[s].labels))
             }
         }
-    };
-    let coverage = coverage(graph, &rules, actions, covers);
+    }
+}
+
+/// The rules of each of the stream's references.
+pub fn reference_rules(graph: &PortGraph) -> Vec<Vec<PortRule<'_>>> {
+    graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect()
+}
+
+/// The changes to the references (NetworkPolicies, monitors, …) for the
+/// pods that move, made in stream order of the pods, each once for its
+/// resource (a policy that covers many moved pods is given the same change
+/// for each); sorted by document.
+pub fn reference_changes(
+    graph: &PortGraph,
+    rules: &[Vec<PortRule>],
+    cover: &Cover,
+    actions: &[Action],
+) -> Vec<(At, Change)> {
+    let coverage = coverage(graph, rules, actions, |rule, p| cover.covers(rule, p));
     let (mut made, mut made_for) = (Vec::<(At, Change)>::new(), HashMap::<At, Vec<usize>>::new());
     for (p, action) in actions.iter().enumerate() {
         let Action::Move(moves, _) = action else { continue };
-        for ((reference, rules), coverage) in graph.references.iter().zip(&rules).zip(&coverage) {
-            for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| covers(rule, p)) {
+        for ((reference, rules), coverage) in graph.references.iter().zip(rules).zip(&coverage) {
+            for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| cover.covers(rule, p)) {
                 for c in rule_changes(&reference.base, rule, coverage, moves) {
                     let earlier = made_for.entry(reference.at).or_default();
                     if !earlier.iter().any(|&i| made[i].1.pointer == c.pointer && made[i].1.value == c.value) {
@@ -170,6 +197,16 @@ pub fn reference_changes(graph: &PortGraph, selections: &[Selection], actions: &
     }
     made.sort_by_key(|(at, _)| at.doc);
     made
+}
+
+/// For each pod, whether something in the stream points at its ports: a
+/// Service that selects it, or a rule of a NetworkPolicy or monitor that
+/// covers it. (What points at it from outside the stream, nobody knows.)
+pub fn pointed_at(selections: &[Selection], rules: &[Vec<PortRule>], cover: &Cover) -> Vec<bool> {
+    let mut out: Vec<bool> =
+        (0..cover.graph.pods.len()).map(|p| rules.iter().flatten().any(|rule| cover.covers(rule, p))).collect();
+    selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| out[p] = true));
+    out
 }
 
 /// What the pods a rule covers do with a port they declare: all move it
@@ -273,7 +310,7 @@ mod tests {
         assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
         assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));
         let behind = own_decision(&pod(0, &[], movable()), Strategy::Move, Some("db"));
-        assert!(matches!(behind, Action::Sysctl(why) if why.contains("headless Service db")));
+        assert!(matches!(behind, Action::SysctlForService(why) if why.contains("headless Service db")));
     }
 
     #[test]
@@ -302,7 +339,7 @@ mod tests {
         ];
         let g = graph(pods, services);
         let actions = settled(&g, Strategy::Move);
-        let stopped = |why: &str| Action::Sysctl(why.to_string().into());
+        let stopped = |why: &str| Action::SysctlForService(why.to_string().into());
         assert_eq!(actions[1], stopped("Service a also selects pods that keep port 80"));
         assert_eq!(actions[2], stopped("Service b also selects pods that keep port 80"));
         assert_eq!(actions[3].moves(), TO_8080);
@@ -339,7 +376,8 @@ mod tests {
             reference(5, Matcher::ServiceMonitor, monitor),
         ];
         let actions = settled(&g, Strategy::Move);
-        let changes = reference_changes(&g, &selections(&g), &actions);
+        let (selections, rules) = (selections(&g), reference_rules(&g));
+        let changes = reference_changes(&g, &rules, &Cover::new(&g, &selections, &rules), &actions);
         let made: Vec<(usize, Op, &str, String)> =
             changes.iter().map(|(at, c)| (at.doc, c.op, c.pointer.as_str(), c.value.to_string())).collect();
         // The policy of the moved pod alone follows it; the one that also

@@ -9,7 +9,7 @@ use super::graph::At;
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::Pointer;
-use crate::rules::unprivileged_port::{Action, change, expand};
+use crate::rules::unprivileged_port::{Action, change, expand, warning};
 use crate::workload::{KindRow, pod_sites};
 use serde_json::{Value, json};
 
@@ -19,6 +19,9 @@ pub struct PodDecision {
     pub at: At,
     pub site: u32,
     pub action: Action,
+    /// Whether something in the stream points at the pod's ports (a
+    /// Service, a NetworkPolicy, a monitor).
+    pub pointed_at: bool,
 }
 
 /// A Service at `at` whose port number `port` sends traffic to a pod port
@@ -90,6 +93,7 @@ impl<'a> ChunkPorts<'a> {
         let mut notes: Vec<(usize, Note)> = Vec::new();
         // A pod's own items, a Service's and a policy's never share a
         // resource; each resource keeps its items in the order made.
+        let mut unfollowed: Vec<Unfollowed> = Vec::new();
         for p in of.pods {
             let Some(res) = plan.resources.get(p.at.resource) else { continue };
             let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(p.site as usize) else {
@@ -98,6 +102,20 @@ impl<'a> ChunkPorts<'a> {
             let edits = expand(value, &site, &p.action, self.map);
             edits.changes.into_iter().for_each(|c| push_unique(&mut changes, p.at.resource, c));
             notes.extend(edits.notes.into_iter().map(|n| (p.at.resource, n)));
+            if let (Action::Move(moves, _), false) = (&p.action, p.pointed_at) {
+                match unfollowed.iter_mut().find(|u| u.resource == p.at.resource) {
+                    Some(u) => {
+                        let new: Vec<(u64, u64)> = moves.iter().filter(|m| !u.moves.contains(m)).copied().collect();
+                        u.moves.extend(new);
+                    }
+                    None => {
+                        unfollowed.push(Unfollowed { resource: p.at.resource, spec: site.spec, moves: moves.to_vec() })
+                    }
+                }
+            }
+        }
+        for u in unfollowed {
+            notes.push((u.resource, moved_beyond_the_stream(&u.spec, &u.moves)));
         }
         for t in of.targets {
             let Some(res) = plan.resources.get(t.at.resource) else { continue };
@@ -119,6 +137,28 @@ impl<'a> ChunkPorts<'a> {
             }
         }
     }
+}
+
+/// A workload's moves that nothing in the stream follows: the resource, the
+/// pod spec the warning is said on, the moves.
+struct Unfollowed {
+    resource: usize,
+    spec: String,
+    moves: Vec<(u64, u64)>,
+}
+
+/// The warning, once for a workload, that the ports it moved (`moves`) are
+/// pointed at by nothing in the stream, so whatever points at them lies
+/// outside it.
+fn moved_beyond_the_stream(at: &str, moves: &[(u64, u64)]) -> Note {
+    let list = |f: fn(&(u64, u64)) -> u64| moves.iter().map(f).map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+    let (old, new, s) = (list(|m| m.0), list(|m| m.1), if moves.len() == 1 { "" } else { "s" });
+    let message = format!(
+        "port{s} {old} moved to {new} and nothing in this stream points at {}: Services, Ingress controllers' \
+         config or monitoring outside it may still use {old}; --ports sysctl keeps the port{s} instead",
+        if moves.len() == 1 { "it" } else { "them" }
+    );
+    warning(at, None, message)
 }
 
 /// Add a change unless the resource already has the same one (two ports of
@@ -163,7 +203,8 @@ mod tests {
     #[test]
     fn a_chunk_adds_its_documents_changes_to_their_resources_once() {
         let at = |doc, resource| At { doc, resource };
-        let pod = |doc| PodDecision { at: at(doc, 0), site: 0, action: Action::Keep("--ports keep".into()) };
+        let action = Action::Keep("--ports keep".into());
+        let pod = |doc| PodDecision { at: at(doc, 0), site: 0, action: action.clone(), pointed_at: true };
         let decisions = Decisions {
             pods: vec![pod(1), pod(4), pod(9)],
             targets: vec![NewTarget { at: at(5, 0), port: 0, new: 8080 }],

@@ -39,7 +39,11 @@ pub(crate) fn port_value(like: &Value, n: u64) -> Value {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Keep(Why),
+    /// The sysctl, as the strategy asks.
     Sysctl(Why),
+    /// The sysctl instead of a move the pod could make, because of a
+    /// Service (headless, or shared with pods that keep the port), and why.
+    SysctlForService(Why),
     /// The sysctl, because harden cannot tell one of the pod's containers
     /// to listen elsewhere (which one is found in pass 2, from the
     /// document: `pod::expand`).
@@ -78,6 +82,11 @@ pub(crate) fn change(
 
 pub(crate) fn note(pointer: &str, container: Option<String>, message: String) -> Note {
     Note { pointer: pointer.to_string(), rule: ID, container, message, warning: false }
+}
+
+/// A note a reviewer must see: a warning on stderr.
+pub(crate) fn warning(pointer: &str, container: Option<String>, message: String) -> Note {
+    Note { warning: true, ..note(pointer, container, message) }
 }
 
 /// A declared privileged port of one container.
@@ -236,15 +245,22 @@ pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) 
                 ));
             }
         }
-        Action::Sysctl(_) | Action::SysctlUntold if sysctl_present(spec) => {}
+        Action::Sysctl(_) | Action::SysctlForService(_) | Action::SysctlUntold if sysctl_present(spec) => {}
         Action::Sysctl(why) => out.changes.push(sysctl(spec_ptr, &own, why)),
+        Action::SysctlForService(why) => {
+            out.changes.push(sysctl(spec_ptr, &own, why));
+            out.notes.push(kept_with_sysctl(spec_ptr, &own, None, why));
+        }
         Action::SysctlUntold => {
             // The container pass 1 found, found again the same way.
-            let why = match untold(spec, &own, &assign(&own, map)) {
+            let name = untold(spec, &own, &assign(&own, map));
+            let why = match &name {
                 Some(name) => format!("harden cannot tell container \"{name}\" to listen elsewhere"),
                 None => "harden cannot tell the app its new port".to_string(),
             };
             out.changes.push(sysctl(spec_ptr, &own, &why));
+            let unknown = "harden knows no variable or flag that tells its app another port";
+            out.notes.push(kept_with_sysctl(spec_ptr, &own, name.as_deref(), unknown));
         }
         Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why, &mut out),
     }
@@ -265,9 +281,24 @@ fn sysctl(spec_ptr: &str, own: &OwnPorts, why: &str) -> Change {
     )
 }
 
+/// The warning that a pod keeps its privileged ports with the sysctl rather
+/// than moving them, on `container` (else the first that declares one).
+fn kept_with_sysctl(spec_ptr: &str, own: &OwnPorts, container: Option<&str>, why: &str) -> Note {
+    let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
+    ports.dedup();
+    let on = own.low.iter().find(|l| Some(l.container_name.as_str()) == container).or(own.low.first());
+    let (pointer, name) = on.map_or((String::new(), None), |l| (l.container.clone(), Some(l.container_name.clone())));
+    let ports = ports.join(", ");
+    let message = format!("port {ports} not moved: {why}; the pod sysctl {SYSCTL}=0 lets it bind {ports} as non-root");
+    warning(&format!("{spec_ptr}{pointer}"), name, message)
+}
+
 /// A moved pod's own edits: each privileged containerPort, the edits that
-/// tell its app, probes and hooks, `prometheus.io/port`, and a warning for
-/// images that listen on 80 whatever the manifest says.
+/// tell its app, probes and hooks, `prometheus.io/port`, and warnings where
+/// the app may still listen on the old port: images that listen on 80
+/// whatever the manifest says, apps harden cannot tell (`--ports move`),
+/// and command lines or variables that name the old port in a form harden
+/// cannot rewrite.
 fn moved_pod(
     doc: &Value,
     site: &PodSite,
@@ -281,6 +312,7 @@ fn moved_pod(
     for l in own.low.iter().filter(|l| !l.bind_capability) {
         let Some(n) = moved(l.port, moves) else { continue };
         let who = Some(l.container_name.clone());
+        let first_of_container = own.low.iter().find(|o| o.container == l.container).is_some_and(|o| o.port == l.port);
         let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
         out.changes.push(change(
             Op::Set,
@@ -291,7 +323,15 @@ fn moved_pod(
             format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
         ));
         let container = spec.at(&l.container).unwrap_or(&Value::Null);
-        for e in listen_config_edits(container, moves) {
+        let edits = listen_config_edits(container, moves);
+        let rewritten: Vec<String> = (edits.iter())
+            .filter_map(|e| match e {
+                listen_config::Edit::Set { pointer, .. } => Some(pointer.clone()),
+                listen_config::Edit::AppendEnv { .. } => None,
+            })
+            .collect();
+        let untold = edits.is_empty();
+        for e in edits {
             out.changes.push(match e {
                 listen_config::Edit::Set { pointer, value, reason } => {
                     let abs = format!("{spec_ptr}{}{pointer}", l.container);
@@ -309,24 +349,82 @@ fn moved_pod(
             });
         }
         let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+        let at = format!("{spec_ptr}{}", l.container);
+        let old = l.port;
+        let stale = old_port_named(container, old, &rewritten);
         if FIXED_PORT_IMAGES
             .iter()
             .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
         {
-            let mut n = note(
-                &format!("{spec_ptr}{}", l.container),
-                who.clone(),
-                format!(
-                    "image {image} listens on {} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)",
-                    l.port
-                ),
+            let message = format!(
+                "image {image} listens on {old} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)"
             );
-            n.warning = true;
-            out.notes.push(n);
+            out.notes.push(warning(&at, who.clone(), message));
+        } else if untold && first_of_container && site.pod_security_context && stale.is_empty() {
+            // (A kind without a pod securityContext is Knative's, which
+            // passes the port to the app in $PORT itself.)
+            let message = format!(
+                "port {old} moved to {n}, but harden knows no variable or flag that tells the app so: make sure it \
+                 listens on {n}, or use --ports sysctl"
+            );
+            out.notes.push(warning(&at, who.clone(), message));
+        }
+        if !stale.is_empty() {
+            let message = format!(
+                "port {old} moved to {n}, but {} still name{} port {old} in a form harden cannot rewrite: change \
+                 {} to {n}, or use --ports sysctl",
+                stale.join(", "),
+                if stale.len() == 1 { "s" } else { "" },
+                if stale.len() == 1 { "it" } else { "them" },
+            );
+            out.notes.push(warning(&at, who.clone(), message));
         }
     }
     out.changes.extend(probes_and_hooks(spec, site, moves));
     out.changes.extend(scrape_annotation(doc, site, moves));
+}
+
+/// Where a container's command line and variables still name port `old`
+/// after the edits at `rewritten` (pointers from the container): each arg
+/// or variable that has the number alone (not within a longer one) and
+/// speaks of a port (`port`, `listen`, `bind`, `addr`, in itself, its flag
+/// or its name, or as `:NUMBER`), as `args[1] "--listen-port=80"`.
+fn old_port_named(container: &Value, old: u64, rewritten: &[String]) -> Vec<String> {
+    let number = old.to_string();
+    let digit_at = |s: &str, i: usize| s.as_bytes().get(i).is_some_and(u8::is_ascii_digit);
+    let alone = |s: &str| {
+        s.match_indices(&number).any(|(i, _)| (i == 0 || !digit_at(s, i - 1)) && !digit_at(s, i + number.len()))
+    };
+    let of_ports = |s: &str| ["port", "listen", "bind", "addr"].iter().any(|w| s.to_ascii_lowercase().contains(w));
+    let colon = format!(":{number}");
+    let mut out = Vec::new();
+    for list in ["command", "args"] {
+        let items: Vec<&str> =
+            container.get(list).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        for (i, item) in items.iter().enumerate() {
+            // The flag a bare value belongs to (`--listen-port 80`).
+            let flag = i.checked_sub(1).map(|p| items[p]).filter(|f| f.starts_with('-') && !f.contains('='));
+            let flag = if item.starts_with('-') { "" } else { flag.unwrap_or("") };
+            if !rewritten.contains(&format!("/{list}/{i}"))
+                && alone(item)
+                && (of_ports(item) || of_ports(flag) || item.contains(&colon))
+            {
+                out.push(format!("{list}[{i}] {item:?}"));
+            }
+        }
+    }
+    for (i, e) in container.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let (name, value) =
+            (e.get("name").and_then(Value::as_str).unwrap_or(""), e.get("value").and_then(Value::as_str));
+        if let Some(value) = value
+            && !rewritten.contains(&format!("/env/{i}/value"))
+            && alone(value)
+            && (of_ports(name) || of_ports(value) || value.contains(&colon))
+        {
+            out.push(format!("env {name}={value:?}"));
+        }
+    }
+    out
 }
 
 /// Probe and lifecycle-hook ports given by number, in every container of the
