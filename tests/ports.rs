@@ -184,7 +184,7 @@ fn move_warns_about_images_that_ignore_the_manifest() {
         ],
     );
     assert!(!stderr.contains("warning"), "-q silences warnings: {stderr}");
-    let stderr = stderr_of(&["--ports", "move"], &input);
+    let stderr = support::stderr_of(&["--ports", "move"], &input);
     assert!(stderr.contains("image nginx:1.27 listens on 80 whatever the manifest says"), "{stderr}");
 }
 
@@ -564,13 +564,6 @@ fn item7_help_and_sarif_list_the_port_rule_with_the_others() {
     assert!(ids.contains(&"unprivileged-port") && ids.contains(&"seccomp"), "{ids:?}");
 }
 
-/// stderr of `harden ARGS` on `input`, not quiet.
-fn stderr_of(args: &[&str], input: &str) -> String {
-    let r = support::harden(args, input.as_bytes());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    r.stderr
-}
-
 // Issue 14 item 8: moves that reach outside the stream.
 
 #[test]
@@ -579,7 +572,7 @@ fn item8_a_move_nothing_in_the_stream_points_at_is_said_once_per_workload() {
         "          containerPort: 80\n",
         "          containerPort: 80\n        - name: https\n          containerPort: 443\n",
     );
-    let stderr = stderr_of(&[], &both);
+    let stderr = support::stderr_of(&[], &both);
     let line = "warning: Deployment/shop/web: ports 80, 443 moved to 8080, 8443 and nothing in this stream points at them: \
                 Services, Ingress controllers' config or monitoring outside it may still use 80, 443; --ports sysctl keeps \
                 the ports instead";
@@ -588,52 +581,58 @@ fn item8_a_move_nothing_in_the_stream_points_at_is_said_once_per_workload() {
     // A Service, a NetworkPolicy or a monitor in the stream: nothing to say.
     let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: 80}]}]\n";
     for pointing in [SERVICE, policy] {
-        let stderr = stderr_of(&[], &(both.clone() + pointing));
+        let stderr = support::stderr_of(&[], &(both.clone() + pointing));
         assert!(!stderr.contains("nothing in this stream points at"), "{stderr}");
     }
-    assert!(!stderr_of(&["--ports", "sysctl"], &both).contains("nothing in this stream"), "no move, nothing to say");
-    assert_eq!(stderr_of(&["-q"], &both), "", "-q silences it");
+    assert!(
+        !support::stderr_of(&["--ports", "sysctl"], &both).contains("nothing in this stream"),
+        "no move, nothing to say"
+    );
+    assert_eq!(support::stderr_of(&["-q"], &both), "", "-q silences it");
 }
 
 // Issue 14 item 9: what a reviewer must see of the port rule is on stderr.
 
 #[test]
 fn item9_the_sysctl_for_an_app_harden_cannot_tell_is_a_warning() {
-    let stderr = stderr_of(&[], &(nginx_deployment("") + SERVICE));
+    let stderr = support::stderr_of(&[], &(nginx_deployment("") + SERVICE));
     let line = "warning: Deployment/shop/web: container \"app\": port 80 not moved: harden knows no variable or flag \
                 that tells its app another port; the pod sysctl net.ipv4.ip_unprivileged_port_start=0 lets it bind 80 \
                 as non-root";
     assert!(stderr.contains(line), "{stderr}");
     // Asked for: the user's choice, nothing to warn of.
-    let asked = stderr_of(&["--ports", "sysctl"], &(nginx_deployment("") + SERVICE));
+    let asked = support::stderr_of(&["--ports", "sysctl"], &(nginx_deployment("") + SERVICE));
     assert!(!asked.contains("not moved"), "{asked}");
 }
 
 #[test]
 fn item9_the_sysctl_for_a_headless_or_shared_service_is_a_warning() {
     let headless = "---\napiVersion: v1\nkind: Service\nmetadata: {name: web-headless, namespace: shop}\nspec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}\n";
-    let stderr = stderr_of(&[], &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + headless));
+    let stderr =
+        support::stderr_of(&[], &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + headless));
     let why = "port 80 not moved: the headless Service web-headless sends clients to pod IPs and ports directly";
     assert!(stderr.contains(&format!("warning: Deployment/shop/web: container \"app\": {why}")), "{stderr}");
     let other = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: canary, namespace: shop, labels: {app: web}}\nspec:\n  containers: [{name: app, image: example.com/web:1, ports: [{containerPort: 8080}]}]\n";
-    let stderr =
-        stderr_of(&[], &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + other + SERVICE));
+    let stderr = support::stderr_of(
+        &[],
+        &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + other + SERVICE),
+    );
     assert!(stderr.contains("port 80 not moved: Service web also selects pods that keep port 80;"), "{stderr}");
 }
 
 #[test]
 fn item9_a_port_still_named_where_harden_cannot_rewrite_it_is_a_warning() {
     let args = "        args: [\"--listen-port=80\", \"--workers=80\"]\n        env: [{name: APP_PORT, value: \"80\"}, {name: RETRIES, value: \"80\"}]\n";
-    let stderr = stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", args) + SERVICE));
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", args) + SERVICE));
     let line = "warning: Deployment/shop/web: container \"app\": port 80 moved to 8080, but args[0] \"--listen-port=80\", \
                 env APP_PORT=\"80\" still name port 80 in a form harden cannot rewrite: change them to 8080, or use \
                 --ports sysctl";
     assert!(stderr.contains(line), "{stderr}");
     // An app harden cannot tell, and nothing that names the port: the move is a guess.
-    let stderr = stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", "") + SERVICE));
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", "") + SERVICE));
     assert!(stderr.contains("port 80 moved to 8080, but harden knows no variable or flag that tells the app so"));
     // Told, by a flag harden rewrites: nothing to say.
     let told = "        args: [\"--port=80\"]\n";
-    let stderr = stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", told) + SERVICE));
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", told) + SERVICE));
     assert!(!stderr.contains("port 80 moved to 8080, but"), "{stderr}");
 }

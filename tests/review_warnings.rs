@@ -27,15 +27,9 @@ spec:
     )
 }
 
-fn stderr_of(args: &[&str], input: &str) -> String {
-    let r = support::harden(args, input.as_bytes());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    r.stderr
-}
-
 #[test]
 fn item9_an_explicit_weaker_value_kept_is_a_warning() {
-    let stderr = stderr_of(&[], &workload(1, "{readOnlyRootFilesystem: false}"));
+    let stderr = support::stderr_of(&[], &workload(1, "{readOnlyRootFilesystem: false}"));
     let kept =
         "warning: Deployment/shop/web-1: container \"app\": readOnlyRootFilesystem=false is set explicitly; kept";
     assert!(stderr.contains(kept), "{stderr}");
@@ -50,15 +44,15 @@ fn item9_an_explicit_weaker_value_kept_is_a_warning() {
 #[test]
 fn item9_more_than_20_warnings_collapse_into_a_count_and_quiet_silences_them() {
     let stream: String = (0..14).map(|n| workload(n, "{readOnlyRootFilesystem: false}")).collect();
-    let stderr = stderr_of(&[], &stream);
+    let stderr = support::stderr_of(&[], &stream);
     // Two a workload, 28 in all: the first 20, then the count.
     assert_eq!(stderr.matches("is set explicitly; kept").count(), 20, "{stderr}");
     let count = "warning: and 8 warnings more like those above, not shown: `-o report` lists every one";
     assert!(stderr.contains(count), "{stderr}");
     // Twenty or fewer: every one, and no count.
     let stream: String = (0..10).map(|n| workload(n, "{readOnlyRootFilesystem: false}")).collect();
-    let stderr = stderr_of(&[], &stream);
+    let stderr = support::stderr_of(&[], &stream);
     assert_eq!(stderr.matches("is set explicitly; kept").count(), 20, "{stderr}");
     assert!(!stderr.contains("not shown"), "{stderr}");
-    assert_eq!(stderr_of(&["-q"], &stream), "", "-q silences them");
+    assert_eq!(support::stderr_of(&["-q"], &stream), "", "-q silences them");
 }

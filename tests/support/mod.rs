@@ -35,6 +35,14 @@ pub fn harden(args: &[&str], input: &[u8]) -> Ran {
     }
 }
 
+/// stderr of `harden ARGS` on `input`, a run that must succeed.
+#[allow(dead_code)]
+pub fn stderr_of(args: &[&str], input: &str) -> String {
+    let r = harden(args, input.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.stderr
+}
+
 /// Where `$HARDEN_TEST_INPUTS` names a directory, each input is also saved
 /// there (named by its hash), so that `bench/compare-outputs` can run two
 /// builds of harden on every scenario the tests give.
