@@ -2,6 +2,7 @@
 //! `settings` for that).
 
 use clap::{Args, Parser, Subcommand};
+use harden::profile::Strategy;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -21,13 +22,24 @@ Exit status:
   2  bad input or usage (nothing is written to stdout)
   3  internal error (please report)";
 
+/// The examples, the exit status, and the rules by id (what
+/// `harden.dev/skip-rules` and config exceptions name), a few a line.
+fn after_help() -> String {
+    let ids: Vec<&str> = harden::rules::ids().collect();
+    let lines: Vec<String> = ids.chunks(5).map(|ids| format!("  {}", ids.join(", "))).collect();
+    format!(
+        "{EXAMPLES}\n\nRules:\n  (the ids the harden.dev/skip-rules annotation and config exceptions name)\n{}",
+        lines.join(",\n")
+    )
+}
+
 /// Harden Kubernetes manifests to Pod Security "restricted" without breaking them.
 ///
 /// Reads manifests (files, directories, or standard input), makes every
 /// workload's pod spec pass Pod Security, and writes the stream back with
 /// only the changed bytes changed: comments, order, quoting and layout stay.
 #[derive(Debug, Parser)]
-#[command(name = "harden", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(name = "harden", version, after_help = after_help(), args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -80,7 +92,7 @@ pub struct HardenArgs {
     pub partial: bool,
     /// Privileged ports (80/443) of non-root pods: move them with every reference, allow the bind with a sysctl, keep them, or auto (move where the app can be told).
     #[arg(long, value_enum, value_name = "STRATEGY")]
-    pub ports: Option<harden::ports::Strategy>,
+    pub ports: Option<PortsArg>,
     #[command(flatten)]
     pub review: ReviewArgs,
     #[command(flatten)]
@@ -115,7 +127,7 @@ pub struct CommonArgs {
     /// Pod Security version whose rules apply: latest, v1.N, 1.N.P (default: $KUBE_VERSION, else latest).
     #[arg(long, value_name = "VERSION", env = "KUBE_VERSION")]
     pub pss_version: Option<String>,
-    /// No summary line on stderr.
+    /// No summary line and no warnings on stderr (blockers and errors stay).
     #[arg(short, long)]
     pub quiet: bool,
     /// Deepest nesting of YAML collections accepted.
@@ -136,6 +148,30 @@ pub struct CommonArgs {
 pub enum LevelArg {
     Baseline,
     Restricted,
+}
+
+/// `--ports`: the profile's port strategy, as the command line offers it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PortsArg {
+    /// Move where the app can be told the new port, else allow the bind.
+    Auto,
+    /// Move every privileged port.
+    Move,
+    /// Keep ports; allow non-root binds with the pod sysctl.
+    Sysctl,
+    /// Leave ports alone; only report.
+    Keep,
+}
+
+impl From<PortsArg> for Strategy {
+    fn from(arg: PortsArg) -> Strategy {
+        match arg {
+            PortsArg::Auto => Strategy::Auto,
+            PortsArg::Move => Strategy::Move,
+            PortsArg::Sysctl => Strategy::Sysctl,
+            PortsArg::Keep => Strategy::Keep,
+        }
+    }
 }
 
 /// Review and CI: what to write instead of (or besides) the YAML, and the gate.

@@ -35,7 +35,7 @@ pub struct HardenConfig {
     pub pss_version: Option<String>,
     pub partial: Option<bool>,
     /// Privileged-port strategy: auto, move, sysctl or keep.
-    pub ports: Option<crate::ports::Strategy>,
+    pub ports: Option<crate::profile::Strategy>,
     /// As a KRM function (`harden::krm`): report blockers as errors and
     /// exit 1. The command line ignores it.
     pub fail_on_blockers: Option<bool>,
@@ -73,7 +73,7 @@ impl HardenConfig {
         self.image_rows(origin)?;
         for e in &self.exceptions {
             if let Some(bad) = e.rules.iter().find(|r| !crate::rules::is_rule(r)) {
-                let known: Vec<_> = crate::rules::RULES.iter().map(|r| r.id).collect();
+                let known: Vec<_> = crate::rules::ids().collect();
                 return Err(format!(
                     "The config file {origin} names rule {bad:?} in an exception, but there is no such rule; rules are {}.",
                     known.join(", ")

@@ -183,11 +183,10 @@ fn options(s: &settings::Hardening) -> Options<'_> {
             version: s.common.version,
             partial: s.partial,
             exceptions: &s.exceptions,
-            ports: s.ports,
             images: &s.images,
         },
+        ports: s.ports,
         limits: s.common.limits.clone(),
-        index_budget: pipeline::INDEX_BUDGET,
     }
 }
 
@@ -313,6 +312,7 @@ fn stream(
         out.end_source()?;
     }
     out.flush()?;
+    out.warnings_left_out();
     tally.unknown_images(&out);
     out.summary(&tally.summary());
     Ok(review.exit_code_for(attention))
@@ -355,6 +355,7 @@ fn finish(
     };
     review.write(&mut out, &run)?;
     out.flush()?;
+    out.warnings_left_out();
     tally.unknown_images(&out);
     let mut summary = tally.summary();
     if args.in_place {

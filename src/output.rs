@@ -6,13 +6,21 @@ use crate::cli::{ColorWhen, OutputKind, ReportFormat, ReviewArgs};
 use harden::pipeline::SourceOutcome;
 use harden::plan::ResourcePlan;
 use harden::write::{self, Run};
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
+/// How many of a run's warnings (notes a reviewer must see) stderr shows;
+/// past them it counts the rest and points at `-o report`, which has all.
+pub const WARNINGS_SHOWN: usize = 20;
+
 pub struct Output {
     stdout: io::BufWriter<io::Stdout>,
+    /// No summary and no warnings on stderr (blockers and errors stay).
     quiet: bool,
+    /// The warnings of the run so far, shown or not.
+    warnings: Cell<usize>,
     /// Whether the stream written so far ends inside a document that the
     /// next source's first document would run into.
     need_separator: bool,
@@ -27,6 +35,7 @@ impl Output {
         Output {
             stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
             quiet,
+            warnings: Cell::new(0),
             need_separator: false,
             source_has_docs: false,
             ends_with_newline: true,
@@ -89,7 +98,11 @@ impl Output {
 
     /// Blockers, opted-out violations, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
-        for n in r.notes.iter().filter(|n| n.warning) {
+        for n in r.notes.iter().filter(|n| n.warning && !self.quiet) {
+            self.warnings.set(self.warnings.get() + 1);
+            if self.warnings.get() > WARNINGS_SHOWN {
+                continue;
+            }
             match &n.container {
                 Some(c) => warn(&format!("{}: container \"{c}\": {}", r.id, n.message)),
                 None => warn(&format!("{}: {}", r.id, n.message)),
@@ -129,6 +142,17 @@ impl Output {
                 "{}: {} withheld because of the blockers above (--partial applies them)",
                 r.id,
                 write::count(r.withheld, "fix")
+            ));
+        }
+    }
+
+    /// How many warnings were counted but not shown, if any (after the run).
+    pub fn warnings_left_out(&self) {
+        let left_out = self.warnings.get().saturating_sub(WARNINGS_SHOWN);
+        if left_out > 0 {
+            warn(&format!(
+                "and {} more like those above, not shown: `-o report` lists every one",
+                write::count(left_out, "warning")
             ));
         }
     }

@@ -6,6 +6,7 @@ use crate::pss::Level;
 use crate::workload::KindRow;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The profiles shipped with harden, by name.
@@ -29,7 +30,7 @@ pub struct Profile {
     pub resources: Option<ResourceSettings>,
     /// How privileged ports (80, 443) are handled for non-root pods.
     #[serde(default)]
-    pub ports: Option<crate::ports::PortSettings>,
+    pub ports: Option<PortSettings>,
     /// Extra workload kinds, added to the built-in table.
     #[serde(default)]
     pub workloads: Vec<KindRow>,
@@ -40,6 +41,39 @@ pub struct Profile {
 
 fn yes() -> bool {
     true
+}
+
+/// What the port pass (`crate::ports`) does with privileged ports (80/443)
+/// of non-root pods.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Move where the app can be told the new port, else allow the bind.
+    #[default]
+    Auto,
+    /// Move every privileged port.
+    Move,
+    /// Keep ports; allow non-root binds with the pod sysctl.
+    Sysctl,
+    /// Leave ports alone; only report.
+    Keep,
+}
+
+/// The profile's `ports:` section.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSettings {
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Old port → new port, e.g. {"80": 8080, "443": 8443}.
+    pub map: BTreeMap<String, u64>,
+}
+
+impl PortSettings {
+    /// The map as (old, new) pairs.
+    pub fn moves(&self) -> Vec<(u64, u64)> {
+        self.map.iter().filter_map(|(k, v)| k.parse().ok().map(|o| (o, *v))).collect()
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

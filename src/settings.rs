@@ -25,7 +25,7 @@ pub struct Hardening {
     pub partial: bool,
     pub exceptions: Vec<Exception>,
     /// `--ports` or the config's `ports`; None: the profile's strategy.
-    pub ports: Option<harden::ports::Strategy>,
+    pub ports: Option<harden::profile::Strategy>,
     /// `--images` rows, then the config's `images:`, then the built-in rows.
     pub images: ImageTable,
     pub common: Common,
@@ -83,7 +83,7 @@ pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
         images,
         kinds: profile.kinds(),
         partial: args.partial || config.partial.unwrap_or(false),
-        ports: args.ports.or(config.ports),
+        ports: args.ports.map(Into::into).or(config.ports),
         exceptions: config.exceptions,
         common: common(&args.common, config.pss_version.as_deref())?,
         profile,

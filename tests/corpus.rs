@@ -71,11 +71,10 @@ fn options() -> Options<'static> {
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
-            ports: None,
             images: harden::images::built_in_table(),
         },
+        ports: None,
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     }
 }
 

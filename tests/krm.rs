@@ -381,7 +381,6 @@ fn the_plan_stage_walks_items_only_never_the_function_config() {
         version: harden::pss::Version::LATEST,
         partial: false,
         exceptions: &[],
-        ports: None,
         images: harden::images::built_in_table(),
     };
     let plan = harden::plan::plan_document(&list, &opts);

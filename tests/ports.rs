@@ -183,6 +183,8 @@ fn move_warns_about_images_that_ignore_the_manifest() {
             ("containerPort: 80\n", "containerPort: 8080\n"),
         ],
     );
+    assert!(!stderr.contains("warning"), "-q silences warnings: {stderr}");
+    let stderr = support::stderr_of(&["--ports", "move"], &input);
     assert!(stderr.contains("image nginx:1.27 listens on 80 whatever the manifest says"), "{stderr}");
 }
 
@@ -400,12 +402,80 @@ fn pod_monitors_scrape_the_moved_port() {
 }
 
 #[test]
-fn ingress_backends_keep_addressing_the_service_port() {
+fn ingress_backends_and_gateway_routes_keep_addressing_the_service_port() {
     let ingress = "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n";
-    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + ingress;
-    let (stdout, _, _) = harden(&[], &input);
-    assert!(stdout.ends_with(ingress), "the Ingress must be byte-identical:\n{stdout}");
-    assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+    let route = "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: web, namespace: shop}\nspec:\n  parentRefs: [{name: gateway}]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n";
+    for addresses_the_service in [ingress, route] {
+        let input =
+            deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE + addresses_the_service;
+        let (stdout, _, _) = harden(&[], &input);
+        assert!(stdout.ends_with(addresses_the_service), "it must be byte-identical:\n{stdout}");
+        assert!(stdout.contains("    port: 80\n    targetPort: 8080\n"), "{stdout}");
+    }
+}
+
+/// Cilium policies: one selecting the web pods (ingress, and a deny rule),
+/// one in another namespace whose egress rules go to them (named by
+/// `k8s:` keys and the pod-namespace label), to pods of its own namespace,
+/// to them and a CIDR, and to the host.
+const CILIUM_POLICIES: &str = r#"---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: client}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  ingressDeny:
+  - fromEntities: [world]
+    toPorts: [{ports: [{port: "80"}]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: client-out, namespace: other}
+specs:
+- endpointSelector: {matchLabels: {app: client}}
+  egress:
+  - toEndpoints: [{matchLabels: {"k8s:app": web, "k8s:io.kubernetes.pod.namespace": shop}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {app: web}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {"io.kubernetes.pod.namespace": shop}}]
+    toCIDR: [10.0.0.0/8]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+  - toEndpoints: [{matchLabels: {"reserved:host": ""}}]
+    toPorts: [{ports: [{port: "80", protocol: TCP}]}]
+"#;
+
+#[test]
+fn cilium_policies_follow_the_pods_they_select() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + CILIUM_POLICIES;
+    let to = |endpoints: &str, ports: &str| {
+        format!("  - toEndpoints: [{{matchLabels: {endpoints}}}]\n    toPorts: [{{ports: [{ports}]}}]")
+    };
+    let shop_web = r#"{"k8s:app": web, "k8s:io.kubernetes.pod.namespace": shop}"#;
+    let policy_edits = [
+        (
+            "    toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]\n  ingressDeny",
+            "    toPorts: [{ports: [{port: \"8080\", protocol: TCP}]}]\n  ingressDeny",
+        ),
+        ("[{ports: [{port: \"80\"}]}]", "[{ports: [{port: \"8080\"}]}]"),
+        (&*to(shop_web, r#"{port: "80", protocol: TCP}"#), &*to(shop_web, r#"{port: "8080", protocol: TCP}"#)),
+        (
+            "toCIDR: [10.0.0.0/8]\n    toPorts: [{ports: [{port: \"80\", protocol: TCP}]}]",
+            "toCIDR: [10.0.0.0/8]\n    toPorts: [{ports: [{port: \"80\", protocol: TCP}, {port: \"8080\", protocol: TCP}]}]",
+        ),
+    ];
+    expect(&[], &input, &[&ASPNET_POD_MOVED[..], &policy_edits].concat());
+}
+
+#[test]
+fn cilium_policies_of_pods_that_keep_their_port_stay() {
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + CILIUM_POLICIES;
+    let (stdout, _, _) = harden(&["--ports", "sysctl"], &input);
+    assert!(stdout.ends_with(CILIUM_POLICIES), "{stdout}");
+    assert!(stdout.contains("net.ipv4.ip_unprivileged_port_start"), "{stdout}");
 }
 
 /// The documents as the items of one `List` (each indented under `- `).
@@ -432,4 +502,137 @@ fn a_service_in_a_list_has_its_target_port_moved_where_the_list_holds_it() {
     let (listed, stderr, code) = harden(&[], &list_of(&[&pod, SERVICE]));
     assert_eq!(code, 0, "stderr: {stderr}");
     assert_eq!(listed, list_of(&[hardened_pod, hardened_service]));
+}
+
+// Issue 14 item 7: the port rule is a rule like every other.
+
+/// The aspnet Deployment (which would move to 8080) with `annotations`.
+fn annotated_deployment(annotations: &str) -> String {
+    deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "").replacen(
+        "metadata: {name: web, namespace: shop}",
+        &format!("metadata: {{name: web, namespace: shop, annotations: {{{annotations}}}}}"),
+        1,
+    )
+}
+
+#[test]
+fn item7_the_skip_rules_annotation_names_the_port_rule() {
+    let input = annotated_deployment("harden.dev/skip-rules: unprivileged-port") + SERVICE;
+    // No move, no sysctl, the Service's target stays.
+    let (stdout, stderr, code) = harden(&[], &input);
+    assert_eq!((code, stdout.as_str()), (0, input.as_str()), "{stderr}");
+    let (report, _, _) = harden(&["-o", "report"], &input);
+    let kept = "port 80 kept: rule unprivileged-port skipped by annotation harden.dev/skip-rules";
+    assert!(report.contains(kept), "{report}");
+    // Another rule's id leaves the port rule alone.
+    let input = annotated_deployment("harden.dev/skip-rules: seccomp") + SERVICE;
+    let (stdout, _, _) = harden(&[], &input);
+    assert!(stdout.contains("containerPort: 8080"), "{stdout}");
+}
+
+#[test]
+fn item7_a_config_exception_names_the_port_rule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("harden.yaml");
+    let exception = "kind: HardenConfig\nexceptions:\n- {kind: Deployment, name: web, rules: [unprivileged-port]}\n";
+    std::fs::write(&config, exception).expect("config written");
+    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + SERVICE;
+    let config = config.to_str().expect("UTF-8 path");
+    let (stdout, stderr, code) = harden(&["--config", config], &input);
+    assert_eq!((code, stdout.as_str()), (0, input.as_str()), "{stderr}");
+    let (report, _, _) = harden(&["--config", config, "-o", "report"], &input);
+    assert!(report.contains("port 80 kept: rule unprivileged-port skipped by an exception in the config file"));
+}
+
+#[test]
+fn item7_help_and_sarif_list_the_port_rule_with_the_others() {
+    let (help, _, _) = harden(&["--help"], "");
+    let rules = help.split_once("\nRules:\n").map(|(_, rules)| rules).unwrap_or_default();
+    for id in ["run-as-non-root", "seccomp", "unprivileged-port"] {
+        assert!(rules.contains(id), "--help lists no rule {id}:\n{help}");
+    }
+    // A stream without a privileged port: the rule is in SARIF's table still.
+    let input = deployment("web", "example.com/web:1", "").replace("containerPort: 80", "containerPort: 8080");
+    let (sarif, _, _) = harden(&["-o", "report", "--format", "sarif"], &input);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    let ids: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("a rule table")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"unprivileged-port") && ids.contains(&"seccomp"), "{ids:?}");
+}
+
+// Issue 14 item 8: moves that reach outside the stream.
+
+#[test]
+fn item8_a_move_nothing_in_the_stream_points_at_is_said_once_per_workload() {
+    let both = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "").replace(
+        "          containerPort: 80\n",
+        "          containerPort: 80\n        - name: https\n          containerPort: 443\n",
+    );
+    let stderr = support::stderr_of(&[], &both);
+    let line = "warning: Deployment/shop/web: ports 80, 443 moved to 8080, 8443 and nothing in this stream points at them: \
+                Services, Ingress controllers' config or monitoring outside it may still use 80, 443; --ports sysctl keeps \
+                the ports instead";
+    assert_eq!(stderr.matches("nothing in this stream points at").count(), 1, "{stderr}");
+    assert!(stderr.contains(line), "{stderr}");
+    // A Service, a NetworkPolicy or a monitor in the stream: nothing to say.
+    let policy = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{ports: [{port: 80}]}]\n";
+    for pointing in [SERVICE, policy] {
+        let stderr = support::stderr_of(&[], &(both.clone() + pointing));
+        assert!(!stderr.contains("nothing in this stream points at"), "{stderr}");
+    }
+    assert!(
+        !support::stderr_of(&["--ports", "sysctl"], &both).contains("nothing in this stream"),
+        "no move, nothing to say"
+    );
+    assert_eq!(support::stderr_of(&["-q"], &both), "", "-q silences it");
+}
+
+// Issue 14 item 9: what a reviewer must see of the port rule is on stderr.
+
+#[test]
+fn item9_the_sysctl_for_an_app_harden_cannot_tell_is_a_warning() {
+    let stderr = support::stderr_of(&[], &(nginx_deployment("") + SERVICE));
+    let line = "warning: Deployment/shop/web: container \"app\": port 80 not moved: harden knows no variable or flag \
+                that tells its app another port; the pod sysctl net.ipv4.ip_unprivileged_port_start=0 lets it bind 80 \
+                as non-root";
+    assert!(stderr.contains(line), "{stderr}");
+    // Asked for: the user's choice, nothing to warn of.
+    let asked = support::stderr_of(&["--ports", "sysctl"], &(nginx_deployment("") + SERVICE));
+    assert!(!asked.contains("not moved"), "{asked}");
+}
+
+#[test]
+fn item9_the_sysctl_for_a_headless_or_shared_service_is_a_warning() {
+    let headless = "---\napiVersion: v1\nkind: Service\nmetadata: {name: web-headless, namespace: shop}\nspec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}\n";
+    let stderr =
+        support::stderr_of(&[], &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + headless));
+    let why = "port 80 not moved: the headless Service web-headless sends clients to pod IPs and ports directly";
+    assert!(stderr.contains(&format!("warning: Deployment/shop/web: container \"app\": {why}")), "{stderr}");
+    let other = "---\napiVersion: v1\nkind: Pod\nmetadata: {name: canary, namespace: shop, labels: {app: web}}\nspec:\n  containers: [{name: app, image: example.com/web:1, ports: [{containerPort: 8080}]}]\n";
+    let stderr = support::stderr_of(
+        &[],
+        &(deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "") + other + SERVICE),
+    );
+    assert!(stderr.contains("port 80 not moved: Service web also selects pods that keep port 80;"), "{stderr}");
+}
+
+#[test]
+fn item9_a_port_still_named_where_harden_cannot_rewrite_it_is_a_warning() {
+    let args = "        args: [\"--listen-port=80\", \"--workers=80\"]\n        env: [{name: APP_PORT, value: \"80\"}, {name: RETRIES, value: \"80\"}]\n";
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", args) + SERVICE));
+    let line = "warning: Deployment/shop/web: container \"app\": port 80 moved to 8080, but args[0] \"--listen-port=80\", \
+                env APP_PORT=\"80\" still name port 80 in a form harden cannot rewrite: change them to 8080, or use \
+                --ports sysctl";
+    assert!(stderr.contains(line), "{stderr}");
+    // An app harden cannot tell, and nothing that names the port: the move is a guess.
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", "") + SERVICE));
+    assert!(stderr.contains("port 80 moved to 8080, but harden knows no variable or flag that tells the app so"));
+    // Told, by a flag harden rewrites: nothing to say.
+    let told = "        args: [\"--port=80\"]\n";
+    let stderr = support::stderr_of(&["--ports", "move"], &(deployment("web", "example.com/web:1", told) + SERVICE));
+    assert!(!stderr.contains("port 80 moved to 8080, but"), "{stderr}");
 }

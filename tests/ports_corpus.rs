@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 
 use harden::pipeline::{DocOutcome, Options, harden_stream};
 use harden::plan::{DocPlan, PlanOptions, ResourcePlan};
-use harden::ports::Strategy;
 use harden::profile::Profile;
+use harden::profile::Strategy;
 use harden::pss::Version;
 use harden::read::Source;
 use harden::workload::{KindRow, built_in_kinds, pod_sites};
@@ -91,11 +91,10 @@ fn harden_file(
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
-            ports: Some(strategy),
             images: harden::images::built_in_table(),
         },
+        ports: Some(strategy),
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     };
     let mut out = harden_stream(&sources, &opts).map_err(|e| e.to_string())?;
     Ok(out.remove(0).docs)

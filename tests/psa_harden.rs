@@ -118,11 +118,10 @@ fn harden_fixture(path: &Path, profile: &Profile) -> Result<Hardened, String> {
             version: version(),
             partial: false,
             exceptions: &[],
-            ports: None,
             images: harden::images::built_in_table(),
         },
+        ports: None,
         limits: Limits::default(),
-        index_budget: harden::pipeline::INDEX_BUDGET,
     };
     let src = Source { name: path.display().to_string(), path: Some(path.to_path_buf()), text: text.clone() };
     let outcome = harden_source(&src, &opts).map_err(|e| e.to_string())?;

@@ -102,11 +102,10 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         version,
         partial: cfg.partial.unwrap_or(opts.plan.partial),
         exceptions: &exceptions,
-        ports: cfg.ports.or(opts.plan.ports),
         images: &images,
         ..opts.plan
     };
-    let fn_opts = Options { plan, limits: opts.limits.clone(), index_budget: opts.index_budget };
+    let fn_opts = Options { plan, ports: cfg.ports.or(opts.ports), limits: opts.limits.clone() };
     let mut outcome = pipeline::harden_source(src, &fn_opts)?;
     let fail = cfg.fail_on_blockers.unwrap_or(false);
     let mut results: Vec<Value> = clamped.iter().map(|m| results::unattached("warning", m)).collect();

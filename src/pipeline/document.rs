@@ -8,8 +8,8 @@ use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
-use crate::ports::filed::ChunkPorts;
-use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
+use crate::ports::index::{IndexOptions, UNREAD, add, has_low_port};
+use crate::ports::{ChunkPorts, PortGraph};
 use crate::read::split::Chunk;
 use crate::verify::verify_document;
 use crate::yaml::{Document, Kind, ParseError, Semantic, Span, parse_stream};
@@ -20,12 +20,6 @@ use serde_json::Value;
 pub struct ChunkOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
-}
-
-/// The key of document `doc` of chunk `chunk` of source `source`, as the
-/// port index files changes by.
-pub fn doc_key(source: usize, chunk: usize, doc: usize) -> usize {
-    (source << 40) | (chunk << 8) | doc
 }
 
 /// Parse a chunk and read the meaning of each document that `wanted` says
@@ -63,46 +57,50 @@ fn located<'c>(chunk: &'c Chunk, name: &'c str) -> impl Fn(ParseError) -> Error 
 }
 
 /// Whether a document of this `kind` can matter to a rule, to the port
-/// pass or to a report: a workload kind, a List, something that points at
-/// pod ports, or a Namespace (reports name those labelled below the level).
-/// (A document whose kind cannot be read without reading it is read.)
+/// pass or to a report: a workload kind, a List, a kind the port pass
+/// reads (`ports::references`), or a Namespace (reports name those
+/// labelled below the level). (A document whose kind cannot be read
+/// without reading it is read.)
 fn may_matter(doc: &Document, opts: &Options) -> bool {
     match doc.kind() {
         Kind::Absent => false,
         Kind::Unknown => true,
         Kind::Named(kind) => {
             kind.ends_with("List")
-                || matches!(kind, "Service" | "NetworkPolicy" | "PodMonitor" | "ServiceMonitor" | "Namespace")
+                || kind == "Namespace"
                 || opts.plan.kinds.iter().any(|k| k.kind == kind)
+                || crate::ports::references::reads_kind(kind)
         }
     }
 }
 
-/// What pass 1 remembers of a chunk for pass 2: how many documents it
-/// holds and whether any of them can matter to a rule (else pass 2 copies
-/// it through without parsing it again).
+/// What pass 1 remembers of a chunk for pass 2: the number of its first
+/// document in the stream, how many documents it holds and whether any of
+/// them can matter to a rule (else pass 2 copies it through without
+/// parsing it again).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ChunkInfo {
+    pub first: usize,
     pub docs: usize,
     pub matters: bool,
     /// How many of its documents are Kubernetes objects.
     pub manifests: usize,
 }
 
-/// Pass 1: what the port decisions need from this chunk. A document whose
-/// pods declare no privileged port is read without the keys indexing never
-/// looks at (`ports::index::UNREAD`); one that does is read whole and planned.
+/// Pass 1: the chunk's part of the port graph, its documents numbered from
+/// 0. A document whose pods declare no privileged port is read without the
+/// keys indexing never looks at (`ports::index::UNREAD`); one that does is
+/// read whole and planned.
 pub fn index_chunk(
     chunk: &Chunk,
     name: &str,
-    key: usize,
     opts: &Options,
     io: &IndexOptions,
-) -> Result<(Index, ChunkInfo), Error> {
+) -> Result<(PortGraph, ChunkInfo), Error> {
     let text: &str = &chunk.text;
     let located = located(chunk, name);
     let docs = parse_stream(text, &opts.limits).map_err(&located)?;
-    let mut index = Index::default();
+    let mut graph = PortGraph::default();
     let mut matters = false;
     for (i, doc) in docs.iter().enumerate() {
         let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
@@ -127,21 +125,19 @@ pub fn index_chunk(
             }
         };
         let plan = low.then(|| plan_document(&value, &opts.plan));
-        index.add(key + i, &value, plan.as_ref(), io);
+        add(&mut graph, i, &value, plan.as_ref(), io);
     }
     let manifests = docs.iter().filter(|d| d.is_kubernetes_object()).count();
-    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests }))
+    Ok((graph, ChunkInfo { first: 0, docs: docs.len(), matters, manifests }))
 }
 
-/// Pass 2: harden the chunk (`key` is its first document's key), with
-/// `ports` its share of the port plan. Unless `keep` is `Drop`, the
+/// Pass 2: harden the chunk, with `ports` its share of the port decisions. Unless `keep` is `Drop`, the
 /// outcome carries each document's meaning before and after (for patches,
 /// reports and KRM results), as `keep` says; else those are null, to keep
 /// memory flat while streaming.
 pub fn harden_chunk(
     chunk: &Chunk,
     name: &str,
-    key: usize,
     opts: &Options,
     ports: &ChunkPorts,
     keep: Values,
@@ -151,6 +147,8 @@ pub fn harden_chunk(
     // reports read nothing of a document no rule or port change touches.
     let every_value = matches!(keep, Values::Keep);
     let text: &str = &chunk.text;
+    // The stream's number of the chunk's first document.
+    let key = info.map_or(0, |i| i.first);
     // Pass 1 saw nothing here a rule or a port change can touch: the text
     // goes through as it is, unparsed.
     if let Some(info) = info

@@ -17,15 +17,14 @@ pub mod ordered;
 
 use crate::apply::Edit;
 use crate::plan::{DocPlan, PlanOptions};
-use crate::ports::filed::{ChunkPorts, PlanReader};
 use crate::ports::index::IndexOptions;
-use crate::ports::stream_index::StreamIndex;
-use crate::ports::{PortPlan, plan_stream};
+use crate::ports::{ChunkPorts, Decisions, PortGraph};
+use crate::profile::{PortSettings, Strategy};
 use crate::read::split::{Chunk, ReaderChunks, split};
 use crate::read::{ReadError, Source};
 use crate::verify::VerifyError;
 use crate::yaml::{Document, Limits, ParseError};
-use document::{ChunkInfo, ChunkOutcome, doc_key, harden_chunk, index_chunk};
+use document::{ChunkInfo, ChunkOutcome, harden_chunk, index_chunk};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -33,19 +32,17 @@ use std::path::PathBuf;
 /// Everything the stages need, resolved.
 pub struct Options<'a> {
     pub plan: PlanOptions<'a>,
+    /// `--ports` (or the config's), overriding the profile's strategy.
+    pub ports: Option<Strategy>,
     pub limits: Limits,
-    /// Bytes that each list of the port pass (the index's pods, Services
-    /// and other pods, each sort, the plan's decisions) holds in memory
-    /// before it moves to a temporary file ([`INDEX_BUDGET`]; tests set it
-    /// low to exercise the files).
-    pub index_budget: usize,
 }
 
-/// The port pass's memory budget for each of its lists: past it, a list
-/// goes to a temporary file, so the port decisions for a stream of any
-/// length take about the same memory (a few such lists at a time, and
-/// four bytes for each pod that declares a privileged port).
-pub const INDEX_BUDGET: usize = 2 << 20;
+/// The port settings a run decides with, if the profile handles ports:
+/// the profile's, with `--ports` for its strategy.
+fn port_settings(opts: &Options) -> Option<PortSettings> {
+    let settings = opts.plan.profile.ports.as_ref()?;
+    Some(PortSettings { strategy: opts.ports.unwrap_or(settings.strategy), map: settings.map.clone() })
+}
 
 /// Told how far a run has got, for a progress indicator: each chunk's
 /// length in bytes and its documents, as pass 1 reads it and as pass 2
@@ -57,36 +54,31 @@ pub trait Progress: Sync {
 
 impl Progress for () {}
 
-/// The port decisions, once pass 1 has indexed the whole stream (the
-/// index, and its temporary files, are gone before pass 2 begins).
-fn decide_ports(
-    plan: Option<(crate::ports::Strategy, Vec<(u64, u64)>)>,
-    mut index: StreamIndex,
-) -> Result<PortPlan, Error> {
-    match plan {
-        Some((strategy, map)) => plan_stream(&mut index, strategy, &map).map_err(spill_error),
-        None => Ok(PortPlan::default()),
-    }
+/// The port decisions, once pass 1 has read the whole stream into `graph`.
+fn decide_ports(settings: Option<&PortSettings>, graph: PortGraph) -> Decisions {
+    settings.map(|settings| crate::ports::decide(&graph, settings)).unwrap_or_default()
+}
+
+/// Add a chunk's part of the port graph (pass 1, in stream order): its
+/// documents are numbered on from `seen`, the stream's documents so far.
+fn merge(graph: &mut PortGraph, seen: &mut usize, (part, mut info): (PortGraph, ChunkInfo)) -> ChunkInfo {
+    info.first = *seen;
+    graph.merge(part, *seen);
+    *seen += info.docs;
+    info
 }
 
 /// Chunk `c` of source `s`: what pass 1 learnt of it and its share of the
-/// port plan, read from `plan` (in stream order: a chunk at a time, each
-/// after the one before it).
-fn share<'p>(
-    plan: &mut PlanReader<'p>,
+/// port decisions.
+fn share<'d>(
+    decisions: &'d Decisions,
     infos: &[Vec<ChunkInfo>],
     s: usize,
     c: usize,
-) -> Result<(Option<ChunkInfo>, ChunkPorts<'p>), Error> {
+) -> (Option<ChunkInfo>, ChunkPorts<'d>) {
     let info = infos[s].get(c).copied();
-    // A chunk pass 1 did not see (a file that grew since) has nothing filed.
-    let ports = plan.chunk(doc_key(s, c, 0), info.map_or(0, |i| i.docs)).map_err(spill_error)?;
-    Ok((info, ports))
-}
-
-/// A failure of the port pass's temporary files, as an I/O error.
-fn spill_error(source: std::io::Error) -> Error {
-    Error::Read(ReadError::Io { name: "the port pass's temporary file".to_string(), source })
+    // A chunk pass 1 did not see (a file that grew since) has nothing decided.
+    (info, info.map(|i| decisions.chunk(i.first, i.docs)).unwrap_or_default())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -220,14 +212,9 @@ impl Input {
     }
 }
 
-/// The port-index options for a run, if the profile handles ports.
+/// What pass 1 reads a document into the port graph with.
 fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'o> {
     IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
-}
-
-fn strategy(opts: &Options) -> Option<(crate::ports::Strategy, Vec<(u64, u64)>)> {
-    let settings = opts.plan.profile.ports.as_ref()?;
-    Some((opts.plan.ports.unwrap_or(settings.strategy), settings.moves()))
 }
 
 /// The first error of a batch, in stream order (parallel work finishes in
@@ -286,44 +273,35 @@ pub fn harden_stream_telling(
     progress: &dyn Progress,
 ) -> Result<Vec<SourceOutcome>, Error> {
     let chunked: Vec<Vec<Chunk>> = sources.iter().map(|s| split(&s.text)).collect();
-    let plan = strategy(opts);
-    let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let settings = port_settings(opts);
+    let map = settings.as_ref().map(PortSettings::moves).unwrap_or_default();
     let io = index_options(opts, &map);
-    let mut index = StreamIndex::new(opts.index_budget);
+    let (mut graph, mut seen) = (PortGraph::default(), 0);
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
-    for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+    for (src, chunks) in sources.iter().zip(&chunked) {
         let parts = chunks
             .par_iter()
-            .enumerate()
-            .map(|(c, chunk)| {
-                let indexed = index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io);
+            .map(|chunk| {
+                let indexed = index_chunk(chunk, &src.name, opts, &io);
                 if let Ok((_, info)) = &indexed {
                     progress.indexed(chunk.text.len(), info.docs);
                 }
                 indexed
             })
             .collect();
-        let mut source_infos = Vec::with_capacity(chunks.len());
-        for (part, info) in in_order(parts)? {
-            index.merge(part).map_err(spill_error)?;
-            source_infos.push(info);
-        }
-        infos.push(source_infos);
+        infos.push(in_order(parts)?.into_iter().map(|part| merge(&mut graph, &mut seen, part)).collect());
     }
     check_expected(expect, &infos)?;
-    let mut port_plan = decide_ports(plan, index)?;
-    let mut reader = port_plan.read().map_err(spill_error)?;
+    let decisions = decide_ports(settings.as_ref(), graph);
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
-        // The plan is read in stream order, before the chunks are shared out.
-        let shares: Vec<_> = (0..chunks.len()).map(|c| share(&mut reader, &infos, s, c)).collect::<Result<_, _>>()?;
         let outcomes = chunks
             .par_iter()
-            .zip(shares)
             .enumerate()
-            .map(|(c, (chunk, (info, ports)))| {
-                let hardened = harden_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &ports, values, info);
+            .map(|(c, chunk)| {
+                let (info, ports) = share(&decisions, &infos, s, c);
+                let hardened = harden_chunk(chunk, &src.name, opts, &ports, values, info);
                 if let Ok(outcome) = &hardened {
                     progress.hardened(chunk.text.len(), outcome.docs.len());
                 }
@@ -380,46 +358,43 @@ pub fn stream_telling<E: From<Error> + Send>(
     progress: &dyn Progress,
     mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
 ) -> Result<(), E> {
-    let plan = strategy(opts);
-    let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let settings = port_settings(opts);
+    let map = settings.as_ref().map(PortSettings::moves).unwrap_or_default();
     let io = index_options(opts, &map);
     let threads = rayon::current_num_threads();
-    let mut index = StreamIndex::new(opts.index_budget);
+    let (mut graph, mut seen) = (PortGraph::default(), 0);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
     ordered::run(
         chunks(inputs),
         threads,
         WINDOW,
-        |_, (s, c, chunk)| {
+        |_, (s, _, chunk)| {
             let bytes = chunk.text.len();
-            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, bytes, r)).map_err(E::from)
+            index_chunk(&chunk, inputs[s].name(), opts, &io).map(|r| (s, bytes, r)).map_err(E::from)
         },
-        |_, (s, bytes, (part, info))| {
-            progress.indexed(bytes, info.docs);
-            index.merge(part).map_err(|e| E::from(spill_error(e)))?;
-            infos[s].push(info);
+        |_, (s, bytes, part)| {
+            progress.indexed(bytes, part.1.docs);
+            infos[s].push(merge(&mut graph, &mut seen, part));
             Ok(())
         },
     )?;
     check_expected(expect, &infos)?;
-    let mut port_plan = decide_ports(plan, index)?;
-    let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
-    let infos = &infos;
+    let decisions = decide_ports(settings.as_ref(), graph);
+    let (decisions, infos) = (&decisions, &infos);
     // The reading thread, which takes the chunks in order, gives each its
-    // share of the plan.
+    // share of the decisions.
     let shared = chunks(inputs).map(move |chunk| {
         let (s, c, chunk) = chunk?;
-        let (info, ports) = share(&mut reader, infos, s, c)?;
-        Ok((s, c, chunk, info, ports))
+        let (info, ports) = share(decisions, infos, s, c);
+        Ok((s, chunk, info, ports))
     });
     ordered::run(
         shared,
         threads,
         WINDOW,
-        |_, (s, c, chunk, info, ports)| {
-            let name = inputs[s].name();
-            harden_chunk(&chunk, name, doc_key(s, c, 0), opts, &ports, Values::Drop, info)
+        |_, (s, chunk, info, ports)| {
+            harden_chunk(&chunk, inputs[s].name(), opts, &ports, Values::Drop, info)
                 .map(|o| (s, chunk.text.len(), o))
                 .map_err(E::from)
         },

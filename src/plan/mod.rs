@@ -28,8 +28,6 @@ pub struct PlanOptions<'a> {
     /// Apply the other fixes to pods that have blockers.
     pub partial: bool,
     pub exceptions: &'a [Exception],
-    /// `--ports`, overriding the profile's strategy.
-    pub ports: Option<crate::ports::Strategy>,
     /// What harden knows about images: the user's rows, then the built-in ones.
     pub images: &'a ImageTable,
 }
@@ -53,6 +51,9 @@ pub struct ResourcePlan {
     pub will_not_start: usize,
     /// Why the resource was left alone as a whole, if it was.
     pub skipped: Option<String>,
+    /// How the owner skipped the port rule for this resource, if they did:
+    /// its pods keep their ports as they are (`crate::ports`).
+    pub port_rule_skipped: Option<String>,
 }
 
 /// The plan for one document.
@@ -122,6 +123,8 @@ fn plan_resource(doc: &Value, base: String, id: ResourceId, opts: &PlanOptions) 
         plan.skipped = Some(why);
         return plan;
     }
+    let port_rule = crate::rules::unprivileged_port::ID;
+    plan.port_rule_skipped = exemptions.rules.contains(port_rule).then(|| exemptions.rule_by(port_rule));
     for site in &sites {
         plan_pod(doc, site, &exemptions, opts, &mut plan);
     }

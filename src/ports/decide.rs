@@ -1,24 +1,45 @@
-//! Each pod's decision: first on its own ([`decide`]), then settled across
-//! the Services that select it ([`settle`]). What the run holds in memory
-//! for this is one number a pod: which set of moves it makes, if it still
-//! moves ([`Movers`]); everything else is read from the stream's index and
-//! the kept Services, in order, as often as needed.
+//! The port decisions for the whole stream: a pure function of the graph
+//! and the profile's port settings ([`decide`]), made in steps that each
+//! read the graph and what the steps before them decided.
 
-use super::index::{Fate, PodEntry};
-use super::join::Cursor;
-use super::selection::Kept;
-use super::sorter::Sorter;
-use super::stream_index::StreamIndex;
-use super::tape::{Record, Take, Tape, put};
-use super::{Action, Strategy, Why, moved};
+use super::decisions::{Decisions, NewTarget, PodDecision};
+use super::graph::{At, Fate, LowPortPod, PortGraph};
+use super::references::{Covers, Follows, PortRule, rules};
+use super::selection::{Selection, selections};
+use crate::plan::change::{Change, Op};
+use crate::profile::{PortSettings, Strategy};
+use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value};
 use std::collections::HashMap;
-use std::io;
 
-/// The first decision for a pod, on its own. `headless`: the first
-/// headless Service (in stream order) that selects it, if any.
-pub fn decide(pod: &PodEntry, strategy: Strategy, headless: Option<&str>) -> Action {
-    let movable = match &pod.fate {
-        Fate::Movable(movable) => movable,
+/// Every pod's decision, the Services' new target ports and the changes to
+/// NetworkPolicies and monitors.
+pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
+    let map = settings.moves();
+    if graph.pods.is_empty() {
+        return Decisions { map, ..Decisions::default() };
+    }
+    let selections = selections(graph);
+    let headless = first_headless(graph, &selections);
+    let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless))
+        .map(|(pod, headless)| own_decision(pod, settings.strategy, *headless))
+        .collect();
+    settle_shared_services(graph, &selections, &mut actions);
+    let targets = service_targets(graph, &selections, &actions);
+    let rules = reference_rules(graph);
+    let cover = Cover::new(graph, &selections, &rules);
+    let changes = reference_changes(graph, &rules, &cover, &actions);
+    let pointed_at = pointed_at(&selections, &rules, &cover);
+    let pods = (graph.pods.iter().zip(actions).zip(pointed_at))
+        .map(|((pod, action), pointed_at)| PodDecision { at: pod.at, site: pod.site, action, pointed_at })
+        .collect();
+    Decisions { pods, targets, changes, map }
+}
+
+/// A pod's decision on its own. `headless`: the name of the first headless
+/// Service (in stream order) that selects it, if any.
+pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>) -> Action {
+    let (moves, untold) = match &pod.fate {
+        Fate::Movable { moves, untold } => (moves, *untold),
         Fate::Frozen(why) => return Action::Keep(why.clone()),
     };
     if pod.all_bind {
@@ -26,7 +47,7 @@ pub fn decide(pod: &PodEntry, strategy: Strategy, headless: Option<&str>) -> Act
     }
     let sysctl_ok = pod.pod_security_context;
     if let Some(name) = headless {
-        return Action::Sysctl(
+        return Action::SysctlForService(
             format!("the headless Service {name} sends clients to pod IPs and ports directly").into(),
         );
     }
@@ -37,181 +58,337 @@ pub fn decide(pod: &PodEntry, strategy: Strategy, headless: Option<&str>) -> Act
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move",
-        Strategy::Auto if !movable.untold => "harden can tell the app its new port",
+        Strategy::Auto if !untold => "harden can tell the app its new port",
         // Knative tells the app its port through $PORT itself.
         Strategy::Auto if !sysctl_ok => "the platform passes the port to the app in $PORT",
         Strategy::Auto => return Action::SysctlUntold,
     };
-    Action::Move(movable.moves.clone(), reason.into())
+    Action::Move(moves.clone(), reason.into())
 }
 
-/// Which pods move, and how: for each pod with a privileged port, the
-/// number of its set of moves (0: it does not move). Pods share a handful
-/// of sets (80→8080, 443→8443, both), so each is held once.
-#[derive(Debug, Default)]
-pub struct Movers {
-    state: Vec<u32>,
-    sets: Vec<Box<[(u64, u64)]>>,
-    numbers: HashMap<Box<[(u64, u64)]>, u32>,
-}
-
-impl Movers {
-    fn push(&mut self, action: &Action) {
-        let n = match action {
-            Action::Move(moves, _) => match self.numbers.get(moves) {
-                Some(&n) => n,
-                None => {
-                    self.sets.push(moves.clone());
-                    let n = self.sets.len() as u32;
-                    self.numbers.insert(moves.clone(), n);
-                    n
-                }
-            },
-            _ => 0,
-        };
-        self.state.push(n);
-    }
-
-    /// The (old, new) pairs pod `p` moves: none unless it moves.
-    pub fn moves(&self, p: u32) -> &[(u64, u64)] {
-        match self.state.get(p as usize) {
-            Some(&n) if n > 0 => &self.sets[n as usize - 1],
-            _ => &[],
+/// For each pod, the name of the first headless Service (in stream order)
+/// that selects it.
+pub fn first_headless<'g>(graph: &'g PortGraph, selections: &[Selection]) -> Vec<Option<&'g str>> {
+    let mut out = vec![None; graph.pods.len()];
+    for sel in selections.iter().rev() {
+        let svc = &graph.services[sel.service];
+        if svc.headless {
+            sel.pods.iter().for_each(|&p| out[p] = Some(&*svc.name));
         }
     }
-
-    fn stop(&mut self, p: u32) {
-        self.state[p as usize] = 0;
-    }
-}
-
-/// For each pod that a headless Service selects, the first such Service's
-/// name, in pod order.
-pub fn first_headless(kept: &mut Tape<Kept>, budget: usize) -> io::Result<Tape<Headless>> {
-    let mut sorter = Sorter::new(budget);
-    for (s, k) in kept.read()?.enumerate() {
-        let k = k?;
-        if k.service.headless {
-            for &pod in &k.pods {
-                sorter.push(Headless { pod, service: s, name: k.service.name.to_string() })?;
-            }
-        }
-    }
-    let mut out = Tape::new(Some(budget));
-    let mut last = None;
-    for h in sorter.sorted()? {
-        let h = h?;
-        if last != Some(h.pod) {
-            last = Some(h.pod);
-            out.push(&h)?;
-        }
-    }
-    Ok(out)
-}
-
-/// Every pod's first decision, on its own, as far as moving goes.
-pub fn first(index: &mut StreamIndex, headless: &mut Tape<Headless>, strategy: Strategy) -> io::Result<Movers> {
-    let mut movers = Movers::default();
-    each_decision(index, headless, strategy, |_, _, action| {
-        movers.push(&action);
-        Ok(())
-    })?;
-    Ok(movers)
-}
-
-/// Each pod (in stream order) with its number and its first decision.
-pub fn each_decision(
-    index: &mut StreamIndex,
-    headless: &mut Tape<Headless>,
-    strategy: Strategy,
-    mut f: impl FnMut(u32, PodEntry, Action) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut headless = Cursor::new(headless.read()?)?;
-    for (p, pod) in index.pods.read()?.enumerate() {
-        let (p, pod) = (p as u32, pod?);
-        let first = headless.take(|h| h.pod <= p)?.pop();
-        let action = decide(&pod, strategy, first.as_ref().map(|h| h.name.as_str()));
-        f(p, pod, action)?;
-    }
-    Ok(())
+    out
 }
 
 /// A Service that selects pods which move a port together with pods that
-/// keep it would be split: none of them move (they get the sysctl), and a
-/// Service whose pods would get different new numbers likewise. Repeated
-/// until nothing changes, since one demotion can split another Service.
-/// Returns, sorted by pod, why each pod that no longer moves stopped.
-pub fn settle(kept: &mut Tape<Kept>, movers: &mut Movers, budget: usize) -> io::Result<Sorter<Stopped>> {
-    let mut stopped = Sorter::new(budget);
+/// keep it would be split: none of them move (they get the sysctl, or keep
+/// the port where their kind has no pod sysctl), and a Service whose pods
+/// would get different new numbers likewise. Repeated until nothing
+/// changes, since one pod stopped can split another Service.
+pub fn settle_shared_services(graph: &PortGraph, selections: &[Selection], actions: &mut [Action]) {
     loop {
         let mut changed = false;
-        for k in kept.read()? {
-            let Kept { service: svc, pods: selected, selects_other } = k?;
+        for sel in selections {
+            let svc = &graph.services[sel.service];
             if svc.headless {
                 continue;
             }
             for &(_, target) in &svc.targets {
-                let new_of = |p: u32| moved(target, movers.moves(p));
-                let moving: Vec<u32> = selected.iter().copied().filter(|&p| new_of(p).is_some()).collect();
-                let mut numbers: Vec<u64> = moving.iter().filter_map(|&p| new_of(p)).collect();
+                let new_of = |actions: &[Action], p: usize| moved(target, actions[p].moves());
+                let moving: Vec<usize> = sel.pods.iter().copied().filter(|&p| new_of(actions, p).is_some()).collect();
+                let mut numbers: Vec<u64> = moving.iter().filter_map(|&p| new_of(actions, p)).collect();
                 numbers.dedup();
-                let split = moving.len() < selected.len() || selects_other || numbers.len() > 1;
+                let split = moving.len() < sel.pods.len() || sel.selects_other || numbers.len() > 1;
                 if moving.is_empty() || !split {
                     continue;
                 }
                 for p in moving {
-                    let why = format!("Service {} also selects pods that keep port {target}", svc.name);
-                    stopped.push(Stopped { pod: p, why })?;
-                    movers.stop(p);
+                    let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
+                    let pod = &graph.pods[p];
+                    actions[p] =
+                        if pod.pod_security_context { Action::SysctlForService(why) } else { Action::Keep(why) };
                     changed = true;
                 }
             }
         }
         if !changed {
-            return Ok(stopped);
+            return;
         }
     }
 }
 
-/// The decision of a pod that a split Service stopped from moving.
-pub fn stopped_action(pod: &PodEntry, why: String) -> Action {
-    let why: Why = why.into();
-    if pod.pod_security_context { Action::Sysctl(why) } else { Action::Keep(why) }
-}
-
-/// A headless Service that selects a pod.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Headless {
-    pub pod: u32,
-    service: usize,
-    pub name: String,
-}
-
-/// A pod that stopped moving, and why (at most one a pod: once stopped it
-/// no longer moves).
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Stopped {
-    pub pod: u32,
-    pub why: String,
-}
-
-impl Record for Headless {
-    fn put(&self, out: &mut Vec<u8>) {
-        put::u64(out, u64::from(self.pod));
-        put::usize(out, self.service);
-        put::str(out, &self.name);
+/// Each Service port whose pods moved the port it sends traffic to, with
+/// the new number. (Once settled, every pod a Service selects moves the
+/// same ports to the same numbers, or none moves them.)
+pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[Action]) -> Vec<NewTarget> {
+    let mut out = Vec::new();
+    for sel in selections {
+        let svc = &graph.services[sel.service];
+        if svc.headless {
+            continue;
+        }
+        for &(port, target) in &svc.targets {
+            if let Some(new) = sel.pods.iter().find_map(|&p| moved(target, actions[p].moves())) {
+                out.push(NewTarget { at: svc.at, port, new });
+            }
+        }
     }
-    fn take(bytes: &mut Take) -> io::Result<Headless> {
-        Ok(Headless { pod: bytes.u32()?, service: bytes.usize()?, name: bytes.str()?.to_string() })
+    out
+}
+
+/// Which pods the rules of the stream's references cover.
+pub struct Cover<'g> {
+    graph: &'g PortGraph,
+    /// For each pod, the Services that select it (for ServiceMonitors, if any).
+    services_of: Vec<Vec<usize>>,
+}
+
+impl<'g> Cover<'g> {
+    pub fn new(graph: &'g PortGraph, selections: &[Selection], rules: &[Vec<PortRule>]) -> Cover<'g> {
+        let mut services_of = vec![Vec::new(); graph.pods.len()];
+        if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
+            selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
+        }
+        Cover { graph, services_of }
+    }
+
+    /// Whether `rule` gives the ports of pod `p`.
+    pub fn covers(&self, rule: &PortRule, p: usize) -> bool {
+        let pod = &self.graph.pods[p];
+        match &rule.covers {
+            Covers::Pods(sel) => sel.selects(&pod.namespace, &pod.labels),
+            Covers::Peers { peers, .. } => peers.iter().any(|sel| sel.selects(&pod.namespace, &pod.labels)),
+            Covers::ServicePods(sel) => {
+                self.services_of[p].iter().any(|&s| sel.selects(&pod.namespace, &self.graph.services[s].labels))
+            }
+        }
     }
 }
 
-impl Record for Stopped {
-    fn put(&self, out: &mut Vec<u8>) {
-        put::u64(out, u64::from(self.pod));
-        put::str(out, &self.why);
+/// The rules of each of the stream's references.
+pub fn reference_rules(graph: &PortGraph) -> Vec<Vec<PortRule<'_>>> {
+    graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect()
+}
+
+/// The changes to the references (NetworkPolicies, monitors, …) for the
+/// pods that move, made in stream order of the pods, each once for its
+/// resource (a policy that covers many moved pods is given the same change
+/// for each); sorted by document.
+pub fn reference_changes(
+    graph: &PortGraph,
+    rules: &[Vec<PortRule>],
+    cover: &Cover,
+    actions: &[Action],
+) -> Vec<(At, Change)> {
+    let coverage = coverage(graph, rules, actions, |rule, p| cover.covers(rule, p));
+    let (mut made, mut made_for) = (Vec::<(At, Change)>::new(), HashMap::<At, Vec<usize>>::new());
+    for (p, action) in actions.iter().enumerate() {
+        let Action::Move(moves, _) = action else { continue };
+        for ((reference, rules), coverage) in graph.references.iter().zip(rules).zip(&coverage) {
+            for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| cover.covers(rule, p)) {
+                for c in rule_changes(&reference.base, rule, coverage, moves) {
+                    let earlier = made_for.entry(reference.at).or_default();
+                    if !earlier.iter().any(|&i| made[i].1.pointer == c.pointer && made[i].1.value == c.value) {
+                        earlier.push(made.len());
+                        made.push((reference.at, c));
+                    }
+                }
+            }
+        }
     }
-    fn take(bytes: &mut Take) -> io::Result<Stopped> {
-        Ok(Stopped { pod: bytes.u32()?, why: bytes.str()?.to_string() })
+    made.sort_by_key(|(at, _)| at.doc);
+    made
+}
+
+/// For each pod, whether something in the stream points at its ports: a
+/// Service that selects it, or a rule of a NetworkPolicy or monitor that
+/// covers it. (What points at it from outside the stream, nobody knows.)
+pub fn pointed_at(selections: &[Selection], rules: &[Vec<PortRule>], cover: &Cover) -> Vec<bool> {
+    let mut out: Vec<bool> =
+        (0..cover.graph.pods.len()).map(|p| rules.iter().flatten().any(|rule| cover.covers(rule, p))).collect();
+    selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| out[p] = true));
+    out
+}
+
+/// What the pods a rule covers do with a port they declare: all move it
+/// to one number (None: all keep it), or not all the same.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    Same(Option<u64>),
+    Mixed,
+}
+
+/// For each reference and each of its rules that follows every pod: what
+/// the pods it covers do with each privileged port they declare.
+fn coverage(
+    graph: &PortGraph,
+    rules: &[Vec<PortRule>],
+    actions: &[Action],
+    covers: impl Fn(&PortRule, usize) -> bool,
+) -> Vec<Vec<HashMap<u64, Outcome>>> {
+    let mut out: Vec<Vec<HashMap<u64, Outcome>>> = rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
+    for (p, pod) in graph.pods.iter().enumerate() {
+        let every_pod = rules.iter().flatten().zip(out.iter_mut().flatten());
+        for (_, map) in every_pod.filter(|(rule, _)| rule.follows == Follows::EveryPod && covers(rule, p)) {
+            for &old in &pod.low_ports {
+                let new = moved(old, actions[p].moves());
+                let outcome = match map.get(&old) {
+                    None => Outcome::Same(new),
+                    Some(&Outcome::Same(n)) if n == new => Outcome::Same(n),
+                    Some(_) => Outcome::Mixed,
+                };
+                map.insert(old, outcome);
+            }
+        }
+    }
+    out
+}
+
+/// The changes a rule of the object at `base` gets for a pod that moves
+/// `moves`.
+fn rule_changes(base: &str, rule: &PortRule, coverage: &HashMap<u64, Outcome>, moves: &[(u64, u64)]) -> Vec<Change> {
+    let mut out = Vec::new();
+    let all_move = |old: u64, new: u64| coverage.get(&old).is_none_or(|o| *o == Outcome::Same(Some(new)));
+    for (j, entry) in rule.entries.iter().enumerate() {
+        let Some(old) = rule.port(entry) else { continue };
+        let Some(new) = moved(old, moves) else { continue };
+        let before = &entry[rule.key];
+        let set = |why: &str| {
+            let pointer = format!("{base}{}/{j}/{}", rule.list, rule.key);
+            change(Op::Set, pointer, port_value(before, new), Some(before.clone()), None, why.into())
+        };
+        match rule.follows {
+            Follows::Scrape => out.push(set("the monitor scrapes the moved pod port")),
+            Follows::EveryPod if rule.entries.iter().any(|e| rule.port(e) == Some(new)) => {}
+            Follows::EveryPod if all_move(old, new) && !matches!(rule.covers, Covers::Peers { outside: true, .. }) => {
+                out.push(set("the selected pods moved this port"));
+            }
+            Follows::EveryPod => {
+                let mut added = entry.clone();
+                added[rule.key] = port_value(before, new);
+                let why = format!("some pods behind this rule moved port {old} to {new}, others keep it");
+                out.push(change(Op::Append, format!("{base}{}", rule.list), added, None, None, why));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::graph::literal::{graph, movable};
+    use crate::ports::graph::{Reference, Service};
+    use crate::ports::references::Matcher;
+    use serde_json::{Value, json};
+
+    const TO_8080: [(u64, u64); 1] = [(80, 8080)];
+
+    fn pod(doc: usize, labels: &[(&str, &str)], fate: Fate) -> LowPortPod {
+        crate::ports::graph::literal::pod(doc, "shop", labels, fate)
+    }
+
+    fn service(doc: usize, name: &str, selector: (&str, &str), headless: bool) -> Service {
+        crate::ports::graph::literal::service(doc, "shop", name, &[selector], headless)
+    }
+
+    /// Each pod's decision, settled, as `decide` makes them.
+    fn settled(g: &PortGraph, strategy: Strategy) -> Vec<Action> {
+        let sel = selections(g);
+        let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None)).collect::<Vec<_>>();
+        settle_shared_services(g, &sel, &mut actions);
+        actions
+    }
+
+    #[test]
+    fn a_pod_on_its_own_moves_only_where_its_app_can_be_told() {
+        let decided = |fate, strategy| own_decision(&pod(0, &[], fate), strategy, None);
+        let told = "harden can tell the app its new port";
+        assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
+        let untold = Fate::Movable { moves: TO_8080.into(), untold: true };
+        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold);
+        assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
+        assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
+        assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));
+        let behind = own_decision(&pod(0, &[], movable()), Strategy::Move, Some("db"));
+        assert!(matches!(behind, Action::SysctlForService(why) if why.contains("headless Service db")));
+    }
+
+    #[test]
+    fn the_first_headless_service_in_stream_order_names_the_pod() {
+        let pods = vec![pod(0, &[("app", "web")], movable()), pod(1, &[("app", "api")], movable())];
+        let services = ["plain", "first", "second"].iter().enumerate();
+        let g = graph(pods, services.map(|(i, n)| service(2 + i, n, ("app", "web"), i > 0)).collect());
+        assert_eq!(first_headless(&g, &selections(&g)), [Some("first"), None]);
+    }
+
+    #[test]
+    fn a_split_service_stops_its_movers_until_nothing_changes() {
+        // Service b (first in the stream) selects web-1 and web-2, which
+        // both move; Service a selects web-1 and web-0, which keeps its port:
+        // web-1 stops, and then so must web-2. api moves alone.
+        let pods = vec![
+            pod(0, &[("app", "web-0"), ("pair", "a")], Fate::Frozen("blocked".into())),
+            pod(1, &[("app", "web-1"), ("pair", "a"), ("group", "b")], movable()),
+            pod(2, &[("app", "web-2"), ("group", "b")], movable()),
+            pod(3, &[("app", "api")], movable()),
+        ];
+        let services = vec![
+            service(4, "b", ("group", "b"), false),
+            service(5, "a", ("pair", "a"), false),
+            service(6, "c", ("app", "api"), false),
+        ];
+        let g = graph(pods, services);
+        let actions = settled(&g, Strategy::Move);
+        let stopped = |why: &str| Action::SysctlForService(why.to_string().into());
+        assert_eq!(actions[1], stopped("Service a also selects pods that keep port 80"));
+        assert_eq!(actions[2], stopped("Service b also selects pods that keep port 80"));
+        assert_eq!(actions[3].moves(), TO_8080);
+        let targets = service_targets(&g, &selections(&g), &actions);
+        assert_eq!(targets, [NewTarget { at: At { doc: 6, resource: 0 }, port: 0, new: 8080 }]);
+    }
+
+    #[test]
+    fn a_service_that_also_selects_a_pod_without_a_privileged_port_moves_nobody() {
+        let mut g = graph(vec![pod(0, &[("app", "web")], movable())], vec![service(1, "web", ("app", "web"), false)]);
+        assert_eq!(settled(&g, Strategy::Move)[0].moves(), TO_8080);
+        g.other_pods.push([crate::ports::labels::triple("shop", "app", "web")]);
+        assert_eq!(settled(&g, Strategy::Move)[0].moves(), []);
+    }
+
+    fn reference(doc: usize, matcher: Matcher, value: Value) -> Reference {
+        Reference { at: At { doc, resource: 0 }, base: String::new(), matcher, namespace: "shop".into(), value }
+    }
+
+    #[test]
+    fn references_follow_the_pods_they_cover() {
+        let pods = vec![
+            pod(0, &[("app", "web"), ("tier", "fe")], movable()),
+            pod(1, &[("app", "old"), ("tier", "fe")], Fate::Frozen("blocked".into())),
+        ];
+        let ingress =
+            |app: Value| json!({"spec": {"podSelector": {"matchLabels": app}, "ingress": [{"ports": [{"port": 80}]}]}});
+        let monitor =
+            json!({"spec": {"selector": {"matchLabels": {"team": "web"}}, "endpoints": [{"targetPort": 80}]}});
+        let mut g = graph(pods, vec![service(2, "web", ("app", "web"), false)]);
+        g.references = vec![
+            reference(3, Matcher::NetworkPolicy, ingress(json!({"app": "web"}))),
+            reference(4, Matcher::NetworkPolicy, ingress(json!({"tier": "fe"}))),
+            reference(5, Matcher::ServiceMonitor, monitor),
+        ];
+        let actions = settled(&g, Strategy::Move);
+        let (selections, rules) = (selections(&g), reference_rules(&g));
+        let changes = reference_changes(&g, &rules, &Cover::new(&g, &selections, &rules), &actions);
+        let made: Vec<(usize, Op, &str, String)> =
+            changes.iter().map(|(at, c)| (at.doc, c.op, c.pointer.as_str(), c.value.to_string())).collect();
+        // The policy of the moved pod alone follows it; the one that also
+        // covers a pod that keeps 80 admits both; the monitor scrapes 8080.
+        assert_eq!(
+            made,
+            [
+                (3, Op::Set, "/spec/ingress/0/ports/0/port", "8080".into()),
+                (4, Op::Append, "/spec/ingress/0/ports", r#"{"port":8080}"#.into()),
+                (5, Op::Set, "/spec/endpoints/0/targetPort", "8080".into()),
+            ]
+        );
     }
 }

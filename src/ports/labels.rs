@@ -1,4 +1,4 @@
-//! Labels as the port pass keeps them: one object's labels in one
+//! Labels as the port graph keeps them: one object's labels in one
 //! allocation (a big stream's pods each carry a name of their own; shared
 //! strings cost more for those than they saved for the repeated keys).
 
@@ -44,16 +44,6 @@ impl Labels {
         Labels::from_pairs([(key, value)])
     }
 
-    /// A label's value, if it is a string.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.text(key).filter(|v| !v.starts_with(NOT_A_STRING))
-    }
-
-    /// Whether the label `key` is `value` (as a selector compares them).
-    pub fn has(&self, key: &str, value: &Value) -> bool {
-        self.text(key) == Some(text(value).as_ref())
-    }
-
     /// Whether these labels, read as a Service selector, select an object
     /// with `labels`: every pair present. An empty selector selects nothing
     /// harden can see (the Service's endpoints are managed by hand).
@@ -62,7 +52,7 @@ impl Labels {
     }
 
     /// The first label, values as [`text`] writes them.
-    pub fn first(&self) -> Option<(&str, &str)> {
+    pub fn first_pair(&self) -> Option<(&str, &str)> {
         self.iter().next()
     }
 
@@ -78,23 +68,55 @@ impl Labels {
         std::iter::from_fn(move || Some((next()?, next()?)))
     }
 
-    /// The bytes they take.
-    pub fn bytes(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Their text as kept (for the port pass's records).
-    pub(super) fn encoded(&self) -> &str {
-        &self.0
-    }
-
-    /// Labels from text [`Labels::encoded`] gave.
-    pub(super) fn from_encoded(text: &str) -> Labels {
-        Labels(text.into())
-    }
-
     fn text(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// What a label selector asks of an object's labels.
+pub trait LabelLookup {
+    /// Whether the label `key` is `value` (as [`text`] writes values).
+    fn is(&self, key: &str, value: &str) -> bool;
+    /// Whether the label `key` is there with a string value.
+    fn has_string(&self, key: &str) -> bool;
+}
+
+impl LabelLookup for Labels {
+    fn is(&self, key: &str, value: &str) -> bool {
+        self.text(key) == Some(value)
+    }
+
+    fn has_string(&self, key: &str) -> bool {
+        self.text(key).is_some_and(|v| !v.starts_with(NOT_A_STRING))
+    }
+}
+
+/// An object's labels as numbers, for objects whose labels are only ever
+/// matched by label selectors, never read back (a Service's, which a
+/// ServiceMonitor selects): each label's (key, value) and, for a string
+/// value, its key, hashed, sorted. A stream holds many Services; this is
+/// half the size of their labels' text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelHashes(Box<[u64]>);
+
+impl LabelHashes {
+    /// The hashes of a JSON object's labels (none if it is not one).
+    pub fn of(map: Option<&Value>) -> LabelHashes {
+        let labels = map.and_then(Value::as_object).into_iter().flatten();
+        let keys = labels.clone().filter(|(_, v)| v.is_string()).map(|(k, _)| hash(&(k.as_str(),)));
+        let mut hashes: Vec<u64> = labels.map(|(k, v)| hash(&(k.as_str(), text(v).as_ref()))).chain(keys).collect();
+        hashes.sort_unstable();
+        LabelHashes(hashes.into())
+    }
+}
+
+impl LabelLookup for LabelHashes {
+    fn is(&self, key: &str, value: &str) -> bool {
+        self.0.binary_search(&hash(&(key, value))).is_ok()
+    }
+
+    fn has_string(&self, key: &str) -> bool {
+        self.0.binary_search(&hash(&(key,))).is_ok()
     }
 }
 
@@ -107,13 +129,19 @@ pub fn text(v: &Value) -> Cow<'_, str> {
     }
 }
 
-/// A (namespace, key, value) triple as a number: how the index keeps the
+/// A (namespace, key, value) triple as a number: how the graph keeps the
 /// labels of pods that need only be found, never named (see
-/// `index::OtherPod`). Values as [`text`] writes them.
+/// `graph::OtherPods`), and how Services are looked up by selector.
+/// Values as [`text`] writes them.
 pub fn triple(namespace: &str, key: &str, value: &str) -> u64 {
-    // Fixed keys: the same triple hashes the same for every pod of a run.
+    hash(&(namespace, key, value))
+}
+
+/// A value as a number; fixed keys: the same value hashes the same for
+/// every object of a run.
+fn hash(value: &impl Hash) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
-    (namespace, key, value).hash(&mut h);
+    value.hash(&mut h);
     h.finish()
 }
 
@@ -123,12 +151,18 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn strings_compare_as_strings_and_other_values_never_equal_a_string() {
-        let l = Labels::of(Some(&json!({"app": "web", "v": 1, "s": "1"})));
-        assert!(l.has("app", &json!("web")));
-        assert!(l.has("v", &json!(1)) && !l.has("v", &json!("1")));
-        assert!(l.has("s", &json!("1")) && !l.has("s", &json!(1)));
-        assert_eq!((l.get("app"), l.get("v"), l.get("x")), (Some("web"), None, None));
+    fn strings_compare_as_strings_and_other_values_never_equal_a_string_as_text_or_hashed() {
+        let v = json!({"app": "web", "v": 1, "s": "1"});
+        let (text_form, hashed) = (Labels::of(Some(&v)), LabelHashes::of(Some(&v)));
+        let lookups: [&dyn LabelLookup; 2] = [&text_form, &hashed];
+        for l in lookups {
+            let is = |key, value: Value| l.is(key, &text(&value));
+            assert!(is("app", json!("web")) && !is("app", json!("we")) && !is("ap", json!("web")));
+            assert!(is("v", json!(1)) && !is("v", json!("1")));
+            assert!(is("s", json!("1")) && !is("s", json!(1)));
+            let strings = ["app", "v", "s", "x"].map(|k| l.has_string(k));
+            assert_eq!(strings, [true, false, true, false]);
+        }
     }
 
     #[test]
@@ -136,8 +170,8 @@ mod tests {
         let pairs = [("app", "web"), ("", ""), ("a:b", "12:x"), ("ключ", "значение"), ("k", "\u{0}{\"a\":1}")];
         let l = Labels::from_pairs(pairs);
         assert_eq!(l.iter().collect::<Vec<_>>(), pairs);
-        assert_eq!(l.first(), Some(("app", "web")));
-        assert_eq!((l.get("a:b"), l.get("ключ"), l.get("k")), (Some("12:x"), Some("значение"), None));
+        assert_eq!(l.first_pair(), Some(("app", "web")));
+        assert!(l.is("a:b", "12:x") && l.is("ключ", "значение") && !l.has_string("k"));
         assert_eq!(Labels::default().iter().count(), 0);
     }
 

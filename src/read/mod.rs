@@ -187,9 +187,19 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
         let good = std::str::from_utf8(&bytes[..valid]).unwrap_or("");
-        let (line, col) = crate::yaml::line_col(good, valid);
+        let (line, col) = line_col(good, valid);
         ReadError::Utf8 { name: name.to_string(), line, col }
     })
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text.as_bytes()[..at];
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = text.get(line_start..at).map_or(at - line_start, |s| s.chars().count()) + 1;
+    (line, col)
 }
 
 #[cfg(test)]

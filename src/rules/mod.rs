@@ -1,7 +1,8 @@
 //! The hardening rules, one file per concern. Each rule reads one pod (the
 //! semantic tree) and writes Changes, Notes or Blockers to a [`PodPlan`];
 //! it never sees YAML text or output formats. Each says explicitly when it
-//! changes nothing.
+//! changes nothing. `unprivileged_port` is decided for the whole stream
+//! (`crate::ports`); its file is what a decision changes in one pod.
 
 use crate::plan::pod::{Pod, PodPlan};
 
@@ -17,6 +18,7 @@ pub mod run_as_user;
 pub mod seccomp;
 pub mod service_account_token;
 pub mod unknown_image;
+pub mod unprivileged_port;
 pub mod windows_os;
 mod writable;
 
@@ -62,9 +64,16 @@ pub fn fixing(check: &str) -> Option<&'static str> {
     FIXES.iter().find(|(_, checks)| checks.contains(&check)).map(|(rule, _)| *rule)
 }
 
+/// Every rule's id, as `harden.dev/skip-rules` and config exceptions name
+/// them: the rules above, then the port rule (decided for the whole
+/// stream, not pod by pod).
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.id).chain([unprivileged_port::ID])
+}
+
 /// Whether `id` names a rule (for validating skip lists up front).
 pub fn is_rule(id: &str) -> bool {
-    RULES.iter().any(|r| r.id == id)
+    ids().any(|r| r == id)
 }
 
 #[cfg(test)]
@@ -93,7 +102,6 @@ mod tests {
                 version: Version::LATEST,
                 partial: true,
                 exceptions: &[],
-                ports: None,
                 images: crate::images::built_in_table(),
             };
             for c in plan_document(&pod, &opts).changes() {

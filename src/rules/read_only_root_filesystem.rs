@@ -54,7 +54,8 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
         let read_only = c.get("/securityContext/readOnlyRootFilesystem").and_then(Value::as_bool);
         match (read_only, c.row) {
             (Some(false), _) => {
-                out.note(
+                // Weaker than the profile asks, and the owner's: kept, and said on stderr.
+                out.warn(
                     &format!("{}/securityContext/readOnlyRootFilesystem", c.pointer()),
                     Some(c.name()),
                     "readOnlyRootFilesystem=false is set explicitly; kept",

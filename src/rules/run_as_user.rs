@@ -127,7 +127,8 @@ fn set_pod_groups(pod: &Pod, out: &mut PodPlan, gid: u64, own: Option<&ImageRow>
         let ptr = format!("/securityContext/{field}");
         match pod.get(&ptr).and_then(Value::as_u64) {
             _ if !wanted => {}
-            Some(0) => out.note(
+            // Weaker than the profile asks, and the owner's: kept, and said on stderr.
+            Some(0) => out.warn(
                 &ptr,
                 None,
                 format!("{field}=0 (the root group) is set explicitly; kept, since Pod Security allows it"),

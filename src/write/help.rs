@@ -21,6 +21,18 @@ pub fn rule(id: &str) -> Help {
             "Windows containers must not run as ContainerAdministrator",
             "A Windows pod or container running as ContainerAdministrator can never satisfy runAsNonRoot: the kubelet refuses to start it. harden cannot choose another user for the image; set windowsOptions.runAsUserName to a non-administrator account.",
         ),
+        "root-only" => (
+            "Images that can only run as root",
+            "A container whose image needs root (its row in harden's image table says so, or its command installs packages at start) cannot pass Pod Security restricted, which requires runAsNonRoot: a blocker, with the reason and a non-root alternative.",
+        ),
+        "image-env" => (
+            "Environment an image needs when hardened",
+            "The variables an image's row in harden's table says it needs under harden's settings (a read-only root, a non-root UID), set where the container does not set them already. Not a Pod Security requirement (harden default).",
+        ),
+        "unknown-image" => (
+            "Images harden's table does not know",
+            "A container whose image no row of harden's image table matches is hardened on two assumptions: it writes only /tmp and runs as any UID. Check that it starts, or add a row (--images).",
+        ),
         "run-as-non-root" => (
             "Run as non-root (runAsNonRoot: true)",
             "Pod Security restricted (check runAsNonRoot) requires runAsNonRoot: true at pod level or on every container; an explicit false fails.",

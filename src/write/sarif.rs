@@ -1,9 +1,10 @@
 //! `-o report --format sarif`: the report's findings as SARIF 2.1.0 for
-//! GitHub code scanning: one rule descriptor per rule id used (with help
-//! text), one result per finding with a physical location (the origin file
-//! when the stream names one, else the input file, as a URI relative to the
-//! working directory, which in CI is the repository root) and a
-//! fingerprint that does not move when lines do.
+//! GitHub code scanning: a rule descriptor (with help text) for each of
+//! harden's rules and each other id the findings use, one result per
+//! finding with a physical location (the origin file when the stream names
+//! one, else the input file, as a URI relative to the working directory,
+//! which in CI is the repository root) and a fingerprint that does not move
+//! when lines do.
 
 use super::help;
 use super::report::{Finding, Kind, Report};
@@ -23,7 +24,9 @@ pub fn render(report: &Report) -> String {
 pub fn log(report: &Report) -> Value {
     let cwd = std::env::current_dir().ok();
     let findings: Vec<&Finding> = report.findings.iter().filter(|f| level(f).is_some()).collect();
-    let mut rule_ids: Vec<&str> = Vec::new();
+    // Every rule of harden's, whether this run used it or not, then the
+    // other ids the findings give (Pod Security checks, skipped edits, …).
+    let mut rule_ids: Vec<&str> = crate::rules::ids().collect();
     for f in &findings {
         if !rule_ids.contains(&f.rule.as_str()) {
             rule_ids.push(&f.rule);

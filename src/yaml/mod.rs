@@ -10,6 +10,7 @@ pub mod scalar;
 pub mod semantic;
 pub mod tree;
 
+pub use crate::read::line_col;
 pub use parse::parse_stream;
 pub use semantic::Semantic;
 pub use tree::{Document, Entry, Kind, Layout, Node, NodeKind, ScalarStyle, Span};
@@ -49,16 +50,6 @@ impl ParseError {
     pub fn at(line: usize, col: usize, message: impl Into<String>) -> Self {
         ParseError { line, col, message: message.into() }
     }
-}
-
-/// 1-based line and column (in characters) of byte offset `at`.
-pub fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let at = at.min(text.len());
-    let before = &text.as_bytes()[..at];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = text.get(line_start..at).map_or(at - line_start, |s| s.chars().count()) + 1;
-    (line, col)
 }
 
 /// Line numbers for many offsets of one text: the newline offsets, found

@@ -106,9 +106,8 @@ impl Restricted {
             version: Version::LATEST,
             partial: false,
             exceptions: &[],
-            ports: None,
             images: harden::images::built_in_table(),
         };
-        Options { plan, limits: Limits::default(), index_budget: harden::pipeline::INDEX_BUDGET }
+        Options { plan, ports: None, limits: Limits::default() }
     }
 }

@@ -1,5 +1,6 @@
-//! How to tell an app that it must listen on another port: the ASP.NET
-//! Core variables, a recognised port flag, or a `PORT`-style variable. Each
+//! Where an app is told which port to listen on, and how to tell it
+//! another: the ASP.NET Core variables, a recognised port flag, or a
+//! `PORT`-style variable. Each
 //! function returns the container edits, or nothing when the app cannot be
 //! told this way. Outbound URLs and unrelated values are never touched.
 

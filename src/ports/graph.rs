@@ -1,0 +1,197 @@
+//! The stream as the port decisions see it, in memory: the pods that
+//! declare a privileged port, every Service that selects pods, the labels
+//! of every other pod, and the objects that give a moved port by number
+//! (`references`). Pass 1 reads each chunk into a part (`index`); the parts
+//! are merged in stream order.
+
+use super::labels::{LabelHashes, Labels};
+use super::references::Matcher;
+use crate::rules::unprivileged_port::Why;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Where a resource is: its document's number in the stream and its index
+/// among that document's resources (a `List` has several).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct At {
+    pub doc: usize,
+    pub resource: usize,
+}
+
+/// A pod that declares a privileged port: what its decision needs.
+#[derive(Debug, PartialEq)]
+pub struct LowPortPod {
+    pub at: At,
+    /// Its number among the resource's pods (`workload::pod_sites` order).
+    pub site: u32,
+    /// Whether its kind has a pod securityContext (for the sysctl).
+    pub pod_security_context: bool,
+    pub namespace: Arc<str>,
+    pub labels: Labels,
+    /// The privileged ports it declares, sorted.
+    pub low_ports: Box<[u64]>,
+    /// Every container with a privileged port adds NET_BIND_SERVICE.
+    pub all_bind: bool,
+    pub fate: Fate,
+}
+
+/// What pass 1 found a pod's ports may do.
+#[derive(Debug, PartialEq)]
+pub enum Fate {
+    /// Nothing at all, and why.
+    Frozen(Why),
+    /// Move (old → new); `untold`: harden cannot tell one of its containers
+    /// the new port (auto then falls back to the sysctl).
+    Movable { moves: Box<[(u64, u64)]>, untold: bool },
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Service {
+    pub at: At,
+    /// Its labels, for ServiceMonitors' selectors.
+    pub labels: LabelHashes,
+    pub namespace: Arc<str>,
+    pub name: Box<str>,
+    /// Never empty: a Service without a selector selects no pod harden can
+    /// see, and is not kept.
+    pub selector: Labels,
+    pub headless: bool,
+    /// The pod ports it sends traffic to, where given by number: (the
+    /// number of its port in `spec.ports`, `targetPort`, else `port`).
+    pub targets: Box<[(u32, u64)]>,
+}
+
+/// The pods that declare no privileged port. Such a pod never moves; it
+/// matters only as one that a Service may select next to pods that would
+/// move (then those keep their port). So all that is kept of it is each of
+/// its (namespace, label, value) triples as a number (`labels::triple`):
+/// two triples that hash the same can only make a Service seem to select
+/// it, which makes harden choose the sysctl over a move: safe either way.
+#[derive(Debug, Default, PartialEq)]
+pub struct OtherPods {
+    triples: Vec<u64>,
+    /// Where each pod's triples end in `triples`.
+    ends: Vec<usize>,
+}
+
+impl OtherPods {
+    pub fn push(&mut self, triples: impl IntoIterator<Item = u64>) {
+        self.triples.extend(triples);
+        self.ends.push(self.triples.len());
+    }
+
+    /// Each pod's triples, in stream order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u64]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(start, &end)| &self.triples[start..end])
+    }
+}
+
+/// An object of the references table (other than a Service) that gives a
+/// port the profile moves by number: no other can ever change.
+#[derive(Debug)]
+pub struct Reference {
+    pub at: At,
+    /// Its pointer in its document ("" or `/items/N`).
+    pub base: String,
+    pub matcher: Matcher,
+    pub namespace: Arc<str>,
+    pub value: Value,
+}
+
+/// The whole stream's graph, or one chunk's part of it.
+#[derive(Debug, Default)]
+pub struct PortGraph {
+    /// Pods that declare a privileged port, in stream order.
+    pub pods: Vec<LowPortPod>,
+    pub services: Vec<Service>,
+    pub other_pods: OtherPods,
+    pub references: Vec<Reference>,
+    /// Every namespace named, held once.
+    namespaces: HashSet<Arc<str>>,
+}
+
+impl PortGraph {
+    /// The namespace `name`, held once for the whole graph.
+    pub fn namespace(&mut self, name: &str) -> Arc<str> {
+        if let Some(held) = self.namespaces.get(name) {
+            return Arc::clone(held);
+        }
+        let held: Arc<str> = Arc::from(name);
+        self.namespaces.insert(Arc::clone(&held));
+        held
+    }
+
+    /// Append the next chunk's part, whose document numbers count from the
+    /// chunk's first document: document `first_doc` of the stream.
+    pub fn merge(&mut self, part: PortGraph, first_doc: usize) {
+        let at = |at: At| At { doc: first_doc + at.doc, resource: at.resource };
+        for mut pod in part.pods {
+            (pod.at, pod.namespace) = (at(pod.at), self.namespace(&pod.namespace));
+            self.pods.push(pod);
+        }
+        for mut svc in part.services {
+            (svc.at, svc.namespace) = (at(svc.at), self.namespace(&svc.namespace));
+            self.services.push(svc);
+        }
+        part.other_pods.iter().for_each(|triples| self.other_pods.push(triples.iter().copied()));
+        for mut r in part.references {
+            (r.at, r.namespace) = (at(r.at), self.namespace(&r.namespace));
+            self.references.push(r);
+        }
+    }
+}
+
+/// Graphs written out, for the tests of the steps that read them.
+#[cfg(test)]
+pub mod literal {
+    use super::*;
+
+    /// A pod of `namespace` with `labels` that declares port 80.
+    pub fn pod(doc: usize, namespace: &str, labels: &[(&str, &str)], fate: Fate) -> LowPortPod {
+        let (at, labels) = (At { doc, resource: 0 }, Labels::from_pairs(labels.iter().copied()));
+        let (namespace, low_ports) = (namespace.into(), [80].into());
+        LowPortPod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, all_bind: false, fate }
+    }
+
+    /// A pod's fate where it can move 80 to 8080.
+    pub fn movable() -> Fate {
+        Fate::Movable { moves: [(80, 8080)].into(), untold: false }
+    }
+
+    /// A Service labelled `team: NAME` that sends traffic to port 80.
+    pub fn service(doc: usize, namespace: &str, name: &str, selector: &[(&str, &str)], headless: bool) -> Service {
+        let labels = LabelHashes::of(Some(&serde_json::json!({"team": name})));
+        let (at, namespace) = (At { doc, resource: 0 }, namespace.into());
+        let (name, selector) = (name.into(), Labels::from_pairs(selector.iter().copied()));
+        Service { at, labels, namespace, name, selector, headless, targets: [(0, 80)].into() }
+    }
+
+    pub fn graph(pods: Vec<LowPortPod>, services: Vec<Service>) -> PortGraph {
+        let mut graph = PortGraph::default();
+        (graph.pods, graph.services) = (pods, services);
+        graph
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal::service;
+    use super::*;
+
+    #[test]
+    fn a_merged_part_counts_its_documents_from_its_first_and_shares_namespaces() {
+        let (mut graph, mut first, mut second) = (PortGraph::default(), PortGraph::default(), PortGraph::default());
+        first.services.push(service(2, "shop", "web", &[("app", "web")], false));
+        first.other_pods.push([7, 8]);
+        first.other_pods.push([]);
+        second.services.push(service(0, "shop", "web", &[("app", "web")], false));
+        second.other_pods.push([9]);
+        graph.merge(first, 10);
+        graph.merge(second, 13);
+        assert_eq!(graph.services.iter().map(|s| s.at.doc).collect::<Vec<_>>(), [12, 13]);
+        assert!(Arc::ptr_eq(&graph.services[0].namespace, &graph.services[1].namespace));
+        assert_eq!(graph.other_pods.iter().collect::<Vec<_>>(), [&[7, 8][..], &[], &[9]]);
+    }
+}
