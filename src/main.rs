@@ -17,7 +17,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Expect, Input};
+use harden::pipeline::{DocOutcome, Expect, Input, Streamed};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
 use harden::rules::unknown_image;
@@ -276,7 +276,16 @@ fn stream(
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    pipeline::stream(inputs, opts, expect, |i, chunk| -> Result<(), Failure> {
+    let mut forms = Vec::new();
+    pipeline::stream(inputs, opts, expect, |streamed| -> Result<(), Failure> {
+        let (i, chunk) = match streamed {
+            Streamed::Surveyed(survey) => {
+                out.join(&survey.forms);
+                forms.clone_from(&survey.forms);
+                return Ok(());
+            }
+            Streamed::Chunk(i, chunk) => (i, chunk),
+        };
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -288,7 +297,7 @@ fn stream(
             if current != usize::MAX {
                 out.end_source()?;
             }
-            out.begin_source();
+            out.begin_source(forms[i]);
             current = i;
         }
         out.chunk(&chunk.output, !chunk.docs.is_empty())?;
@@ -318,6 +327,7 @@ fn finish(
     let outcomes = pipeline::harden_stream_keeping(&sources, opts, expect, review.values())?;
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
+    out.join(&outcomes.iter().map(|o| o.form).collect::<Vec<_>>());
     for (src, outcome) in sources.iter().zip(&outcomes) {
         for d in &outcome.docs {
             tally.document(&out, &src.name, d, s.partial);

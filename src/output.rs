@@ -3,8 +3,9 @@
 //! closed pipe (`| head`) as success.
 
 use crate::cli::{ColorWhen, OutputKind, ReportFormat, ReviewArgs};
-use harden::pipeline::SourceOutcome;
+use harden::pipeline::{Form, SourceOutcome};
 use harden::plan::ResourcePlan;
+use harden::read::split::values;
 use harden::write::{self, Run};
 use std::ffi::OsString;
 use std::io::{self, IsTerminal, Write};
@@ -13,13 +14,39 @@ use std::process::ExitCode;
 pub struct Output {
     stdout: io::BufWriter<io::Stdout>,
     quiet: bool,
+    joining: Joining,
     /// Whether the stream written so far ends inside a document that the
     /// next source's first document would run into.
     need_separator: bool,
+    /// The form of the source being written.
+    source_form: Form,
     /// Whether the source being written has had a document yet.
     source_has_docs: bool,
+    /// Whether the source being written has had any text yet.
+    source_started: bool,
+    /// Whether anything was written to stdout.
+    written: bool,
     /// Whether the last byte written to stdout was a line break.
     ends_with_newline: bool,
+}
+
+/// How sources are joined into one stream that kubectl reads as it reads
+/// each of them. kubectl reads a stream whose first character is `{` as
+/// JSON values only, where `---` is an error, and any other as YAML, where
+/// JSON values one after the other are an error
+/// (k8s.io/apimachinery/pkg/util/yaml `NewYAMLOrJSONDecoder` before v1.33,
+/// which sniffs the stream's start; see `read::split`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Joining {
+    /// One source with text (the others blank, if any): written as it is.
+    #[default]
+    Alone,
+    /// Every source is JSON: one JSON stream, a line break between sources.
+    Json,
+    /// YAML, `---` between sources, and between the values of a JSON
+    /// source; where a JSON source comes first, a `---` line before it too
+    /// makes the whole stream YAML (of which JSON is part).
+    Yaml,
 }
 
 impl Output {
@@ -27,38 +54,103 @@ impl Output {
         Output {
             stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
             quiet,
+            joining: Joining::Alone,
             need_separator: false,
+            source_form: Form::Blank,
             source_has_docs: false,
+            source_started: false,
+            written: false,
             ends_with_newline: true,
         }
+    }
+
+    /// Decide how the sources to be written, of these forms, are joined.
+    pub fn join(&mut self, forms: &[Form]) {
+        let texts: Vec<Form> = forms.iter().copied().filter(|f| *f != Form::Blank).collect();
+        self.joining = match texts.as_slice() {
+            [] | [_] => Joining::Alone,
+            _ if texts.iter().all(|f| *f == Form::Json) => Joining::Json,
+            _ => Joining::Yaml,
+        };
+        self.need_separator = self.joining == Joining::Yaml && texts[0] == Form::Json;
     }
 
     /// Write one source's hardened text, separated from the previous source
     /// so that documents never merge across files.
     pub fn stream(&mut self, outcome: &SourceOutcome) -> io::Result<()> {
-        self.begin_source();
+        self.begin_source(outcome.form);
         self.chunk(&outcome.output, !outcome.docs.is_empty())?;
         self.end_source()
     }
 
-    /// A new source starts: its first document must not run into the last
-    /// one of the previous source.
-    pub fn begin_source(&mut self) {
+    /// A new source, of this form, starts: its first document must not run
+    /// into the last one of the previous source.
+    pub fn begin_source(&mut self, form: Form) {
+        self.source_form = form;
         self.source_has_docs = false;
+        self.source_started = false;
     }
 
     /// Part of a source's hardened text, in order; `has_docs` says whether it
     /// holds a document (not only comments).
     pub fn chunk(&mut self, text: &str, has_docs: bool) -> io::Result<()> {
-        if has_docs && !self.source_has_docs {
-            if self.need_separator && !starts_with_marker(text) {
-                self.stdout.write_all(b"---\n")?;
+        let mut text = text;
+        if !std::mem::replace(&mut self.source_started, true)
+            && let Some(rest) = text.strip_prefix('\u{feff}')
+        {
+            // A byte order mark marks the encoding where a stream starts;
+            // inside one it would be a character of a document (and before a
+            // separator, no separator to kubectl).
+            if !self.written {
+                self.stdout.write_all("\u{feff}".as_bytes())?;
+                self.written = true;
             }
-            self.source_has_docs = true;
+            text = rest;
         }
-        self.stdout.write_all(text.as_bytes())?;
+        if self.joining == Joining::Yaml && self.source_form == Form::Json {
+            // In a YAML stream, each value is a document of its own.
+            for value in values(text) {
+                self.document(&text[value])?;
+            }
+            return Ok(());
+        }
+        if has_docs && !self.source_has_docs {
+            self.separate(text)?;
+        }
+        self.write(text)
+    }
+
+    /// One document: separated from what comes before it.
+    fn document(&mut self, text: &str) -> io::Result<()> {
+        self.separate(text)?;
+        self.write(text)
+    }
+
+    /// Before the source's first document (or a document of a JSON source
+    /// in a YAML stream, `next`): a separator if the stream written so far
+    /// ends inside a document.
+    fn separate(&mut self, next: &str) -> io::Result<()> {
+        let open = self.need_separator || self.source_has_docs;
+        self.source_has_docs = true;
+        if !open || self.joining == Joining::Json {
+            return Ok(());
+        }
+        if !self.ends_with_newline {
+            self.write("\n")?;
+        }
+        match first_content(next) {
+            Some(l) if l.starts_with("---") => Ok(()),
+            // Directives come after the document before has ended.
+            Some(l) if l.starts_with('%') => self.write("...\n"),
+            _ => self.write("---\n"),
+        }
+    }
+
+    fn write(&mut self, text: &str) -> io::Result<()> {
         if let Some(&last) = text.as_bytes().last() {
+            self.stdout.write_all(text.as_bytes())?;
             self.ends_with_newline = last == b'\n';
+            self.written = true;
         }
         Ok(())
     }
@@ -66,8 +158,7 @@ impl Output {
     /// The source is done: end it with a line break.
     pub fn end_source(&mut self) -> io::Result<()> {
         if !self.ends_with_newline {
-            self.stdout.write_all(b"\n")?;
-            self.ends_with_newline = true;
+            self.write("\n")?;
         }
         self.need_separator = self.need_separator || self.source_has_docs;
         Ok(())
@@ -253,12 +344,9 @@ fn colour_with(when: ColorWhen, terminal: bool, no_color: Option<OsString>, term
     }
 }
 
-/// Whether the first line with content is a `---` marker or a directive.
-fn starts_with_marker(text: &str) -> bool {
-    text.lines()
-        .map(str::trim_start)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .is_some_and(|l| l.starts_with("---") || l.starts_with('%'))
+/// The first line with content: not blank, not a comment.
+fn first_content(text: &str) -> Option<&str> {
+    text.lines().map(str::trim_start).find(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Information that needs no action.

@@ -189,7 +189,8 @@ fn item2_directory_mode_reads_json_files() {
         .expect("write");
     let r = hardened(&[dir.path().to_str().expect("utf-8 path")]);
     let single = hardened(&[fixture("deployment-web.json").to_str().expect("utf-8 path")]).stdout;
-    assert_eq!(r.stdout, format!("{single}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"));
+    // JSON first and YAML later: a `---` first makes kubectl read it all as YAML.
+    assert_eq!(r.stdout, format!("---\n{single}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"));
 }
 
 /// `python3 -c 'import json, sys; json.load(sys.stdin)'` on `text`.
@@ -545,21 +546,38 @@ fn item2_every_corpus_stream_as_json_hardens_to_json_that_means_the_yaml_result(
         }
         let docs = harden::yaml::parse_values(&read(path)).expect("the corpus parses");
         let want = harden::yaml::parse_values(&via_yaml.stdout).expect("YAML output parses");
-        // As kubectl writes JSON, and on one line a document, as `jq -c` does.
+        // As kubectl writes JSON, and on one line a document, as `jq -c`
+        // does; separated by `---`, or one after the other (a JSON stream,
+        // which only objects make: kubectl reads nothing else).
         let one_line = |v: &serde_json::Value| v.to_string() + "\n";
+        let objects = docs.iter().all(serde_json::Value::is_object);
         for write in [kubectl_json as fn(&serde_json::Value) -> String, one_line] {
-            let json = docs.iter().map(write).collect::<Vec<_>>().join("---\n");
-            let r = support::harden(&["-q"], json.as_bytes());
-            assert_eq!(r.code, 0, "{arg} as JSON: {}", r.stderr);
-            for (i, doc) in r.stdout.split("---\n").enumerate() {
-                serde_json::from_str::<serde_json::Value>(doc)
-                    .unwrap_or_else(|e| panic!("{arg} as JSON: document {i} is not JSON ({e}):\n{doc}"));
+            for separator in ["---\n", ""].into_iter().filter(|s| objects || !s.is_empty()) {
+                let json = docs.iter().map(write).collect::<Vec<_>>().join(separator);
+                let r = support::harden(&["-q"], json.as_bytes());
+                assert_eq!(r.code, 0, "{arg} as JSON: {}", r.stderr);
+                let values: Vec<serde_json::Value> = if separator.is_empty() {
+                    serde_json::Deserializer::from_str(&r.stdout)
+                        .into_iter()
+                        .collect::<Result<_, _>>()
+                        .unwrap_or_else(|e| panic!("{arg} as a JSON stream: the output is not one ({e})"))
+                } else {
+                    let doc = |(i, doc): (usize, &str)| {
+                        serde_json::from_str(doc)
+                            .unwrap_or_else(|e| panic!("{arg} as JSON: document {i} is not JSON ({e}):\n{doc}"))
+                    };
+                    r.stdout.split("---\n").enumerate().map(doc).collect()
+                };
+                assert_eq!(values, want, "{arg}");
+                assert_eq!(harden::yaml::parse_values(&r.stdout).is_ok(), !separator.is_empty() || docs.len() < 2);
+                streams += 1;
+                changed += usize::from(r.stdout != json);
             }
-            assert_eq!(harden::yaml::parse_values(&r.stdout).expect("JSON output parses"), want, "{arg}");
-            streams += 1;
-            changed += usize::from(r.stdout != json);
         }
     }
-    eprintln!("{streams} corpus streams ({} files, twice) compared as JSON, {changed} changed by harden", files.len());
+    eprintln!(
+        "{streams} corpus streams ({} files, 3 or 4 ways) compared as JSON, {changed} changed by harden",
+        files.len()
+    );
     assert!(changed > 40, "too few streams exercised the JSON writer: {changed}");
 }

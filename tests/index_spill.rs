@@ -64,8 +64,10 @@ fn run(text: &str, budget: usize) -> (String, String) {
     let opts = Options { index_budget: budget, ..restricted.options() };
     let mut streamed = String::new();
     let inputs = [Input::Text(Source { name: "stream".into(), path: None, text: text.to_string() })];
-    pipeline::stream::<pipeline::Error>(&inputs, &opts, &[], |_, chunk| {
-        streamed.push_str(&chunk.output);
+    pipeline::stream::<pipeline::Error>(&inputs, &opts, &[], |s| {
+        if let pipeline::Streamed::Chunk(_, chunk) = s {
+            streamed.push_str(&chunk.output);
+        }
         Ok(())
     })
     .expect("the stream hardens");

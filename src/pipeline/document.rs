@@ -3,16 +3,16 @@
 //! changes filed for it) → apply → verify. Chunks are independent, so they
 //! run in parallel.
 
-use super::{DocOutcome, DocText, Error, Options, Places, Values};
+use super::{DocOutcome, DocText, Error, Form, Options, Places, Values};
 use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
 use crate::ports::filed::ChunkPorts;
 use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
-use crate::read::split::Chunk;
+use crate::read::split::{Chunk, values};
 use crate::verify::verify_document;
-use crate::yaml::{Document, Kind, ParseError, Semantic, Span, parse_stream};
+use crate::yaml::{Document, Kind, Limits, ParseError, Semantic, Span, check_json, line_col, parse_stream};
 use serde_json::Value;
 
 /// A chunk's hardened text and its documents.
@@ -39,7 +39,7 @@ fn read_chunk(
 ) -> Result<(Vec<Document>, Vec<Option<Value>>), Error> {
     let text: &str = &chunk.text;
     let located = located(chunk, name);
-    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
+    let docs = parse_chunk(chunk, &opts.limits).map_err(&located)?;
     let mut values = Vec::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
         let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
@@ -56,10 +56,39 @@ fn read_chunk(
 
 /// A parse error in the chunk, placed in its source.
 fn located<'c>(chunk: &'c Chunk, name: &'c str) -> impl Fn(ParseError) -> Error + 'c {
-    move |mut error: ParseError| {
-        error.line += chunk.line - 1;
-        Error::Parse { name: name.to_string(), error }
+    move |error: ParseError| Error::Parse { name: name.to_string(), error: moved(error, chunk.line, chunk.col) }
+}
+
+/// An error at a place in a piece of text, placed where the piece starts
+/// (a 1-based line and column).
+fn moved(mut error: ParseError, line: usize, col: usize) -> ParseError {
+    if error.line == 1 {
+        error.col += col - 1;
     }
+    error.line += line - 1;
+    error
+}
+
+/// The documents of a chunk: a YAML stream, or values of a JSON stream,
+/// each read on its own (see `read::split`), in the chunk's terms.
+fn parse_chunk(chunk: &Chunk, limits: &Limits) -> Result<Vec<Document>, ParseError> {
+    let text: &str = &chunk.text;
+    if !chunk.json {
+        return parse_stream(text, limits);
+    }
+    let mut docs = Vec::new();
+    for range in values(text) {
+        let at = || line_col(text, range.start);
+        let piece = parse_stream(&text[range.clone()], limits).map_err(|e| {
+            let (line, col) = at();
+            moved(e, line, col)
+        })?;
+        docs.extend(piece.into_iter().map(|mut d| {
+            d.shift(range.start);
+            d
+        }));
+    }
+    Ok(docs)
 }
 
 /// Whether a document of this `kind` can matter to a rule, to the port
@@ -87,6 +116,7 @@ pub struct ChunkInfo {
     pub matters: bool,
     /// How many of its documents are Kubernetes objects.
     pub manifests: usize,
+    pub form: Form,
 }
 
 /// Pass 1: what the port decisions need from this chunk. A document whose
@@ -101,7 +131,7 @@ pub fn index_chunk(
 ) -> Result<(Index, ChunkInfo), Error> {
     let text: &str = &chunk.text;
     let located = located(chunk, name);
-    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
+    let docs = parse_chunk(chunk, &opts.limits).map_err(&located)?;
     let mut index = Index::default();
     let mut matters = false;
     for (i, doc) in docs.iter().enumerate() {
@@ -129,8 +159,23 @@ pub fn index_chunk(
         let plan = low.then(|| plan_document(&value, &opts.plan));
         index.add(key + i, &value, plan.as_ref(), io);
     }
+    if chunk.json {
+        for doc in docs.iter().filter(|d| d.is_json()) {
+            check_json(&text[doc.start..doc.end]).map_err(|e| {
+                let (line, col) = line_col(text, doc.start);
+                located(moved(e, line, col))
+            })?;
+        }
+    }
     let manifests = docs.iter().filter(|d| d.is_kubernetes_object()).count();
-    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests }))
+    let form = if text.trim().is_empty() {
+        Form::Blank
+    } else if chunk.json && docs.iter().all(Document::is_json) {
+        Form::Json
+    } else {
+        Form::Yaml
+    };
+    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests, form }))
 }
 
 /// Pass 2: harden the chunk (`key` is its first document's key), with

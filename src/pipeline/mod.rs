@@ -169,11 +169,63 @@ impl DocOutcome {
     }
 }
 
+/// What a source is to kubectl, which decides how sources are joined into
+/// one stream that it reads as it reads each of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Form {
+    /// Nothing but white space.
+    #[default]
+    Blank,
+    /// JSON values and white space between them (`{` first): kubectl reads
+    /// it as JSON, where `---` is an error.
+    Json,
+    /// Anything else: YAML.
+    Yaml,
+}
+
+impl Form {
+    /// The form of a source made of a part of this form, then one of `next`'s.
+    fn then(self, next: Form) -> Form {
+        match (self, next) {
+            (Form::Blank, f) | (f, Form::Blank) => f,
+            (Form::Json, Form::Json) => Form::Json,
+            _ => Form::Yaml,
+        }
+    }
+
+    /// The form of a source from its chunks'.
+    fn of(infos: &[ChunkInfo]) -> Form {
+        infos.iter().fold(Form::Blank, |form, info| form.then(info.form))
+    }
+}
+
+/// What pass 1 found of the inputs, before anything is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    /// Per input, its form.
+    pub forms: Vec<Form>,
+}
+
+impl Survey {
+    fn of(infos: &[Vec<ChunkInfo>]) -> Survey {
+        Survey { forms: infos.iter().map(|i| Form::of(i)).collect() }
+    }
+}
+
+/// What [`stream`] hands its sink, in this order.
+pub enum Streamed<'s> {
+    /// What pass 1 found, once, before any chunk.
+    Surveyed(&'s Survey),
+    /// A chunk of input `.0`, hardened.
+    Chunk(usize, ChunkOutcome),
+}
+
 /// One source's outcome: its hardened text and what happened per document.
 #[derive(Debug)]
 pub struct SourceOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
+    pub form: Form,
     /// Each chunk's length in the source and in the output and how many
     /// documents it holds, in order: the pieces that line up between the
     /// two (for diffing a piece at a time).
@@ -305,6 +357,7 @@ pub fn harden_stream_keeping(
         let mut source = SourceOutcome {
             output: String::with_capacity(output_len),
             docs: Vec::with_capacity(docs),
+            form: Form::of(&infos[s]),
             pieces: Vec::with_capacity(chunks.len()),
         };
         for (o, chunk) in outcomes.into_iter().zip(chunks) {
@@ -329,14 +382,14 @@ const WINDOW: usize = 16;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
 /// any malformed input, and any of `expect` without a Kubernetes document,
-/// before `sink` sees anything), then pass 2, calling `sink(input index,
-/// chunk)` in stream order. Both passes run on every core (see
-/// [`ordered`]). Each outcome's `before`/`after` are null.
+/// before `sink` sees anything), then `sink(Surveyed)` and pass 2, calling
+/// `sink(Chunk(input index, chunk))` in stream order. Both passes run on
+/// every core (see [`ordered`]). Each outcome's `before`/`after` are null.
 pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
     expect: &[Expect],
-    mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+    mut sink: impl FnMut(Streamed) -> Result<(), E>,
 ) -> Result<(), E> {
     let plan = strategy(opts);
     let map = plan.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
@@ -359,6 +412,7 @@ pub fn stream<E: From<Error> + Send>(
         },
     )?;
     check_expected(expect, &infos)?;
+    sink(Streamed::Surveyed(&Survey::of(&infos)))?;
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
     let infos = &infos;
@@ -379,7 +433,7 @@ pub fn stream<E: From<Error> + Send>(
                 .map(|o| (s, o))
                 .map_err(E::from)
         },
-        |_, (s, outcome)| sink(s, outcome),
+        |_, (s, outcome)| sink(Streamed::Chunk(s, outcome)),
     )
 }
 

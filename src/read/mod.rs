@@ -107,15 +107,24 @@ fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
 /// chunk lost a few percent to the allocator's size classes.
 /// The chunks' index is what grows with the stream besides the text
 /// itself, so it is kept small: per chunk where it ends in its block and
-/// the line it starts on (16 bytes; its block and start follow from the
-/// chunk before it, its offset is the length of the chunks before it).
+/// where it starts (32 bytes; its block and start follow from the chunk
+/// before it, its offset is the length of the chunks before it).
 #[derive(Default)]
 pub struct StdinText {
     blocks: Vec<String>,
-    /// Per chunk: where it ends in its block, and its first line.
-    chunks: Vec<(u64, u64)>,
+    /// Per chunk: where it ends in its block, and where it starts.
+    chunks: Vec<(u64, Start)>,
     /// Per block: the number of its first chunk.
     firsts: Vec<usize>,
+}
+
+/// Where a chunk of [`StdinText`] starts: its line and column, and
+/// whether it is values of a JSON stream.
+#[derive(Clone, Copy, Default)]
+struct Start {
+    line: u64,
+    col: u64,
+    json: bool,
 }
 
 const BLOCK: usize = 4 << 20;
@@ -140,7 +149,8 @@ impl StdinText {
             }
             let block = out.blocks.last_mut().expect("a block was just made if there was none");
             block.push_str(&chunk.text);
-            out.chunks.push((block.len() as u64, chunk.line as u64));
+            let start = Start { line: chunk.line as u64, col: chunk.col as u64, json: chunk.json };
+            out.chunks.push((block.len() as u64, start));
         }
         Ok(out)
     }
@@ -157,14 +167,20 @@ impl StdinText {
     pub fn chunks(&self) -> impl Iterator<Item = split::Chunk<'_>> {
         // (block, where the chunk starts in it, its offset in the stream)
         let mut at = (0, 0, 0);
-        self.chunks.iter().enumerate().map(move |(i, &(end, line))| {
+        self.chunks.iter().enumerate().map(move |(i, &(end, start_at))| {
             let (mut b, mut start, offset) = at;
             if self.firsts.get(b + 1) == Some(&i) {
                 (b, start) = (b + 1, 0);
             }
             let text = &self.blocks[b][start..end as usize];
             at = (b, end as usize, offset + text.len());
-            split::Chunk { text: std::borrow::Cow::Borrowed(text), offset, line: line as usize }
+            split::Chunk {
+                text: std::borrow::Cow::Borrowed(text),
+                offset,
+                line: start_at.line as usize,
+                col: start_at.col as usize,
+                json: start_at.json,
+            }
         })
     }
 

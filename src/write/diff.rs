@@ -318,7 +318,12 @@ mod tests {
             Piece { old_len: cut, new_len: new_first.len(), docs: 1 },
             Piece { old_len: old.len() - cut, new_len: new_second.len(), docs: 1 },
         ];
-        let outcome = SourceOutcome { output: new_first + &new_second, docs: vec![doc(first), doc(second)], pieces };
+        let outcome = SourceOutcome {
+            output: new_first + &new_second,
+            docs: vec![doc(first), doc(second)],
+            form: Default::default(),
+            pieces,
+        };
         unified_of("f.yaml", old, &outcome, false)
     }
 
