@@ -143,22 +143,61 @@ fn read_all(named: &[Named], stdin: &mut dyn std::io::Read) -> Result<Vec<Source
 
 /// The inputs the path arguments name, in order, and what each path must
 /// hold (a gate that read nothing must not pass); the build files that
-/// directories held are named on stderr.
+/// directories held, and files named more than once, are named on stderr.
 fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Named>, Vec<Expect>), Failure> {
-    let arguments = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut named = Vec::new();
+    let listed = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
     let mut expect = Vec::new();
-    for a in arguments {
+    for a in listed.arguments {
         for skipped in &a.skipped {
             output::note(&skipped.to_string());
         }
         if a.is_path() {
-            let inputs = named.len()..named.len() + a.inputs.len();
-            expect.push(Expect { name: a.path.display().to_string(), inputs });
+            expect.push(Expect { name: a.path.display().to_string(), inputs: a.inputs, directory: a.directory });
         }
-        named.extend(a.inputs);
     }
-    Ok((named, expect))
+    for (again, first) in &listed.repeats {
+        let what = if again == first {
+            "named more than once".to_string()
+        } else {
+            format!("the same file as {}", first.display())
+        };
+        output::note(&format!("{}: {what}; read once", again.display()));
+    }
+    Ok((listed.inputs, expect))
+}
+
+/// One note per directory argument for its files that were left out
+/// because they hold no Kubernetes object (`left_out`, by input; `name`
+/// names an input).
+fn note_left_out(expect: &[Expect], left_out: &[bool], name: impl Fn(usize) -> String) {
+    let mut noted = vec![false; left_out.len()];
+    for e in expect.iter().filter(|e| e.directory) {
+        let files: Vec<String> = e
+            .inputs
+            .iter()
+            .filter(|&&i| left_out[i] && !std::mem::replace(&mut noted[i], true))
+            .map(|&i| name(i))
+            .collect();
+        if !files.is_empty() {
+            output::note(&format!(
+                "{}: left out, holding no Kubernetes object (no document with apiVersion and kind): {}",
+                e.name,
+                files.join(", ")
+            ));
+        }
+    }
+}
+
+/// The sources and their outcomes but for those left out, which are named
+/// on stderr.
+fn without_left_out(
+    expect: &[Expect],
+    sources: Vec<Source>,
+    outcomes: Vec<pipeline::SourceOutcome>,
+) -> (Vec<Source>, Vec<pipeline::SourceOutcome>) {
+    let left_out: Vec<bool> = outcomes.iter().map(|o| o.left_out).collect();
+    note_left_out(expect, &left_out, |i| sources[i].name.clone());
+    sources.into_iter().zip(outcomes).filter(|(_, o)| !o.left_out).unzip()
 }
 
 /// The pipeline's options, from the resolved settings.
@@ -250,9 +289,10 @@ fn opted_out(n: usize) -> String {
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
     match e {
-        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) | pipeline::Error::NoManifests { .. } => {
-            Failure::Input(e.to_string())
-        }
+        pipeline::Error::Parse { .. }
+        | pipeline::Error::Read(_)
+        | pipeline::Error::NoManifests { .. }
+        | pipeline::Error::InDirectory(_) => Failure::Input(e.to_string()),
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -280,6 +320,7 @@ fn stream(
     pipeline::stream(inputs, opts, expect, |streamed| -> Result<(), Failure> {
         let (i, chunk) = match streamed {
             Streamed::Surveyed(survey) => {
+                note_left_out(expect, &survey.left_out, |i| inputs[i].name().to_string());
                 out.join(&survey.forms);
                 forms.clone_from(&survey.forms);
                 return Ok(());
@@ -325,6 +366,7 @@ fn finish(
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
     let outcomes = pipeline::harden_stream_keeping(&sources, opts, expect, review.values())?;
+    let (sources, outcomes) = without_left_out(expect, sources, outcomes);
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     out.join(&outcomes.iter().map(|o| o.form).collect::<Vec<_>>());
@@ -388,6 +430,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     let sources = read_all(&named, &mut std::io::stdin().lock())?;
     let outcomes =
         pipeline::harden_stream_keeping(&sources, &opts, &expect, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+    let (sources, outcomes) = without_left_out(&expect, sources, outcomes);
     let run = harden::write::Run {
         sources: &sources,
         outcomes: &outcomes,

@@ -424,6 +424,123 @@ fn item4_a_symlink_loop_is_an_error_not_copies_of_documents() {
     assert_eq!((r.code, r.stdout), (0, [config_map("app"), config_map("shared")].join("---\n")), "{}", r.stderr);
 }
 
+/// A Pod named `name` that harden changes.
+fn pod(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: a\n    image: registry.example.com/a:1\n"
+    )
+}
+
+/// What `harden -q ARGS` writes for the text of a file alone.
+fn hardened_text(text: &str) -> String {
+    support::harden(&["-q"], text.as_bytes()).stdout
+}
+
+/// An app's own files next to its manifests: no Kubernetes object in them.
+const NOT_MANIFESTS: [(&str, &str); 4] = [
+    ("deploy/config.yaml", "port: 8080\nlog:\n  level: debug\n"),
+    ("deploy/package.json", "{\"name\": \"app\", \"version\": \"1.0.0\"}\n"),
+    ("deploy/renovate.json", "{\"extends\": [\"config:recommended\"]}\n"),
+    ("deploy/notes.yaml", "# to do\n"),
+];
+
+#[test]
+fn item4_files_without_kubernetes_objects_in_a_directory_are_left_out_and_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A file with one Kubernetes document is read whole: never lose a document.
+    let mixed = format!("{}---\nsettings: {{a: 1}}\n", config_map("mixed"));
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/mixed.yaml", &mixed)]);
+    tree(dir.path(), &NOT_MANIFESTS);
+    let want = format!("{}---\n{mixed}", hardened_text(&pod("app")));
+    let note = "note: deploy: left out, holding no Kubernetes object (no document with apiVersion and kind): \
+                deploy/config.yaml, deploy/notes.yaml, deploy/package.json, deploy/renovate.json\n";
+    for mode in [&[][..], &["--diff"]] {
+        let r = harden_in(dir.path(), &[&["-q"], mode, &["deploy"]].concat());
+        assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{mode:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with(note), "{mode:?}: {}", r.stderr);
+    }
+    let r = harden_in(dir.path(), &["check", "deploy"]);
+    assert!(r.stderr.starts_with(note) && !r.stdout.contains("config.yaml"), "{}{}", r.stdout, r.stderr);
+    // -i rewrites the manifests and never touches the rest.
+    let r = harden_in(dir.path(), &["-i", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.ends_with(", 1 file rewritten\n"), "{}", r.stderr);
+    for (path, text) in NOT_MANIFESTS {
+        assert_eq!(std::fs::read_to_string(dir.path().join(path)).expect("read"), text, "{path}");
+    }
+}
+
+#[test]
+fn item4_files_named_on_their_own_and_stdin_are_read_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &NOT_MANIFESTS);
+    let config = NOT_MANIFESTS[0].1;
+    let with_app = format!("{config}---\n{}", pod("app"));
+    tree(dir.path(), &[("deploy/with-app.yaml", &with_app)]);
+    let r = harden_in(dir.path(), &["-q", "deploy/with-app.yaml"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(r.stdout, hardened_text(&with_app));
+    assert!(r.stdout.starts_with(config), "{}", r.stdout);
+    let r = support::harden(&["-q"], with_app.as_bytes());
+    assert_eq!((r.code, r.stdout.starts_with(config)), (0, true), "{}", r.stderr);
+}
+
+#[test]
+fn item4_a_file_in_a_directory_that_does_not_parse_is_an_error_with_a_hint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/chart-ish/cm.yaml", TEMPLATE)]);
+    for mode in [&[][..], &["--diff"], &["check"]] {
+        let r = harden_in(dir.path(), &[mode, &["deploy"]].concat());
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            "harden: deploy/chart-ish/cm.yaml:1:3: \"-\" is only valid inside a block (a file that is not a \
+             manifest can be left out: --exclude GLOB, or a .hardenignore file)\n",
+            "{mode:?}"
+        );
+    }
+    // Named on its own: the error, without the hint.
+    let r = harden_in(dir.path(), &["deploy/chart-ish/cm.yaml"]);
+    assert_eq!(r.stderr, "harden: deploy/chart-ish/cm.yaml:1:3: \"-\" is only valid inside a block\n");
+    let r = harden_in(dir.path(), &["-q", "--exclude", "chart-ish/", "deploy"]);
+    assert_eq!((r.code, r.stdout), (0, hardened_text(&pod("app"))), "{}", r.stderr);
+}
+
+#[test]
+fn item4_a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/cm.yaml", &config_map("cm"))]);
+    let want = format!("{}---\n{}", hardened_text(&pod("app")), config_map("cm"));
+    let r = harden_in(dir.path(), &["-q", "deploy", "deploy/app.yaml", "./deploy/cm.yaml"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "note: deploy/app.yaml: named more than once; read once\n\
+         note: ./deploy/cm.yaml: the same file as deploy/cm.yaml; read once\n"
+    );
+    // -i rewrites it once.
+    let r = harden_in(dir.path(), &["-q", "-i", "deploy/app.yaml", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("deploy/app.yaml")).expect("read"), hardened_text(&pod("app")));
+}
+
+#[cfg(unix)]
+#[test]
+fn item4_a_file_reached_twice_through_symbolic_links_is_read_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("shared/cm.yaml", &config_map("cm"))]);
+    std::os::unix::fs::symlink("app.yaml", dir.path().join("deploy/link.yaml")).expect("symlink");
+    std::os::unix::fs::symlink("../shared", dir.path().join("deploy/shared")).expect("symlink");
+    let r = harden_in(dir.path(), &["-q", "deploy", "shared"]);
+    let want = format!("{}---\n{}", hardened_text(&pod("app")), config_map("cm"));
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "note: deploy/link.yaml: the same file as deploy/app.yaml; read once\n\
+         note: shared/cm.yaml: the same file as deploy/shared/cm.yaml; read once\n"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Item 5: a gate that checked nothing does not pass
 

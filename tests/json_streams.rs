@@ -146,6 +146,7 @@ fn item2_a_byte_order_mark_stays_only_where_the_stream_starts() {
         ("a.json", &format!("{bom}{}", config_map_json("a"))),
         ("b.json", &format!("{bom}{}", config_map_json("b"))),
         ("c.yaml", &format!("{bom}{}", config_map_yaml("c"))),
+        ("d.yaml", &format!("{bom}{}", config_map_yaml("d"))),
     ]);
     assert_eq!(
         joined(&files, &["a.json", "b.json"], ""),
@@ -154,8 +155,8 @@ fn item2_a_byte_order_mark_stays_only_where_the_stream_starts() {
     // Before the `---` that makes the stream YAML.
     let out = joined(&files, &["a.json", "c.yaml"], "");
     assert_eq!(out, format!("{bom}---\n{}\n---\n{}", config_map_json("a"), config_map_yaml("c")));
-    let out = joined(&files, &["c.yaml", "c.yaml"], "");
-    assert_eq!(out, format!("{bom}{}---\n{}", config_map_yaml("c"), config_map_yaml("c")));
+    let out = joined(&files, &["c.yaml", "d.yaml"], "");
+    assert_eq!(out, format!("{bom}{}---\n{}", config_map_yaml("c"), config_map_yaml("d")));
     assert_eq!(yaml_stream(&out).len(), 2, "harden reads what it wrote");
 }
 

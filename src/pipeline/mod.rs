@@ -94,6 +94,9 @@ pub enum Error {
     /// nothing must not pass).
     #[error("{name}: no Kubernetes manifests found")]
     NoManifests { name: String },
+    /// Bad input in a file a directory held (exit 2): maybe no manifest at all.
+    #[error("{0} (a file that is not a manifest can be left out: --exclude GLOB, or a .hardenignore file)")]
+    InDirectory(Box<Error>),
 }
 
 /// Inputs that must hold a Kubernetes document (one with `apiVersion` and
@@ -105,16 +108,47 @@ pub struct Expect {
     /// The path as given, for the message.
     pub name: String,
     /// The inputs it named, by index.
-    pub inputs: std::ops::Range<usize>,
+    pub inputs: Vec<usize>,
+    /// Whether the path is a directory: of the files found in it, those
+    /// that hold no Kubernetes object (an app's `config.yaml`, a
+    /// `package.json`) are left out rather than written into the stream. A
+    /// file named on its own is always read.
+    pub directory: bool,
 }
 
 /// After pass 1, before anything is written: the first path (in order)
 /// that holds no Kubernetes document is an error.
 fn check_expected(expect: &[Expect], infos: &[Vec<ChunkInfo>]) -> Result<(), Error> {
-    let empty = |e: &&Expect| infos[e.inputs.clone()].iter().flatten().all(|info| info.manifests == 0);
+    let empty = |e: &&Expect| e.inputs.iter().flat_map(|&i| &infos[i]).all(|info| info.manifests == 0);
     match expect.iter().find(empty) {
         Some(e) => Err(Error::NoManifests { name: e.name.clone() }),
         None => Ok(()),
+    }
+}
+
+/// Per input, whether only a directory found it (no path named it).
+fn found_in_directories(expect: &[Expect], inputs: usize) -> Vec<bool> {
+    let (mut found, mut named) = (vec![false; inputs], vec![false; inputs]);
+    for e in expect {
+        for &i in &e.inputs {
+            if e.directory { found[i] = true } else { named[i] = true }
+        }
+    }
+    found.iter().zip(named).map(|(&f, n)| f && !n).collect()
+}
+
+/// Per input, whether it is left out: a directory found it, and it holds
+/// no Kubernetes object.
+fn left_out(found: &[bool], infos: &[Vec<ChunkInfo>]) -> Vec<bool> {
+    found.iter().zip(infos).map(|(&f, info)| f && info.iter().all(|c| c.manifests == 0)).collect()
+}
+
+/// A malformed file that a directory held gets a hint: not every file in
+/// a directory of manifests is one.
+fn hinted(error: Error, found: bool) -> Error {
+    match error {
+        Error::Parse { .. } | Error::Read(ReadError::Utf8 { .. }) if found => Error::InDirectory(Box::new(error)),
+        other => other,
     }
 }
 
@@ -204,11 +238,14 @@ impl Form {
 pub struct Survey {
     /// Per input, its form.
     pub forms: Vec<Form>,
+    /// Per input, whether it is left out (see [`Expect::directory`]).
+    pub left_out: Vec<bool>,
 }
 
 impl Survey {
-    fn of(infos: &[Vec<ChunkInfo>]) -> Survey {
-        Survey { forms: infos.iter().map(|i| Form::of(i)).collect() }
+    fn of(infos: &[Vec<ChunkInfo>], left_out: Vec<bool>) -> Survey {
+        let forms = infos.iter().zip(&left_out).map(|(i, &out)| if out { Form::Blank } else { Form::of(i) }).collect();
+        Survey { forms, left_out }
     }
 }
 
@@ -226,6 +263,8 @@ pub struct SourceOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
     pub form: Form,
+    /// Left out, unread (see [`Expect::directory`]): nothing else is set.
+    pub left_out: bool,
     /// Each chunk's length in the source and in the output and how many
     /// documents it holds, in order: the pieces that line up between the
     /// two (for diffing a piece at a time).
@@ -323,11 +362,14 @@ pub fn harden_stream_keeping(
     let mut index = StreamIndex::new(opts.index_budget);
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
+    let found = found_in_directories(expect, sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
         let parts = chunks
             .par_iter()
             .enumerate()
-            .map(|(c, chunk)| index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io))
+            .map(|(c, chunk)| {
+                index_chunk(chunk, &src.name, doc_key(s, c, 0), opts, &io).map_err(|e| hinted(e, found[s]))
+            })
             .collect();
         let mut source_infos = Vec::with_capacity(chunks.len());
         for (part, info) in in_order(parts)? {
@@ -337,10 +379,16 @@ pub fn harden_stream_keeping(
         infos.push(source_infos);
     }
     check_expected(expect, &infos)?;
+    let left_out = left_out(&found, &infos);
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(spill_error)?;
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+        if left_out[s] {
+            let (output, docs, pieces) = (String::new(), Vec::new(), Vec::new());
+            out.push(SourceOutcome { output, docs, form: Form::Blank, left_out: true, pieces });
+            continue;
+        }
         // The plan is read in stream order, before the chunks are shared out.
         let shares: Vec<_> = (0..chunks.len()).map(|c| share(&mut reader, &infos, s, c)).collect::<Result<_, _>>()?;
         let outcomes = chunks
@@ -358,6 +406,7 @@ pub fn harden_stream_keeping(
             output: String::with_capacity(output_len),
             docs: Vec::with_capacity(docs),
             form: Form::of(&infos[s]),
+            left_out: false,
             pieces: Vec::with_capacity(chunks.len()),
         };
         for (o, chunk) in outcomes.into_iter().zip(chunks) {
@@ -398,12 +447,15 @@ pub fn stream<E: From<Error> + Send>(
     let mut index = StreamIndex::new(opts.index_budget);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
+    let found = found_in_directories(expect, inputs.len());
     ordered::run(
-        chunks(inputs),
+        chunks(inputs, &[]),
         threads,
         WINDOW,
         |_, (s, c, chunk)| {
-            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io).map(|r| (s, r)).map_err(E::from)
+            index_chunk(&chunk, inputs[s].name(), doc_key(s, c, 0), opts, &io)
+                .map(|r| (s, r))
+                .map_err(|e| E::from(hinted(e, found[s])))
         },
         |_, (s, (part, info))| {
             index.merge(part).map_err(|e| E::from(spill_error(e)))?;
@@ -412,13 +464,14 @@ pub fn stream<E: From<Error> + Send>(
         },
     )?;
     check_expected(expect, &infos)?;
-    sink(Streamed::Surveyed(&Survey::of(&infos)))?;
+    let survey = Survey::of(&infos, left_out(&found, &infos));
+    sink(Streamed::Surveyed(&survey))?;
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
     let infos = &infos;
     // The reading thread, which takes the chunks in order, gives each its
     // share of the plan.
-    let shared = chunks(inputs).map(move |chunk| {
+    let shared = chunks(inputs, &survey.left_out).map(move |chunk| {
         let (s, c, chunk) = chunk?;
         let (info, ports) = share(&mut reader, infos, s, c)?;
         Ok((s, c, chunk, info, ports))
@@ -437,12 +490,14 @@ pub fn stream<E: From<Error> + Send>(
     )
 }
 
-/// Every input's chunks in order, each with its input's index and its own:
-/// text in memory is cut where it lies, files are read a chunk at a time.
+/// Every input's chunks in order, but for those `skip` says to (by
+/// index), each with its input's index and its own: text in memory is cut
+/// where it lies, files are read a chunk at a time.
 fn chunks<'i, E: From<Error>>(
     inputs: &'i [Input],
+    skip: &'i [bool],
 ) -> impl Iterator<Item = Result<(usize, usize, Chunk<'i>), E>> + Send + 'i {
-    inputs.iter().enumerate().flat_map(|(s, input)| {
+    inputs.iter().enumerate().filter(|(s, _)| skip.get(*s) != Some(&true)).flat_map(|(s, input)| {
         let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, Error>> + Send + 'i> = match input {
             Input::Text(src) => Box::new(split(&src.text).into_iter().map(Ok)),
             Input::Stdin(text) => Box::new(text.chunks().map(Ok)),

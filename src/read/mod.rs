@@ -44,7 +44,10 @@ pub enum Named {
 pub struct Argument {
     /// As given (`-` for standard input).
     pub path: PathBuf,
-    pub inputs: Vec<Named>,
+    /// The inputs it names, by their place in [`Listed::inputs`].
+    pub inputs: Vec<usize>,
+    /// Whether it is a directory, whose files are found rather than named.
+    pub directory: bool,
     /// The build files a directory held, left out (see [`walk`]).
     pub skipped: Vec<walk::Skipped>,
 }
@@ -56,29 +59,69 @@ impl Argument {
     }
 }
 
+/// What the path arguments name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Every input once, in the order first named: a file named again, or
+    /// reached again through a symbolic link, is the same file (by its
+    /// canonical path), and its documents must not be written twice.
+    pub inputs: Vec<Named>,
+    pub arguments: Vec<Argument>,
+    /// Files named again: the path that named it again, and the path that
+    /// named it first.
+    pub repeats: Vec<(PathBuf, PathBuf)>,
+}
+
 /// What `paths` name, in order: stdin when there are none or for `-`, a
 /// directory's manifests minus what `excludes` (gitignore globs, relative
 /// to the directory) and ignore files leave out (see [`walk`]), a file
 /// itself whatever its name.
-pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Vec<Argument>, ReadError> {
-    let stdin = |path: &str| Argument { path: PathBuf::from(path), inputs: vec![Named::Stdin], skipped: Vec::new() };
-    if paths.is_empty() {
-        return Ok(vec![stdin("-")]);
-    }
-    let mut out = Vec::with_capacity(paths.len());
+pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Listed, ReadError> {
+    let stdin = [PathBuf::from("-")];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    let mut listed = Listed::default();
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
     for p in paths {
-        if p.as_os_str() == "-" {
-            out.push(stdin("-"));
+        let (found, directory, skipped) = if p.as_os_str() == "-" {
+            (vec![Named::Stdin], false, Vec::new())
         } else if p.is_dir() {
             let (files, skipped) = walk::manifests(p, excludes)?;
-            out.push(Argument { path: p.clone(), inputs: files.into_iter().map(Named::File).collect(), skipped });
+            (files.into_iter().map(Named::File).collect(), true, skipped)
         } else if p.exists() {
-            out.push(Argument { path: p.clone(), inputs: vec![Named::File(p.clone())], skipped: Vec::new() });
+            (vec![Named::File(p.clone())], false, Vec::new())
         } else {
             return Err(ReadError::Missing { name: p.display().to_string() });
+        };
+        let mut inputs = Vec::with_capacity(found.len());
+        for named in found {
+            let at = match &named {
+                Named::File(path) => {
+                    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                    match seen.get(&key) {
+                        Some(&first) => {
+                            let Named::File(first_path) = &listed.inputs[first] else { unreachable!("files only") };
+                            listed.repeats.push((path.clone(), first_path.clone()));
+                            first
+                        }
+                        None => {
+                            seen.insert(key, listed.inputs.len());
+                            listed.inputs.push(named);
+                            listed.inputs.len() - 1
+                        }
+                    }
+                }
+                Named::Stdin => {
+                    listed.inputs.push(named);
+                    listed.inputs.len() - 1
+                }
+            };
+            if !inputs.contains(&at) {
+                inputs.push(at);
+            }
         }
+        listed.arguments.push(Argument { path: p.clone(), inputs, directory, skipped });
     }
-    Ok(out)
+    Ok(listed)
 }
 
 /// Read one input whole.

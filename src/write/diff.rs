@@ -322,6 +322,7 @@ mod tests {
             output: new_first + &new_second,
             docs: vec![doc(first), doc(second)],
             form: Default::default(),
+            left_out: false,
             pieces,
         };
         unified_of("f.yaml", old, &outcome, false)
