@@ -17,7 +17,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Expect, Input, Streamed};
+use harden::pipeline::{DocOutcome, Expect, Found, Input, Streamed};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
 use harden::rules::unknown_image;
@@ -167,15 +167,15 @@ fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Name
 }
 
 /// One note per directory argument for its files that were left out
-/// because they hold no Kubernetes object (`left_out`, by input; `name`
+/// because they hold no Kubernetes object (`found`, by input; `name`
 /// names an input).
-fn note_left_out(expect: &[Expect], left_out: &[bool], name: impl Fn(usize) -> String) {
-    let mut noted = vec![false; left_out.len()];
+fn note_left_out(expect: &[Expect], found: &[Found], name: impl Fn(usize) -> String) {
+    let mut noted = vec![false; found.len()];
     for e in expect.iter().filter(|e| e.directory) {
         let files: Vec<String> = e
             .inputs
             .iter()
-            .filter(|&&i| left_out[i] && !std::mem::replace(&mut noted[i], true))
+            .filter(|&&i| found[i].left_out && !std::mem::replace(&mut noted[i], true))
             .map(|&i| name(i))
             .collect();
         if !files.is_empty() {
@@ -188,6 +188,15 @@ fn note_left_out(expect: &[Expect], left_out: &[bool], name: impl Fn(usize) -> S
     }
 }
 
+/// A source that ends without a line break where one would change what it
+/// means cannot be followed by another in one stream.
+fn unjoinable(name: &str, line: usize) -> Failure {
+    Failure::Input(format!(
+        "{name}:{line}: the file ends without a line break, inside a block scalar whose value would take the line \
+         break that must separate it from the next file; end the file with a line break (or write `|-`)"
+    ))
+}
+
 /// The sources and their outcomes but for those left out, which are named
 /// on stderr.
 fn without_left_out(
@@ -195,9 +204,9 @@ fn without_left_out(
     sources: Vec<Source>,
     outcomes: Vec<pipeline::SourceOutcome>,
 ) -> (Vec<Source>, Vec<pipeline::SourceOutcome>) {
-    let left_out: Vec<bool> = outcomes.iter().map(|o| o.left_out).collect();
-    note_left_out(expect, &left_out, |i| sources[i].name.clone());
-    sources.into_iter().zip(outcomes).filter(|(_, o)| !o.left_out).unzip()
+    let found: Vec<Found> = outcomes.iter().map(|o| o.found).collect();
+    note_left_out(expect, &found, |i| sources[i].name.clone());
+    sources.into_iter().zip(outcomes).filter(|(_, o)| !o.found.left_out).unzip()
 }
 
 /// The pipeline's options, from the resolved settings.
@@ -319,10 +328,12 @@ fn stream(
     let mut forms = Vec::new();
     pipeline::stream(inputs, opts, expect, |streamed| -> Result<(), Failure> {
         let (i, chunk) = match streamed {
-            Streamed::Surveyed(survey) => {
-                note_left_out(expect, &survey.left_out, |i| inputs[i].name().to_string());
-                out.join(&survey.forms);
-                forms.clone_from(&survey.forms);
+            Streamed::Surveyed(found) => {
+                note_left_out(expect, found, |i| inputs[i].name().to_string());
+                if review.yaml() {
+                    out.join(found).map_err(|(i, line)| unjoinable(inputs[i].name(), line))?;
+                }
+                forms = found.iter().map(|f| f.form).collect();
                 return Ok(());
             }
             Streamed::Chunk(i, chunk) => (i, chunk),
@@ -336,7 +347,7 @@ fn stream(
         }
         if i != current {
             if current != usize::MAX {
-                out.end_source()?;
+                out.end_source();
             }
             out.begin_source(forms[i]);
             current = i;
@@ -345,7 +356,7 @@ fn stream(
         Ok(())
     })?;
     if current != usize::MAX {
-        out.end_source()?;
+        out.end_source();
     }
     out.flush()?;
     tally.unknown_images(&out);
@@ -369,7 +380,10 @@ fn finish(
     let (sources, outcomes) = without_left_out(expect, sources, outcomes);
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
-    out.join(&outcomes.iter().map(|o| o.form).collect::<Vec<_>>());
+    if review.yaml() && !args.in_place {
+        let found: Vec<Found> = outcomes.iter().map(|o| o.found).collect();
+        out.join(&found).map_err(|(i, line)| unjoinable(&sources[i].name, line))?;
+    }
     for (src, outcome) in sources.iter().zip(&outcomes) {
         for d in &outcome.docs {
             tally.document(&out, &src.name, d, s.partial);

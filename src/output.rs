@@ -3,7 +3,7 @@
 //! closed pipe (`| head`) as success.
 
 use crate::cli::{ColorWhen, OutputKind, ReportFormat, ReviewArgs};
-use harden::pipeline::{Form, SourceOutcome};
+use harden::pipeline::{Form, Found, SourceOutcome};
 use harden::plan::ResourcePlan;
 use harden::read::split::values;
 use harden::write::{self, Run};
@@ -64,23 +64,32 @@ impl Output {
         }
     }
 
-    /// Decide how the sources to be written, of these forms, are joined.
-    pub fn join(&mut self, forms: &[Form]) {
-        let texts: Vec<Form> = forms.iter().copied().filter(|f| *f != Form::Blank).collect();
+    /// Decide how the sources to be written are joined, from what pass 1
+    /// found of them. A source that must end without a line break (see
+    /// `Found::open_end`) cannot be joined with one that follows: `Err`
+    /// gives its index and last line.
+    pub fn join(&mut self, found: &[Found]) -> Result<(), (usize, usize)> {
+        let texts: Vec<usize> = (0..found.len()).filter(|&i| found[i].form != Form::Blank).collect();
+        if let Some(&i) = texts.iter().rev().skip(1).find(|&&i| found[i].open_end.is_some()) {
+            return Err((i, found[i].open_end.unwrap_or_default()));
+        }
+        let form = |i: &usize| found[*i].form;
         self.joining = match texts.as_slice() {
             [] | [_] => Joining::Alone,
-            _ if texts.iter().all(|f| *f == Form::Json) => Joining::Json,
+            _ if texts.iter().all(|i| form(i) == Form::Json) => Joining::Json,
             _ => Joining::Yaml,
         };
-        self.need_separator = self.joining == Joining::Yaml && texts[0] == Form::Json;
+        self.need_separator = self.joining == Joining::Yaml && texts.first().map(form) == Some(Form::Json);
+        Ok(())
     }
 
     /// Write one source's hardened text, separated from the previous source
     /// so that documents never merge across files.
     pub fn stream(&mut self, outcome: &SourceOutcome) -> io::Result<()> {
-        self.begin_source(outcome.form);
+        self.begin_source(outcome.found.form);
         self.chunk(&outcome.output, !outcome.docs.is_empty())?;
-        self.end_source()
+        self.end_source();
+        Ok(())
     }
 
     /// A new source, of this form, starts: its first document must not run
@@ -95,9 +104,16 @@ impl Output {
     /// holds a document (not only comments).
     pub fn chunk(&mut self, text: &str, has_docs: bool) -> io::Result<()> {
         let mut text = text;
-        if !std::mem::replace(&mut self.source_started, true)
-            && let Some(rest) = text.strip_prefix('\u{feff}')
-        {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let first = !std::mem::replace(&mut self.source_started, true);
+        if first && !self.ends_with_newline {
+            // The source before ended without a line break (which is kept
+            // where nothing follows).
+            self.write("\n")?;
+        }
+        if first && let Some(rest) = text.strip_prefix('\u{feff}') {
             // A byte order mark marks the encoding where a stream starts;
             // inside one it would be a character of a document (and before a
             // separator, no separator to kubectl).
@@ -155,13 +171,9 @@ impl Output {
         Ok(())
     }
 
-    /// The source is done: end it with a line break.
-    pub fn end_source(&mut self) -> io::Result<()> {
-        if !self.ends_with_newline {
-            self.write("\n")?;
-        }
+    /// The source is done.
+    pub fn end_source(&mut self) {
         self.need_separator = self.need_separator || self.source_has_docs;
-        Ok(())
     }
 
     /// Text that carries its own line breaks (a diff, a report).

@@ -12,7 +12,7 @@ use crate::ports::filed::ChunkPorts;
 use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
 use crate::read::split::{Chunk, values};
 use crate::verify::verify_document;
-use crate::yaml::{Document, Kind, Limits, ParseError, Semantic, Span, check_json, line_col, parse_stream};
+use crate::yaml::{Document, Kind, Limits, ParseError, Semantic, Span, check_json, kubectl, line_col, parse_stream};
 use serde_json::Value;
 
 /// A chunk's hardened text and its documents.
@@ -117,6 +117,8 @@ pub struct ChunkInfo {
     /// How many of its documents are Kubernetes objects.
     pub manifests: usize,
     pub form: Form,
+    /// See [`super::Found::open_end`].
+    pub open_end: Option<usize>,
 }
 
 /// Pass 1: what the port decisions need from this chunk. A document whose
@@ -159,7 +161,9 @@ pub fn index_chunk(
         let plan = low.then(|| plan_document(&value, &opts.plan));
         index.add(key + i, &value, plan.as_ref(), io);
     }
-    if chunk.json {
+    if !chunk.json {
+        kubectl::check(text, &docs, chunk.offset == 0).map_err(&located)?;
+    } else {
         for doc in docs.iter().filter(|d| d.is_json()) {
             check_json(&text[doc.start..doc.end]).map_err(|e| {
                 let (line, col) = line_col(text, doc.start);
@@ -175,7 +179,25 @@ pub fn index_chunk(
     } else {
         Form::Yaml
     };
-    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests, form }))
+    let open_end = open_end(chunk, &docs, &opts.limits);
+    Ok((index, ChunkInfo { docs: docs.len(), matters, manifests, form, open_end }))
+}
+
+/// Where a chunk (the last of its source) ends without a line break: its
+/// last line, if a line break after it would change what its last
+/// document means (a block scalar that ends the file takes it into its
+/// value). Read again with one to find out: rare, and then exact.
+fn open_end(chunk: &Chunk, docs: &[Document], limits: &Limits) -> Option<usize> {
+    let text: &str = &chunk.text;
+    let last = docs.last().filter(|_| !text.is_empty() && !text.ends_with('\n'))?;
+    let region = &text[last.start..];
+    let value = |text: &str| -> Option<Value> {
+        let docs = parse_stream(text, limits).ok()?;
+        let [doc] = docs.as_slice() else { return None };
+        Semantic::new(&doc.root, text, limits.max_alias_nodes).value(&doc.root).ok()
+    };
+    let changes = value(region) != value(&format!("{region}\n"));
+    changes.then(|| chunk.line + text.matches('\n').count())
 }
 
 /// Pass 2: harden the chunk (`key` is its first document's key), with

@@ -143,11 +143,11 @@ fn left_out(found: &[bool], infos: &[Vec<ChunkInfo>]) -> Vec<bool> {
     found.iter().zip(infos).map(|(&f, info)| f && info.iter().all(|c| c.manifests == 0)).collect()
 }
 
-/// A malformed file that a directory held gets a hint: not every file in
-/// a directory of manifests is one.
+/// A file that a directory held and that does not parse gets a hint: not
+/// every file in a directory of manifests is one.
 fn hinted(error: Error, found: bool) -> Error {
     match error {
-        Error::Parse { .. } | Error::Read(ReadError::Utf8 { .. }) if found => Error::InDirectory(Box::new(error)),
+        Error::Parse { .. } if found => Error::InDirectory(Box::new(error)),
         other => other,
     }
 }
@@ -233,26 +233,37 @@ impl Form {
     }
 }
 
-/// What pass 1 found of the inputs, before anything is written.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Survey {
-    /// Per input, its form.
-    pub forms: Vec<Form>,
-    /// Per input, whether it is left out (see [`Expect::directory`]).
-    pub left_out: Vec<bool>,
+/// What pass 1 found of one input, before anything is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Blank where left out.
+    pub form: Form,
+    /// Left out, unread (see [`Expect::directory`]).
+    pub left_out: bool,
+    /// Its last line, where it ends without a line break and one written
+    /// after it (before another source) would change what its last
+    /// document means: a block scalar's value.
+    pub open_end: Option<usize>,
 }
 
-impl Survey {
-    fn of(infos: &[Vec<ChunkInfo>], left_out: Vec<bool>) -> Survey {
-        let forms = infos.iter().zip(&left_out).map(|(i, &out)| if out { Form::Blank } else { Form::of(i) }).collect();
-        Survey { forms, left_out }
+impl Found {
+    fn of(infos: &[ChunkInfo], left_out: bool) -> Found {
+        if left_out {
+            return Found { left_out, ..Found::default() };
+        }
+        Found { form: Form::of(infos), left_out, open_end: infos.last().and_then(|i| i.open_end) }
     }
+}
+
+/// Per input, what pass 1 found.
+fn survey(infos: &[Vec<ChunkInfo>], left_out: &[bool]) -> Vec<Found> {
+    infos.iter().zip(left_out).map(|(i, &out)| Found::of(i, out)).collect()
 }
 
 /// What [`stream`] hands its sink, in this order.
 pub enum Streamed<'s> {
-    /// What pass 1 found, once, before any chunk.
-    Surveyed(&'s Survey),
+    /// What pass 1 found of each input, once, before any chunk.
+    Surveyed(&'s [Found]),
     /// A chunk of input `.0`, hardened.
     Chunk(usize, ChunkOutcome),
 }
@@ -262,9 +273,8 @@ pub enum Streamed<'s> {
 pub struct SourceOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
-    pub form: Form,
-    /// Left out, unread (see [`Expect::directory`]): nothing else is set.
-    pub left_out: bool,
+    /// What pass 1 found of it (left out: nothing else is set).
+    pub found: Found,
     /// Each chunk's length in the source and in the output and how many
     /// documents it holds, in order: the pieces that line up between the
     /// two (for diffing a piece at a time).
@@ -386,7 +396,7 @@ pub fn harden_stream_keeping(
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
         if left_out[s] {
             let (output, docs, pieces) = (String::new(), Vec::new(), Vec::new());
-            out.push(SourceOutcome { output, docs, form: Form::Blank, left_out: true, pieces });
+            out.push(SourceOutcome { output, docs, found: Found::of(&[], true), pieces });
             continue;
         }
         // The plan is read in stream order, before the chunks are shared out.
@@ -405,8 +415,7 @@ pub fn harden_stream_keeping(
         let mut source = SourceOutcome {
             output: String::with_capacity(output_len),
             docs: Vec::with_capacity(docs),
-            form: Form::of(&infos[s]),
-            left_out: false,
+            found: Found::of(&infos[s], false),
             pieces: Vec::with_capacity(chunks.len()),
         };
         for (o, chunk) in outcomes.into_iter().zip(chunks) {
@@ -464,14 +473,14 @@ pub fn stream<E: From<Error> + Send>(
         },
     )?;
     check_expected(expect, &infos)?;
-    let survey = Survey::of(&infos, left_out(&found, &infos));
-    sink(Streamed::Surveyed(&survey))?;
+    let left_out = left_out(&found, &infos);
+    sink(Streamed::Surveyed(&survey(&infos, &left_out)))?;
     let mut port_plan = decide_ports(plan, index)?;
     let mut reader = port_plan.read().map_err(|e| E::from(spill_error(e)))?;
     let infos = &infos;
     // The reading thread, which takes the chunks in order, gives each its
     // share of the plan.
-    let shared = chunks(inputs, &survey.left_out).map(move |chunk| {
+    let shared = chunks(inputs, &left_out).map(move |chunk| {
         let (s, c, chunk) = chunk?;
         let (info, ports) = share(&mut reader, infos, s, c)?;
         Ok((s, c, chunk, info, ports))

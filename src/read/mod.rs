@@ -24,6 +24,8 @@ pub enum ReadError {
     Io { name: String, source: std::io::Error },
     #[error("{name}:{line}:{col}: the input is not valid UTF-8")]
     Utf8 { name: String, line: usize, col: usize },
+    #[error("{name}:1:1: the input is UTF-16 (kubectl decodes it, harden reads UTF-8): `iconv -f UTF-16 -t UTF-8`")]
+    Utf16 { name: String },
     #[error("{name}: no such file or directory")]
     Missing { name: String },
     #[error("{name}: {message}")]
@@ -135,6 +137,7 @@ pub fn read_named(named: &Named, stdin: &mut dyn Read) -> Result<Source, ReadErr
 fn read_file(path: &Path) -> Result<Source, ReadError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io { name: name.clone(), source })?;
+    not_utf16(&name, &bytes)?;
     Ok(Source { text: decode(&name, bytes)?, name, path: Some(path.to_path_buf()) })
 }
 
@@ -239,6 +242,16 @@ impl StdinText {
 
 /// How standard input is named in messages.
 pub const STDIN: &str = "<stdin>";
+
+/// An error if `bytes`, the start of an input, start with a UTF-16 byte
+/// order mark: kubectl decodes such an input; harden would have to write
+/// it back in another encoding.
+pub fn not_utf16(name: &str, bytes: &[u8]) -> Result<(), ReadError> {
+    match bytes {
+        [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => Err(ReadError::Utf16 { name: name.to_string() }),
+        _ => Ok(()),
+    }
+}
 
 /// UTF-8 or an error that says where it stops being UTF-8.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {

@@ -379,6 +379,9 @@ impl<R: std::io::BufRead> ReaderChunks<R> {
             self.start += len;
             bytes
         };
+        if self.at.offset == 0 {
+            super::not_utf16(&self.name, &bytes)?;
+        }
         // The chunk's own line numbers, moved to where it starts in the file.
         let text = super::decode(&self.name, bytes).map_err(|e| match e {
             super::ReadError::Utf8 { name, line, col } => {

@@ -321,8 +321,7 @@ mod tests {
         let outcome = SourceOutcome {
             output: new_first + &new_second,
             docs: vec![doc(first), doc(second)],
-            form: Default::default(),
-            left_out: false,
+            found: Default::default(),
             pieces,
         };
         unified_of("f.yaml", old, &outcome, false)

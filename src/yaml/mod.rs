@@ -5,6 +5,7 @@
 //! rest of harden sees [`Document`]s and JSON values.
 
 pub mod fast;
+pub mod kubectl;
 pub mod parse;
 pub mod scalar;
 pub mod semantic;
