@@ -325,7 +325,6 @@ fn stream(
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
-    let mut forms = Vec::new();
     pipeline::stream(inputs, opts, expect, |streamed| -> Result<(), Failure> {
         let (i, chunk) = match streamed {
             Streamed::Surveyed(found) => {
@@ -333,7 +332,6 @@ fn stream(
                 if review.yaml() {
                     out.join(found).map_err(|(i, line)| unjoinable(inputs[i].name(), line))?;
                 }
-                forms = found.iter().map(|f| f.form).collect();
                 return Ok(());
             }
             Streamed::Chunk(i, chunk) => (i, chunk),
@@ -349,10 +347,10 @@ fn stream(
             if current != usize::MAX {
                 out.end_source();
             }
-            out.begin_source(forms[i]);
+            out.begin_source();
             current = i;
         }
-        out.chunk(&chunk.output, !chunk.docs.is_empty())?;
+        out.chunk(&chunk.output, !chunk.docs.is_empty(), chunk.json)?;
         Ok(())
     })?;
     if current != usize::MAX {

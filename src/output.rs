@@ -18,8 +18,6 @@ pub struct Output {
     /// Whether the stream written so far ends inside a document that the
     /// next source's first document would run into.
     need_separator: bool,
-    /// The form of the source being written.
-    source_form: Form,
     /// Whether the source being written has had a document yet.
     source_has_docs: bool,
     /// Whether the source being written has had any text yet.
@@ -43,9 +41,10 @@ enum Joining {
     Alone,
     /// Every source is JSON: one JSON stream, a line break between sources.
     Json,
-    /// YAML, `---` between sources, and between the values of a JSON
-    /// source; where a JSON source comes first, a `---` line before it too
-    /// makes the whole stream YAML (of which JSON is part).
+    /// YAML: `---` between sources, and before each value of a JSON
+    /// stream (so also before the first, where one comes first: a `---`
+    /// line first makes kubectl read the whole stream as YAML, of which
+    /// JSON is part).
     Yaml,
 }
 
@@ -56,7 +55,6 @@ impl Output {
             quiet,
             joining: Joining::Alone,
             need_separator: false,
-            source_form: Form::Blank,
             source_has_docs: false,
             source_started: false,
             written: false,
@@ -73,36 +71,38 @@ impl Output {
         if let Some(&i) = texts.iter().rev().skip(1).find(|&&i| found[i].open_end.is_some()) {
             return Err((i, found[i].open_end.unwrap_or_default()));
         }
-        let form = |i: &usize| found[*i].form;
         self.joining = match texts.as_slice() {
             [] | [_] => Joining::Alone,
-            _ if texts.iter().all(|i| form(i) == Form::Json) => Joining::Json,
+            _ if texts.iter().all(|&i| found[i].form == Form::Json) => Joining::Json,
             _ => Joining::Yaml,
         };
-        self.need_separator = self.joining == Joining::Yaml && texts.first().map(form) == Some(Form::Json);
         Ok(())
     }
 
     /// Write one source's hardened text, separated from the previous source
     /// so that documents never merge across files.
     pub fn stream(&mut self, outcome: &SourceOutcome) -> io::Result<()> {
-        self.begin_source(outcome.found.form);
-        self.chunk(&outcome.output, !outcome.docs.is_empty())?;
+        self.begin_source();
+        let mut at = 0;
+        for piece in &outcome.pieces {
+            self.chunk(&outcome.output[at..at + piece.new_len], piece.docs > 0, piece.json)?;
+            at += piece.new_len;
+        }
         self.end_source();
         Ok(())
     }
 
-    /// A new source, of this form, starts: its first document must not run
-    /// into the last one of the previous source.
-    pub fn begin_source(&mut self, form: Form) {
-        self.source_form = form;
+    /// A new source starts: its first document must not run into the last
+    /// one of the previous source.
+    pub fn begin_source(&mut self) {
         self.source_has_docs = false;
         self.source_started = false;
     }
 
     /// Part of a source's hardened text, in order; `has_docs` says whether it
-    /// holds a document (not only comments).
-    pub fn chunk(&mut self, text: &str, has_docs: bool) -> io::Result<()> {
+    /// holds a document (not only comments), `json` whether it is values of
+    /// a JSON stream.
+    pub fn chunk(&mut self, text: &str, has_docs: bool, json: bool) -> io::Result<()> {
         let mut text = text;
         if text.is_empty() {
             return Ok(());
@@ -123,30 +123,25 @@ impl Output {
             }
             text = rest;
         }
-        if self.joining == Joining::Yaml && self.source_form == Form::Json {
+        if self.joining == Joining::Yaml && json {
             // In a YAML stream, each value is a document of its own.
             for value in values(text) {
-                self.document(&text[value])?;
+                self.separate(&text[value.clone()], true)?;
+                self.write(&text[value])?;
             }
             return Ok(());
         }
         if has_docs && !self.source_has_docs {
-            self.separate(text)?;
+            self.separate(text, false)?;
         }
         self.write(text)
     }
 
-    /// One document: separated from what comes before it.
-    fn document(&mut self, text: &str) -> io::Result<()> {
-        self.separate(text)?;
-        self.write(text)
-    }
-
-    /// Before the source's first document (or a document of a JSON source
-    /// in a YAML stream, `next`): a separator if the stream written so far
-    /// ends inside a document.
-    fn separate(&mut self, next: &str) -> io::Result<()> {
-        let open = self.need_separator || self.source_has_docs;
+    /// Before the source's first document (or, `always`, a value of a JSON
+    /// stream in a YAML stream), `next`: a separator if the stream written
+    /// so far ends inside a document.
+    fn separate(&mut self, next: &str, always: bool) -> io::Result<()> {
+        let open = always || self.need_separator || self.source_has_docs;
         self.source_has_docs = true;
         if !open || self.joining == Joining::Json {
             return Ok(());

@@ -132,6 +132,24 @@ fn item2_the_values_of_a_json_source_are_documents_in_a_yaml_stream() {
 }
 
 #[test]
+fn item2_a_json_stream_that_turns_yaml_is_documents_in_a_yaml_stream() {
+    // kubectl since 1.33 reads it alone (JSON, then YAML from the `---` on).
+    let (a, b) = (config_map_json("a"), config_map_json("b"));
+    let mixed = format!("{a}{b}\n---\n{}", config_map_yaml("c"));
+    let files = Files::new(&[("mixed.json", &mixed), ("d.yaml", &config_map_yaml("d"))]);
+    let (c, d) = (config_map_yaml("c"), config_map_yaml("d"));
+    for (names, want) in [
+        (["mixed.json", "d.yaml"], format!("---\n{a}\n---\n{b}\n---\n{c}---\n{d}")),
+        (["d.yaml", "mixed.json"], format!("{d}---\n{a}\n---\n{b}\n---\n{c}")),
+    ] {
+        let out = joined(&files, &names, "");
+        assert_eq!(out, want);
+        assert_eq!(yaml_stream(&out).len(), 4, "harden reads what it wrote");
+    }
+    assert_eq!(joined(&files, &["mixed.json"], ""), mixed, "alone, as it is");
+}
+
+#[test]
 fn item2_a_source_of_comments_after_json_makes_a_yaml_stream() {
     // kubectl's JSON decoder fails on `#`.
     let files = Files::new(&[("a.json", &config_map_json("a")), ("b.json", &config_map_json("b"))]);
@@ -173,8 +191,11 @@ fn item2_kubectl_reads_every_mix_of_json_and_yaml_sources() {
         ("c.yaml", &config_map_yaml("c")),
         ("d.yaml", &format!("{bom}%YAML 1.1\n---\n{}...\n", config_map_yaml("d"))),
         ("web.json", &fixture("deployment-web.json")),
+        ("mixed.json", &format!("{}{}\n---\n{}", config_map_json("m1"), config_map_json("m2"), config_map_yaml("m3"))),
     ]);
-    let mixes: [&[&str]; 7] = [
+    let mixes: [&[&str]; 9] = [
+        &["mixed.json", "c.yaml"],
+        &["c.yaml", "mixed.json", "a.json"],
         &["a.json", "b.json"],
         &["a.json", "web.json", "b.json"],
         &["a.json", "c.yaml"],
@@ -190,10 +211,11 @@ fn item2_kubectl_reads_every_mix_of_json_and_yaml_sources() {
             // Each source alone, as kubectl reads it (d.yaml alone is an
             // error to kubectl: it reads `%YAML 1.1` as a document of its own).
             let alone = hardened(&[&files.path(n)], "");
-            if *n != "d.yaml" {
-                want.extend(kubectl_reads(&alone).unwrap_or_else(|e| panic!("{n} alone: {e}")));
-            } else {
-                want.push("configmap/d".to_string());
+            match *n {
+                "d.yaml" => want.push("configmap/d".to_string()),
+                // A JSON stream that turns YAML: kubectl 1.33 reads it alone, 1.32 cannot.
+                "mixed.json" => want.extend(["configmap/m1", "configmap/m2", "configmap/m3"].map(str::to_string)),
+                _ => want.extend(kubectl_reads(&alone).unwrap_or_else(|e| panic!("{n} alone: {e}"))),
             }
         }
         assert_eq!(kubectl_reads(&out), Ok(want), "harden {names:?}:\n{out}");

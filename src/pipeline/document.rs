@@ -20,6 +20,8 @@ use serde_json::Value;
 pub struct ChunkOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
+    /// Whether it is values of a JSON stream (`Chunk::json`).
+    pub json: bool,
 }
 
 /// The key of document `doc` of chunk `chunk` of source `source`, as the
@@ -236,7 +238,8 @@ pub fn harden_chunk(
             edits: Vec::new(),
             places: Places::default(),
         };
-        return Ok(ChunkOutcome { output: text.to_string(), docs: (0..info.docs).map(passthrough).collect() });
+        let docs = (0..info.docs).map(passthrough).collect();
+        return Ok(ChunkOutcome { output: text.to_string(), docs, json: chunk.json });
     }
     // Unless every value is kept, a document no rule or port change can
     // touch is not read.
@@ -297,7 +300,7 @@ pub fn harden_chunk(
         outcomes.push(outcome);
     }
     let output = if all_edits.is_empty() { text.to_string() } else { apply::splice(text, &all_edits) };
-    Ok(ChunkOutcome { output, docs: outcomes })
+    Ok(ChunkOutcome { output, docs: outcomes, json: chunk.json })
 }
 
 /// The text edits for a document's plan. A resource whose changes cannot

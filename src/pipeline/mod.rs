@@ -13,6 +13,7 @@
 //! before it, is done, holding only a batch at a time.
 
 pub mod document;
+mod found;
 pub mod ordered;
 
 use crate::apply::Edit;
@@ -26,6 +27,8 @@ use crate::read::{ReadError, Source};
 use crate::verify::VerifyError;
 use crate::yaml::{Document, Limits, ParseError};
 use document::{ChunkInfo, ChunkOutcome, doc_key, harden_chunk, index_chunk};
+pub use found::{Form, Found};
+use found::{found_in_directories, hinted, left_out, survey};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -126,32 +129,6 @@ fn check_expected(expect: &[Expect], infos: &[Vec<ChunkInfo>]) -> Result<(), Err
     }
 }
 
-/// Per input, whether only a directory found it (no path named it).
-fn found_in_directories(expect: &[Expect], inputs: usize) -> Vec<bool> {
-    let (mut found, mut named) = (vec![false; inputs], vec![false; inputs]);
-    for e in expect {
-        for &i in &e.inputs {
-            if e.directory { found[i] = true } else { named[i] = true }
-        }
-    }
-    found.iter().zip(named).map(|(&f, n)| f && !n).collect()
-}
-
-/// Per input, whether it is left out: a directory found it, and it holds
-/// no Kubernetes object.
-fn left_out(found: &[bool], infos: &[Vec<ChunkInfo>]) -> Vec<bool> {
-    found.iter().zip(infos).map(|(&f, info)| f && info.iter().all(|c| c.manifests == 0)).collect()
-}
-
-/// A file that a directory held and that does not parse gets a hint: not
-/// every file in a directory of manifests is one.
-fn hinted(error: Error, found: bool) -> Error {
-    match error {
-        Error::Parse { .. } if found => Error::InDirectory(Box::new(error)),
-        other => other,
-    }
-}
-
 /// One document's outcome.
 #[derive(Debug)]
 pub struct DocOutcome {
@@ -203,63 +180,6 @@ impl DocOutcome {
     }
 }
 
-/// What a source is to kubectl, which decides how sources are joined into
-/// one stream that it reads as it reads each of them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Form {
-    /// Nothing but white space.
-    #[default]
-    Blank,
-    /// JSON values and white space between them (`{` first): kubectl reads
-    /// it as JSON, where `---` is an error.
-    Json,
-    /// Anything else: YAML.
-    Yaml,
-}
-
-impl Form {
-    /// The form of a source made of a part of this form, then one of `next`'s.
-    fn then(self, next: Form) -> Form {
-        match (self, next) {
-            (Form::Blank, f) | (f, Form::Blank) => f,
-            (Form::Json, Form::Json) => Form::Json,
-            _ => Form::Yaml,
-        }
-    }
-
-    /// The form of a source from its chunks'.
-    fn of(infos: &[ChunkInfo]) -> Form {
-        infos.iter().fold(Form::Blank, |form, info| form.then(info.form))
-    }
-}
-
-/// What pass 1 found of one input, before anything is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Found {
-    /// Blank where left out.
-    pub form: Form,
-    /// Left out, unread (see [`Expect::directory`]).
-    pub left_out: bool,
-    /// Its last line, where it ends without a line break and one written
-    /// after it (before another source) would change what its last
-    /// document means: a block scalar's value.
-    pub open_end: Option<usize>,
-}
-
-impl Found {
-    fn of(infos: &[ChunkInfo], left_out: bool) -> Found {
-        if left_out {
-            return Found { left_out, ..Found::default() };
-        }
-        Found { form: Form::of(infos), left_out, open_end: infos.last().and_then(|i| i.open_end) }
-    }
-}
-
-/// Per input, what pass 1 found.
-fn survey(infos: &[Vec<ChunkInfo>], left_out: &[bool]) -> Vec<Found> {
-    infos.iter().zip(left_out).map(|(i, &out)| Found::of(i, out)).collect()
-}
-
 /// What [`stream`] hands its sink, in this order.
 pub enum Streamed<'s> {
     /// What pass 1 found of each input, once, before any chunk.
@@ -287,6 +207,8 @@ pub struct Piece {
     pub old_len: usize,
     pub new_len: usize,
     pub docs: usize,
+    /// Whether the chunk is values of a JSON stream (`Chunk::json`).
+    pub json: bool,
 }
 
 /// An input for [`stream`]: text already in memory (stdin), or a file read
@@ -419,7 +341,8 @@ pub fn harden_stream_keeping(
             pieces: Vec::with_capacity(chunks.len()),
         };
         for (o, chunk) in outcomes.into_iter().zip(chunks) {
-            source.pieces.push(Piece { old_len: chunk.text.len(), new_len: o.output.len(), docs: o.docs.len() });
+            let (old_len, new_len, docs, json) = (chunk.text.len(), o.output.len(), o.docs.len(), o.json);
+            source.pieces.push(Piece { old_len, new_len, docs, json });
             source.output.push_str(&o.output);
             source.docs.extend(o.docs);
         }

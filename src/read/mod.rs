@@ -74,6 +74,25 @@ pub struct Listed {
     pub repeats: Vec<(PathBuf, PathBuf)>,
 }
 
+impl Listed {
+    /// Where `named` is in [`Listed::inputs`], added if it is new: a file
+    /// is known by its canonical path (`seen` holds those listed).
+    fn place(&mut self, named: Named, seen: &mut std::collections::HashMap<PathBuf, usize>) -> usize {
+        if let Named::File(path) = &named {
+            let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if let Some(&first) = seen.get(&key) {
+                if let Named::File(first_path) = &self.inputs[first] {
+                    self.repeats.push((path.clone(), first_path.clone()));
+                }
+                return first;
+            }
+            seen.insert(key, self.inputs.len());
+        }
+        self.inputs.push(named);
+        self.inputs.len() - 1
+    }
+}
+
 /// What `paths` name, in order: stdin when there are none or for `-`, a
 /// directory's manifests minus what `excludes` (gitignore globs, relative
 /// to the directory) and ignore files leave out (see [`walk`]), a file
@@ -95,29 +114,10 @@ pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Listed, 
             return Err(ReadError::Missing { name: p.display().to_string() });
         };
         let mut inputs = Vec::with_capacity(found.len());
+        let mut taken = std::collections::HashSet::new();
         for named in found {
-            let at = match &named {
-                Named::File(path) => {
-                    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                    match seen.get(&key) {
-                        Some(&first) => {
-                            let Named::File(first_path) = &listed.inputs[first] else { unreachable!("files only") };
-                            listed.repeats.push((path.clone(), first_path.clone()));
-                            first
-                        }
-                        None => {
-                            seen.insert(key, listed.inputs.len());
-                            listed.inputs.push(named);
-                            listed.inputs.len() - 1
-                        }
-                    }
-                }
-                Named::Stdin => {
-                    listed.inputs.push(named);
-                    listed.inputs.len() - 1
-                }
-            };
-            if !inputs.contains(&at) {
+            let at = listed.place(named, &mut seen);
+            if taken.insert(at) {
                 inputs.push(at);
             }
         }

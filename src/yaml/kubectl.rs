@@ -9,8 +9,8 @@
 //! - a `---` followed on its line by anything but a comment is an error to
 //!   it ("invalid Yaml document separator").
 //!
-//! harden hardens what kubectl would read: such streams are errors here
-//! too, where the input says what to change.
+//! harden reads a stream as kubectl does: such streams are errors here
+//! too, at the place to change.
 
 use super::{Document, ParseError, line_col};
 
