@@ -11,7 +11,7 @@ use crate::plan::{DocPlan, plan_document};
 use crate::ports::filed::ChunkPorts;
 use crate::ports::index::{Index, IndexOptions, UNREAD, has_low_port};
 use crate::read::split::{Chunk, values};
-use crate::verify::verify_document;
+use crate::verify::{VerifyError, verify_document};
 use crate::yaml::{Document, Kind, Limits, ParseError, Semantic, Span, check_json, kubectl, line_col, parse_stream};
 use serde_json::Value;
 
@@ -273,6 +273,10 @@ pub fn harden_chunk(
             let region = shifted(&edits, doc.start, doc.end, doc.start);
             let edited = apply::splice(&text[doc.start..doc.end], &region);
             verify_document(name, line, &edited, &after, &opts.limits)?;
+            // A value of a JSON stream stays JSON, as kubectl reads it there.
+            if chunk.json && doc.is_json() {
+                check_json(&edited).map_err(|e| VerifyError { name: name.to_string(), line, what: e.to_string() })?;
+            }
         }
         let absolute = shifted(&edits, 0, text.len(), 0)
             .into_iter()
