@@ -70,7 +70,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct HardenArgs {
-    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files, and files without Kubernetes objects left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
     /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -101,7 +101,7 @@ pub struct HardenArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files left out); `-` or nothing for stdin.
+    /// Files or directories (*.yaml, *.yml, *.json, recursively; build files, hidden and ignored files, and files without Kubernetes objects left out); `-` or nothing for stdin.
     pub paths: Vec<PathBuf>,
     /// Leave out of directories what this gitignore-style glob matches (relative to each directory; repeatable).
     #[arg(long, value_name = "GLOB")]

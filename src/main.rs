@@ -20,7 +20,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use harden::in_place;
 use harden::pipeline::{self, Options};
-use harden::pipeline::{DocOutcome, Expect, Input};
+use harden::pipeline::{DocOutcome, Expect, Found, Input, Streamed};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
 use harden::rules::unknown_image;
@@ -156,22 +156,70 @@ fn read_all(named: &[Named], stdin: &mut dyn std::io::Read) -> Result<Vec<Source
 
 /// The inputs the path arguments name, in order, and what each path must
 /// hold (a gate that read nothing must not pass); the build files that
-/// directories held are named on stderr.
+/// directories held, and files named more than once, are named on stderr.
 fn inputs(paths: &[std::path::PathBuf], excludes: &[String]) -> Result<(Vec<Named>, Vec<Expect>), Failure> {
-    let arguments = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
-    let mut named = Vec::new();
+    let listed = list_arguments(paths, excludes).map_err(|e| Failure::Input(e.to_string()))?;
     let mut expect = Vec::new();
-    for a in arguments {
+    for a in listed.arguments {
         for skipped in &a.skipped {
             output::note(&skipped.to_string());
         }
         if a.is_path() {
-            let inputs = named.len()..named.len() + a.inputs.len();
-            expect.push(Expect { name: a.path.display().to_string(), inputs });
+            expect.push(Expect { name: a.path.display().to_string(), inputs: a.inputs, directory: a.directory });
         }
-        named.extend(a.inputs);
     }
-    Ok((named, expect))
+    for (again, first) in &listed.repeats {
+        let what = if again == first {
+            "named more than once".to_string()
+        } else {
+            format!("the same file as {}", first.display())
+        };
+        output::note(&format!("{}: {what}; read once", again.display()));
+    }
+    Ok((listed.inputs, expect))
+}
+
+/// One note per directory argument for its files that were left out
+/// because they hold no Kubernetes object (`found`, by input; `name`
+/// names an input).
+fn note_left_out(expect: &[Expect], found: &[Found], name: impl Fn(usize) -> String) {
+    let mut noted = vec![false; found.len()];
+    for e in expect.iter().filter(|e| e.directory) {
+        let files: Vec<String> = e
+            .inputs
+            .iter()
+            .filter(|&&i| found[i].left_out && !std::mem::replace(&mut noted[i], true))
+            .map(|&i| name(i))
+            .collect();
+        if !files.is_empty() {
+            output::note(&format!(
+                "{}: left out, holding no Kubernetes object (no document with apiVersion and kind): {}",
+                e.name,
+                files.join(", ")
+            ));
+        }
+    }
+}
+
+/// A source that ends without a line break where one would change what it
+/// means cannot be followed by another in one stream.
+fn unjoinable(name: &str, line: usize) -> Failure {
+    Failure::Input(format!(
+        "{name}:{line}: the file ends without a line break, inside a block scalar whose value would take the line \
+         break that must separate it from the next file; end the file with a line break (or write `|-`)"
+    ))
+}
+
+/// The sources and their outcomes but for those left out, which are named
+/// on stderr.
+fn without_left_out(
+    expect: &[Expect],
+    sources: Vec<Source>,
+    outcomes: Vec<pipeline::SourceOutcome>,
+) -> (Vec<Source>, Vec<pipeline::SourceOutcome>) {
+    let found: Vec<Found> = outcomes.iter().map(|o| o.found).collect();
+    note_left_out(expect, &found, |i| sources[i].name.clone());
+    sources.into_iter().zip(outcomes).filter(|(_, o)| !o.found.left_out).unzip()
 }
 
 /// The pipeline's options, from the resolved settings.
@@ -262,9 +310,10 @@ fn opted_out(n: usize) -> String {
 
 fn pipeline_failure(e: pipeline::Error) -> Failure {
     match e {
-        pipeline::Error::Parse { .. } | pipeline::Error::Read(_) | pipeline::Error::NoManifests { .. } => {
-            Failure::Input(e.to_string())
-        }
+        pipeline::Error::Parse { .. }
+        | pipeline::Error::Read(_)
+        | pipeline::Error::NoManifests { .. }
+        | pipeline::Error::InDirectory(_) => Failure::Input(e.to_string()),
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -289,7 +338,17 @@ fn stream(
     let mut attention = false;
     let mut current = usize::MAX;
     let progress = progress::Line::for_inputs(inputs, args.common.quiet, review.yaml());
-    pipeline::stream_telling(inputs, opts, expect, &progress, |i, chunk| -> Result<(), Failure> {
+    pipeline::stream_telling(inputs, opts, expect, &progress, |streamed| -> Result<(), Failure> {
+        let (i, chunk) = match streamed {
+            Streamed::Surveyed(found) => {
+                note_left_out(expect, found, |i| inputs[i].name().to_string());
+                if review.yaml() {
+                    out.join(found).map_err(|(i, line)| unjoinable(inputs[i].name(), line))?;
+                }
+                return Ok(());
+            }
+            Streamed::Chunk(i, chunk) => (i, chunk),
+        };
         for d in &chunk.docs {
             tally.document(&out, inputs[i].name(), d, s.partial);
             attention |= harden::write::needs_attention(d);
@@ -299,17 +358,17 @@ fn stream(
         }
         if i != current {
             if current != usize::MAX {
-                out.end_source()?;
+                out.end_source();
             }
             out.begin_source();
             current = i;
         }
-        out.chunk(&chunk.output, !chunk.docs.is_empty())?;
+        out.chunk(&chunk.output, !chunk.docs.is_empty(), chunk.json)?;
         Ok(())
     })?;
     progress.finish();
     if current != usize::MAX {
-        out.end_source()?;
+        out.end_source();
     }
     out.flush()?;
     out.warnings_left_out();
@@ -333,8 +392,13 @@ fn finish(
     let progress = progress::Line::for_sources(&sources, args.common.quiet);
     let outcomes = pipeline::harden_stream_telling(&sources, opts, expect, review.values(), &progress)?;
     progress.finish();
+    let (sources, outcomes) = without_left_out(expect, sources, outcomes);
     let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
+    if review.yaml() && !args.in_place {
+        let found: Vec<Found> = outcomes.iter().map(|o| o.found).collect();
+        out.join(&found).map_err(|(i, line)| unjoinable(&sources[i].name, line))?;
+    }
     for (src, outcome) in sources.iter().zip(&outcomes) {
         for d in &outcome.docs {
             tally.document(&out, &src.name, d, s.partial);
@@ -397,6 +461,7 @@ fn check(args: cli::CheckArgs) -> Result<ExitCode, Failure> {
     let sources = read_all(&named, &mut std::io::stdin().lock())?;
     let outcomes =
         pipeline::harden_stream_keeping(&sources, &opts, &expect, pipeline::Values::Reduce(harden::write::FOR_REPORT))?;
+    let (sources, outcomes) = without_left_out(&expect, sources, outcomes);
     let run = harden::write::Run {
         sources: &sources,
         outcomes: &outcomes,

@@ -3,8 +3,9 @@
 //! closed pipe (`| head`) as success.
 
 use crate::cli::{ColorWhen, OutputKind, ReportFormat, ReviewArgs};
-use harden::pipeline::SourceOutcome;
+use harden::pipeline::{Form, Found, SourceOutcome};
 use harden::plan::ResourcePlan;
+use harden::read::split::values;
 use harden::write::{self, Run};
 use std::cell::Cell;
 use std::ffi::OsString;
@@ -21,13 +22,38 @@ pub struct Output {
     quiet: bool,
     /// The warnings of the run so far, shown or not.
     warnings: Cell<usize>,
+    joining: Joining,
     /// Whether the stream written so far ends inside a document that the
     /// next source's first document would run into.
     need_separator: bool,
     /// Whether the source being written has had a document yet.
     source_has_docs: bool,
+    /// Whether the source being written has had any text yet.
+    source_started: bool,
+    /// Whether anything was written to stdout.
+    written: bool,
     /// Whether the last byte written to stdout was a line break.
     ends_with_newline: bool,
+}
+
+/// How sources are joined into one stream that kubectl reads as it reads
+/// each of them. kubectl reads a stream whose first character is `{` as
+/// JSON values only, where `---` is an error, and any other as YAML, where
+/// JSON values one after the other are an error
+/// (k8s.io/apimachinery/pkg/util/yaml `NewYAMLOrJSONDecoder` before v1.33,
+/// which sniffs the stream's start; see `read::split`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Joining {
+    /// One source with text (the others blank, if any): written as it is.
+    #[default]
+    Alone,
+    /// Every source is JSON: one JSON stream, a line break between sources.
+    Json,
+    /// YAML: `---` between sources, and before each value of a JSON
+    /// stream (so also before the first, where one comes first: a `---`
+    /// line first makes kubectl read the whole stream as YAML, of which
+    /// JSON is part).
+    Yaml,
 }
 
 impl Output {
@@ -36,50 +62,122 @@ impl Output {
             stdout: io::BufWriter::with_capacity(1 << 16, io::stdout()),
             quiet,
             warnings: Cell::new(0),
+            joining: Joining::Alone,
             need_separator: false,
             source_has_docs: false,
+            source_started: false,
+            written: false,
             ends_with_newline: true,
         }
+    }
+
+    /// Decide how the sources to be written are joined, from what pass 1
+    /// found of them. A source that must end without a line break (see
+    /// `Found::open_end`) cannot be joined with one that follows: `Err`
+    /// gives its index and last line.
+    pub fn join(&mut self, found: &[Found]) -> Result<(), (usize, usize)> {
+        let texts: Vec<usize> = (0..found.len()).filter(|&i| found[i].form != Form::Blank).collect();
+        if let Some(&i) = texts.iter().rev().skip(1).find(|&&i| found[i].open_end.is_some()) {
+            return Err((i, found[i].open_end.unwrap_or_default()));
+        }
+        self.joining = match texts.as_slice() {
+            [] | [_] => Joining::Alone,
+            _ if texts.iter().all(|&i| found[i].form == Form::Json) => Joining::Json,
+            _ => Joining::Yaml,
+        };
+        Ok(())
     }
 
     /// Write one source's hardened text, separated from the previous source
     /// so that documents never merge across files.
     pub fn stream(&mut self, outcome: &SourceOutcome) -> io::Result<()> {
         self.begin_source();
-        self.chunk(&outcome.output, !outcome.docs.is_empty())?;
-        self.end_source()
+        let mut at = 0;
+        for piece in &outcome.pieces {
+            self.chunk(&outcome.output[at..at + piece.new_len], piece.docs > 0, piece.json)?;
+            at += piece.new_len;
+        }
+        self.end_source();
+        Ok(())
     }
 
     /// A new source starts: its first document must not run into the last
     /// one of the previous source.
     pub fn begin_source(&mut self) {
         self.source_has_docs = false;
+        self.source_started = false;
     }
 
     /// Part of a source's hardened text, in order; `has_docs` says whether it
-    /// holds a document (not only comments).
-    pub fn chunk(&mut self, text: &str, has_docs: bool) -> io::Result<()> {
-        if has_docs && !self.source_has_docs {
-            if self.need_separator && !starts_with_marker(text) {
-                self.stdout.write_all(b"---\n")?;
-            }
-            self.source_has_docs = true;
+    /// holds a document (not only comments), `json` whether it is values of
+    /// a JSON stream.
+    pub fn chunk(&mut self, text: &str, has_docs: bool, json: bool) -> io::Result<()> {
+        let mut text = text;
+        if text.is_empty() {
+            return Ok(());
         }
-        self.stdout.write_all(text.as_bytes())?;
+        let first = !std::mem::replace(&mut self.source_started, true);
+        if first && !self.ends_with_newline {
+            // The source before ended without a line break (which is kept
+            // where nothing follows).
+            self.write("\n")?;
+        }
+        if first && let Some(rest) = text.strip_prefix('\u{feff}') {
+            // A byte order mark marks the encoding where a stream starts;
+            // inside one it would be a character of a document (and before a
+            // separator, no separator to kubectl).
+            if !self.written {
+                self.stdout.write_all("\u{feff}".as_bytes())?;
+                self.written = true;
+            }
+            text = rest;
+        }
+        if self.joining == Joining::Yaml && json {
+            // In a YAML stream, each value is a document of its own.
+            for value in values(text) {
+                self.separate(&text[value.clone()], true)?;
+                self.write(&text[value])?;
+            }
+            return Ok(());
+        }
+        if has_docs && !self.source_has_docs {
+            self.separate(text, false)?;
+        }
+        self.write(text)
+    }
+
+    /// Before the source's first document (or, `always`, a value of a JSON
+    /// stream in a YAML stream), `next`: a separator if the stream written
+    /// so far ends inside a document.
+    fn separate(&mut self, next: &str, always: bool) -> io::Result<()> {
+        let open = always || self.need_separator || self.source_has_docs;
+        self.source_has_docs = true;
+        if !open || self.joining == Joining::Json {
+            return Ok(());
+        }
+        if !self.ends_with_newline {
+            self.write("\n")?;
+        }
+        match first_content(next) {
+            Some(l) if l.starts_with("---") => Ok(()),
+            // Directives come after the document before has ended.
+            Some(l) if l.starts_with('%') => self.write("...\n"),
+            _ => self.write("---\n"),
+        }
+    }
+
+    fn write(&mut self, text: &str) -> io::Result<()> {
         if let Some(&last) = text.as_bytes().last() {
+            self.stdout.write_all(text.as_bytes())?;
             self.ends_with_newline = last == b'\n';
+            self.written = true;
         }
         Ok(())
     }
 
-    /// The source is done: end it with a line break.
-    pub fn end_source(&mut self) -> io::Result<()> {
-        if !self.ends_with_newline {
-            self.stdout.write_all(b"\n")?;
-            self.ends_with_newline = true;
-        }
+    /// The source is done.
+    pub fn end_source(&mut self) {
         self.need_separator = self.need_separator || self.source_has_docs;
-        Ok(())
     }
 
     /// Text that carries its own line breaks (a diff, a report).
@@ -277,12 +375,9 @@ fn colour_with(when: ColorWhen, terminal: bool, no_color: Option<OsString>, term
     }
 }
 
-/// Whether the first line with content is a `---` marker or a directive.
-fn starts_with_marker(text: &str) -> bool {
-    text.lines()
-        .map(str::trim_start)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .is_some_and(|l| l.starts_with("---") || l.starts_with('%'))
+/// The first line with content: not blank, not a comment.
+fn first_content(text: &str) -> Option<&str> {
+    text.lines().map(str::trim_start).find(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Nothing named to read and stdin is a terminal: say, on one line, what

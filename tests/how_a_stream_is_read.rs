@@ -189,7 +189,8 @@ fn item2_directory_mode_reads_json_files() {
         .expect("write");
     let r = hardened(&[dir.path().to_str().expect("utf-8 path")]);
     let single = hardened(&[fixture("deployment-web.json").to_str().expect("utf-8 path")]).stdout;
-    assert_eq!(r.stdout, format!("{single}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"));
+    // JSON first and YAML later: a `---` first makes kubectl read it all as YAML.
+    assert_eq!(r.stdout, format!("---\n{single}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n"));
 }
 
 /// `python3 -c 'import json, sys; json.load(sys.stdin)'` on `text`.
@@ -423,6 +424,123 @@ fn item4_a_symlink_loop_is_an_error_not_copies_of_documents() {
     assert_eq!((r.code, r.stdout), (0, [config_map("app"), config_map("shared")].join("---\n")), "{}", r.stderr);
 }
 
+/// A Pod named `name` that harden changes.
+fn pod(name: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: a\n    image: registry.example.com/a:1\n"
+    )
+}
+
+/// What `harden -q ARGS` writes for the text of a file alone.
+fn hardened_text(text: &str) -> String {
+    support::harden(&["-q"], text.as_bytes()).stdout
+}
+
+/// An app's own files next to its manifests: no Kubernetes object in them.
+const NOT_MANIFESTS: [(&str, &str); 4] = [
+    ("deploy/config.yaml", "port: 8080\nlog:\n  level: debug\n"),
+    ("deploy/package.json", "{\"name\": \"app\", \"version\": \"1.0.0\"}\n"),
+    ("deploy/renovate.json", "{\"extends\": [\"config:recommended\"]}\n"),
+    ("deploy/notes.yaml", "# to do\n"),
+];
+
+#[test]
+fn item4_files_without_kubernetes_objects_in_a_directory_are_left_out_and_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A file with one Kubernetes document is read whole: never lose a document.
+    let mixed = format!("{}---\nsettings: {{a: 1}}\n", config_map("mixed"));
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/mixed.yaml", &mixed)]);
+    tree(dir.path(), &NOT_MANIFESTS);
+    let want = format!("{}---\n{mixed}", hardened_text(&pod("app")));
+    let note = "note: deploy: left out, holding no Kubernetes object (no document with apiVersion and kind): \
+                deploy/config.yaml, deploy/notes.yaml, deploy/package.json, deploy/renovate.json\n";
+    for mode in [&[][..], &["--diff"]] {
+        let r = harden_in(dir.path(), &[&["-q"], mode, &["deploy"]].concat());
+        assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{mode:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with(note), "{mode:?}: {}", r.stderr);
+    }
+    let r = harden_in(dir.path(), &["check", "deploy"]);
+    assert!(r.stderr.starts_with(note) && !r.stdout.contains("config.yaml"), "{}{}", r.stdout, r.stderr);
+    // -i rewrites the manifests and never touches the rest.
+    let r = harden_in(dir.path(), &["-i", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.ends_with(", 1 file rewritten\n"), "{}", r.stderr);
+    for (path, text) in NOT_MANIFESTS {
+        assert_eq!(std::fs::read_to_string(dir.path().join(path)).expect("read"), text, "{path}");
+    }
+}
+
+#[test]
+fn item4_files_named_on_their_own_and_stdin_are_read_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &NOT_MANIFESTS);
+    let config = NOT_MANIFESTS[0].1;
+    let with_app = format!("{config}---\n{}", pod("app"));
+    tree(dir.path(), &[("deploy/with-app.yaml", &with_app)]);
+    let r = harden_in(dir.path(), &["-q", "deploy/with-app.yaml"]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert_eq!(r.stdout, hardened_text(&with_app));
+    assert!(r.stdout.starts_with(config), "{}", r.stdout);
+    let r = support::harden(&["-q"], with_app.as_bytes());
+    assert_eq!((r.code, r.stdout.starts_with(config)), (0, true), "{}", r.stderr);
+}
+
+#[test]
+fn item4_a_file_in_a_directory_that_does_not_parse_is_an_error_with_a_hint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/chart-ish/cm.yaml", TEMPLATE)]);
+    for mode in [&[][..], &["--diff"], &["check"]] {
+        let r = harden_in(dir.path(), &[mode, &["deploy"]].concat());
+        assert_eq!((r.code, r.stdout.as_str()), (2, ""), "{}", r.stderr);
+        assert_eq!(
+            r.stderr,
+            "harden: deploy/chart-ish/cm.yaml:1:3: \"-\" is only valid inside a block (a file that is not a \
+             manifest can be left out: --exclude GLOB, or a .hardenignore file)\n",
+            "{mode:?}"
+        );
+    }
+    // Named on its own: the error, without the hint.
+    let r = harden_in(dir.path(), &["deploy/chart-ish/cm.yaml"]);
+    assert_eq!(r.stderr, "harden: deploy/chart-ish/cm.yaml:1:3: \"-\" is only valid inside a block\n");
+    let r = harden_in(dir.path(), &["-q", "--exclude", "chart-ish/", "deploy"]);
+    assert_eq!((r.code, r.stdout), (0, hardened_text(&pod("app"))), "{}", r.stderr);
+}
+
+#[test]
+fn item4_a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("deploy/cm.yaml", &config_map("cm"))]);
+    let want = format!("{}---\n{}", hardened_text(&pod("app")), config_map("cm"));
+    let r = harden_in(dir.path(), &["-q", "deploy", "deploy/app.yaml", "./deploy/cm.yaml"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "note: deploy/app.yaml: named more than once; read once\n\
+         note: ./deploy/cm.yaml: the same file as deploy/cm.yaml; read once\n"
+    );
+    // -i rewrites it once.
+    let r = harden_in(dir.path(), &["-q", "-i", "deploy/app.yaml", "deploy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("deploy/app.yaml")).expect("read"), hardened_text(&pod("app")));
+}
+
+#[cfg(unix)]
+#[test]
+fn item4_a_file_reached_twice_through_symbolic_links_is_read_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    tree(dir.path(), &[("deploy/app.yaml", &pod("app")), ("shared/cm.yaml", &config_map("cm"))]);
+    std::os::unix::fs::symlink("app.yaml", dir.path().join("deploy/link.yaml")).expect("symlink");
+    std::os::unix::fs::symlink("../shared", dir.path().join("deploy/shared")).expect("symlink");
+    let r = harden_in(dir.path(), &["-q", "deploy", "shared"]);
+    let want = format!("{}---\n{}", hardened_text(&pod("app")), config_map("cm"));
+    assert_eq!((r.code, r.stdout.as_str()), (0, want.as_str()), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "note: deploy/link.yaml: the same file as deploy/app.yaml; read once\n\
+         note: shared/cm.yaml: the same file as deploy/shared/cm.yaml; read once\n"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Item 5: a gate that checked nothing does not pass
 
@@ -545,21 +663,38 @@ fn item2_every_corpus_stream_as_json_hardens_to_json_that_means_the_yaml_result(
         }
         let docs = harden::yaml::parse_values(&read(path)).expect("the corpus parses");
         let want = harden::yaml::parse_values(&via_yaml.stdout).expect("YAML output parses");
-        // As kubectl writes JSON, and on one line a document, as `jq -c` does.
+        // As kubectl writes JSON, and on one line a document, as `jq -c`
+        // does; separated by `---`, or one after the other (a JSON stream,
+        // which only objects make: kubectl reads nothing else).
         let one_line = |v: &serde_json::Value| v.to_string() + "\n";
+        let objects = docs.iter().all(serde_json::Value::is_object);
         for write in [kubectl_json as fn(&serde_json::Value) -> String, one_line] {
-            let json = docs.iter().map(write).collect::<Vec<_>>().join("---\n");
-            let r = support::harden(&["-q"], json.as_bytes());
-            assert_eq!(r.code, 0, "{arg} as JSON: {}", r.stderr);
-            for (i, doc) in r.stdout.split("---\n").enumerate() {
-                serde_json::from_str::<serde_json::Value>(doc)
-                    .unwrap_or_else(|e| panic!("{arg} as JSON: document {i} is not JSON ({e}):\n{doc}"));
+            for separator in ["---\n", ""].into_iter().filter(|s| objects || !s.is_empty()) {
+                let json = docs.iter().map(write).collect::<Vec<_>>().join(separator);
+                let r = support::harden(&["-q"], json.as_bytes());
+                assert_eq!(r.code, 0, "{arg} as JSON: {}", r.stderr);
+                let values: Vec<serde_json::Value> = if separator.is_empty() {
+                    serde_json::Deserializer::from_str(&r.stdout)
+                        .into_iter()
+                        .collect::<Result<_, _>>()
+                        .unwrap_or_else(|e| panic!("{arg} as a JSON stream: the output is not one ({e})"))
+                } else {
+                    let doc = |(i, doc): (usize, &str)| {
+                        serde_json::from_str(doc)
+                            .unwrap_or_else(|e| panic!("{arg} as JSON: document {i} is not JSON ({e}):\n{doc}"))
+                    };
+                    r.stdout.split("---\n").enumerate().map(doc).collect()
+                };
+                assert_eq!(values, want, "{arg}");
+                assert_eq!(harden::yaml::parse_values(&r.stdout).is_ok(), !separator.is_empty() || docs.len() < 2);
+                streams += 1;
+                changed += usize::from(r.stdout != json);
             }
-            assert_eq!(harden::yaml::parse_values(&r.stdout).expect("JSON output parses"), want, "{arg}");
-            streams += 1;
-            changed += usize::from(r.stdout != json);
         }
     }
-    eprintln!("{streams} corpus streams ({} files, twice) compared as JSON, {changed} changed by harden", files.len());
+    eprintln!(
+        "{streams} corpus streams ({} files, 3 or 4 ways) compared as JSON, {changed} changed by harden",
+        files.len()
+    );
     assert!(changed > 40, "too few streams exercised the JSON writer: {changed}");
 }

@@ -57,8 +57,10 @@ fn run(text: &str) -> String {
     let opts = restricted.options();
     let mut streamed = String::new();
     let inputs = [Input::Text(Source { name: "stream".into(), path: None, text: text.to_string() })];
-    pipeline::stream::<pipeline::Error>(&inputs, &opts, &[], |_, chunk| {
-        streamed.push_str(&chunk.output);
+    pipeline::stream::<pipeline::Error>(&inputs, &opts, &[], |s| {
+        if let pipeline::Streamed::Chunk(_, chunk) = s {
+            streamed.push_str(&chunk.output);
+        }
         Ok(())
     })
     .expect("the stream hardens");

@@ -2,7 +2,7 @@
 //! neighbours: indentation step, whether block sequences are indented under
 //! their key, the line ending, and whether the document is JSON.
 
-use crate::yaml::{Document, Layout, Node, NodeKind, ScalarStyle};
+use crate::yaml::{Document, Layout, NodeKind};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocLayout {
@@ -17,12 +17,10 @@ pub struct DocLayout {
     pub json: Option<JsonStyle>,
 }
 
-/// How a JSON document is written. A document is JSON when its top node is
-/// a flow mapping whose keys, all the way down, are double-quoted: every
-/// stream kubectl reads as JSON (it does when the stream starts with `{`)
-/// is. A flow mapping with plain keys is YAML written in flow style, and
-/// new text in it stays YAML flow, even where it opens the stream (kubectl
-/// cannot read such a stream either way).
+/// How a JSON document ([`Document::is_json`]) is written. A flow mapping
+/// with plain keys is YAML written in flow style, and new text in it stays
+/// YAML flow, even where it opens the stream (kubectl cannot read such a
+/// stream either way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonStyle {
     /// Columns between the line that opens a `{`/`[` and the members under
@@ -39,7 +37,7 @@ impl JsonStyle {
     fn of(doc: &Document, text: &str) -> Option<JsonStyle> {
         let root = &doc.root;
         let NodeKind::Mapping { layout: Layout::Flow, entries } = &root.kind else { return None };
-        if !all_keys_double_quoted(root) {
+        if !doc.is_json() {
             return None;
         }
         let mut steps = Tally::default();
@@ -65,17 +63,6 @@ impl JsonStyle {
             compact,
         })
     }
-}
-
-fn all_keys_double_quoted(root: &Node) -> bool {
-    let mut all = true;
-    root.walk(&mut |n| {
-        if let NodeKind::Mapping { entries, .. } = &n.kind {
-            all &=
-                entries.iter().all(|e| matches!(e.key.kind, NodeKind::Scalar { style: ScalarStyle::DoubleQuoted, .. }));
-        }
-    });
-    all
 }
 
 impl DocLayout {
@@ -105,8 +92,12 @@ impl DocLayout {
                 }
             }
         });
+        // The document's first line break (not one in the white space after it).
         let region = &text[doc.start..doc.end.min(text.len())];
-        let newline = if region.contains("\r\n") { "\r\n" } else { "\n" };
+        let newline = match region.find('\n') {
+            Some(i) if region[..i].ends_with('\r') => "\r\n",
+            _ => "\n",
+        };
         DocLayout {
             step: steps.most_common().unwrap_or(2),
             seq_offset: seq_offsets.most_common().unwrap_or(0),

@@ -124,6 +124,10 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
     results::by_severity(&mut results);
     if !results.is_empty() {
         outcome.output = with_results(&outcome.output, &results, &fn_opts)?;
+        // One piece again, that lines up with the new output.
+        let json = outcome.pieces.iter().any(|p| p.json);
+        let (old_len, new_len, docs) = (src.text.len(), outcome.output.len(), outcome.docs.len());
+        outcome.pieces = vec![crate::pipeline::Piece { old_len, new_len, docs, json }];
     }
     let exit_code = u8::from(fail && counts.blockers > 0);
     let Counts { workloads_hardened: workloads, changes, blockers, opted_out } = counts;

@@ -3,16 +3,16 @@
 //! changes filed for it) → apply → verify. Chunks are independent, so they
 //! run in parallel.
 
-use super::{DocOutcome, DocText, Error, Options, Places, Values};
+use super::{DocOutcome, DocText, Error, Form, Options, Places, Values};
 use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
 use crate::ports::index::{IndexOptions, UNREAD, add, has_low_port};
 use crate::ports::{ChunkPorts, PortGraph};
-use crate::read::split::Chunk;
-use crate::verify::verify_document;
-use crate::yaml::{Document, Kind, ParseError, Semantic, Span, parse_stream};
+use crate::read::split::{Chunk, values};
+use crate::verify::{VerifyError, verify_document};
+use crate::yaml::{Document, Kind, Limits, ParseError, Semantic, Span, check_json, kubectl, line_col, parse_stream};
 use serde_json::Value;
 
 /// A chunk's hardened text and its documents.
@@ -20,6 +20,8 @@ use serde_json::Value;
 pub struct ChunkOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
+    /// Whether it is values of a JSON stream (`Chunk::json`).
+    pub json: bool,
 }
 
 /// Parse a chunk and read the meaning of each document that `wanted` says
@@ -33,7 +35,7 @@ fn read_chunk(
 ) -> Result<(Vec<Document>, Vec<Option<Value>>), Error> {
     let text: &str = &chunk.text;
     let located = located(chunk, name);
-    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
+    let docs = parse_chunk(chunk, &opts.limits).map_err(&located)?;
     let mut values = Vec::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
         let mut sem = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes);
@@ -50,10 +52,39 @@ fn read_chunk(
 
 /// A parse error in the chunk, placed in its source.
 fn located<'c>(chunk: &'c Chunk, name: &'c str) -> impl Fn(ParseError) -> Error + 'c {
-    move |mut error: ParseError| {
-        error.line += chunk.line - 1;
-        Error::Parse { name: name.to_string(), error }
+    move |error: ParseError| Error::Parse { name: name.to_string(), error: moved(error, chunk.line, chunk.col) }
+}
+
+/// An error at a place in a piece of text, placed where the piece starts
+/// (a 1-based line and column).
+fn moved(mut error: ParseError, line: usize, col: usize) -> ParseError {
+    if error.line == 1 {
+        error.col += col - 1;
     }
+    error.line += line - 1;
+    error
+}
+
+/// The documents of a chunk: a YAML stream, or values of a JSON stream,
+/// each read on its own (see `read::split`), in the chunk's terms.
+fn parse_chunk(chunk: &Chunk, limits: &Limits) -> Result<Vec<Document>, ParseError> {
+    let text: &str = &chunk.text;
+    if !chunk.json {
+        return parse_stream(text, limits);
+    }
+    let mut docs = Vec::new();
+    for range in values(text) {
+        let at = || line_col(text, range.start);
+        let piece = parse_stream(&text[range.clone()], limits).map_err(|e| {
+            let (line, col) = at();
+            moved(e, line, col)
+        })?;
+        docs.extend(piece.into_iter().map(|mut d| {
+            d.shift(range.start);
+            d
+        }));
+    }
+    Ok(docs)
 }
 
 /// Whether a document of this `kind` can matter to a rule, to the port
@@ -85,6 +116,9 @@ pub struct ChunkInfo {
     pub matters: bool,
     /// How many of its documents are Kubernetes objects.
     pub manifests: usize,
+    pub form: Form,
+    /// See [`super::Found::open_end`].
+    pub open_end: Option<usize>,
 }
 
 /// Pass 1: the chunk's part of the port graph, its documents numbered from
@@ -99,7 +133,7 @@ pub fn index_chunk(
 ) -> Result<(PortGraph, ChunkInfo), Error> {
     let text: &str = &chunk.text;
     let located = located(chunk, name);
-    let docs = parse_stream(text, &opts.limits).map_err(&located)?;
+    let docs = parse_chunk(chunk, &opts.limits).map_err(&located)?;
     let mut graph = PortGraph::default();
     let mut matters = false;
     for (i, doc) in docs.iter().enumerate() {
@@ -127,8 +161,43 @@ pub fn index_chunk(
         let plan = low.then(|| plan_document(&value, &opts.plan));
         add(&mut graph, i, &value, plan.as_ref(), io);
     }
+    if !chunk.json {
+        kubectl::check(text, &docs, chunk.offset == 0).map_err(&located)?;
+    } else {
+        for doc in docs.iter().filter(|d| d.is_json()) {
+            check_json(&text[doc.start..doc.end]).map_err(|e| {
+                let (line, col) = line_col(text, doc.start);
+                located(moved(e, line, col))
+            })?;
+        }
+    }
     let manifests = docs.iter().filter(|d| d.is_kubernetes_object()).count();
-    Ok((graph, ChunkInfo { first: 0, docs: docs.len(), matters, manifests }))
+    let form = if text.trim().is_empty() {
+        Form::Blank
+    } else if chunk.json && docs.iter().all(Document::is_json) {
+        Form::Json
+    } else {
+        Form::Yaml
+    };
+    let open_end = open_end(chunk, &docs, &opts.limits);
+    Ok((graph, ChunkInfo { first: 0, docs: docs.len(), matters, manifests, form, open_end }))
+}
+
+/// Where a chunk (the last of its source) ends without a line break: its
+/// last line, if a line break after it would change what its last
+/// document means (a block scalar that ends the file takes it into its
+/// value). Read again with one to find out: rare, and then exact.
+fn open_end(chunk: &Chunk, docs: &[Document], limits: &Limits) -> Option<usize> {
+    let text: &str = &chunk.text;
+    let last = docs.last().filter(|_| !text.is_empty() && !text.ends_with('\n'))?;
+    let region = &text[last.start..];
+    let value = |text: &str| -> Option<Value> {
+        let docs = parse_stream(text, limits).ok()?;
+        let [doc] = docs.as_slice() else { return None };
+        Semantic::new(&doc.root, text, limits.max_alias_nodes).value(&doc.root).ok()
+    };
+    let changes = value(region) != value(&format!("{region}\n"));
+    changes.then(|| chunk.line + text.matches('\n').count())
 }
 
 /// Pass 2: harden the chunk, with `ports` its share of the port decisions. Unless `keep` is `Drop`, the
@@ -167,7 +236,8 @@ pub fn harden_chunk(
             edits: Vec::new(),
             places: Places::default(),
         };
-        return Ok(ChunkOutcome { output: text.to_string(), docs: (0..info.docs).map(passthrough).collect() });
+        let docs = (0..info.docs).map(passthrough).collect();
+        return Ok(ChunkOutcome { output: text.to_string(), docs, json: chunk.json });
     }
     // Unless every value is kept, a document no rule or port change can
     // touch is not read.
@@ -201,6 +271,10 @@ pub fn harden_chunk(
             let region = shifted(&edits, doc.start, doc.end, doc.start);
             let edited = apply::splice(&text[doc.start..doc.end], &region);
             verify_document(name, line, &edited, &after, &opts.limits)?;
+            // A value of a JSON stream stays JSON, as kubectl reads it there.
+            if chunk.json && doc.is_json() {
+                check_json(&edited).map_err(|e| VerifyError { name: name.to_string(), line, what: e.to_string() })?;
+            }
         }
         let absolute = shifted(&edits, 0, text.len(), 0)
             .into_iter()
@@ -228,7 +302,7 @@ pub fn harden_chunk(
         outcomes.push(outcome);
     }
     let output = if all_edits.is_empty() { text.to_string() } else { apply::splice(text, &all_edits) };
-    Ok(ChunkOutcome { output, docs: outcomes })
+    Ok(ChunkOutcome { output, docs: outcomes, json: chunk.json })
 }
 
 /// The text edits for a document's plan. A resource whose changes cannot

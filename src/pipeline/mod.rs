@@ -13,6 +13,7 @@
 //! before it, is done, holding only a batch at a time.
 
 pub mod document;
+mod found;
 pub mod ordered;
 
 use crate::apply::Edit;
@@ -25,6 +26,8 @@ use crate::read::{ReadError, Source};
 use crate::verify::VerifyError;
 use crate::yaml::{Document, Limits, ParseError};
 use document::{ChunkInfo, ChunkOutcome, harden_chunk, index_chunk};
+pub use found::{Form, Found};
+use found::{found_in_directories, hinted, left_out, survey};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -96,6 +99,9 @@ pub enum Error {
     /// nothing must not pass).
     #[error("{name}: no Kubernetes manifests found")]
     NoManifests { name: String },
+    /// Bad input in a file a directory held (exit 2): maybe no manifest at all.
+    #[error("{0} (a file that is not a manifest can be left out: --exclude GLOB, or a .hardenignore file)")]
+    InDirectory(Box<Error>),
 }
 
 /// Inputs that must hold a Kubernetes document (one with `apiVersion` and
@@ -107,13 +113,18 @@ pub struct Expect {
     /// The path as given, for the message.
     pub name: String,
     /// The inputs it named, by index.
-    pub inputs: std::ops::Range<usize>,
+    pub inputs: Vec<usize>,
+    /// Whether the path is a directory: of the files found in it, those
+    /// that hold no Kubernetes object (an app's `config.yaml`, a
+    /// `package.json`) are left out rather than written into the stream. A
+    /// file named on its own is always read.
+    pub directory: bool,
 }
 
 /// After pass 1, before anything is written: the first path (in order)
 /// that holds no Kubernetes document is an error.
 fn check_expected(expect: &[Expect], infos: &[Vec<ChunkInfo>]) -> Result<(), Error> {
-    let empty = |e: &&Expect| infos[e.inputs.clone()].iter().flatten().all(|info| info.manifests == 0);
+    let empty = |e: &&Expect| e.inputs.iter().flat_map(|&i| &infos[i]).all(|info| info.manifests == 0);
     match expect.iter().find(empty) {
         Some(e) => Err(Error::NoManifests { name: e.name.clone() }),
         None => Ok(()),
@@ -171,11 +182,21 @@ impl DocOutcome {
     }
 }
 
+/// What [`stream`] hands its sink, in this order.
+pub enum Streamed<'s> {
+    /// What pass 1 found of each input, once, before any chunk.
+    Surveyed(&'s [Found]),
+    /// A chunk of input `.0`, hardened.
+    Chunk(usize, ChunkOutcome),
+}
+
 /// One source's outcome: its hardened text and what happened per document.
 #[derive(Debug)]
 pub struct SourceOutcome {
     pub output: String,
     pub docs: Vec<DocOutcome>,
+    /// What pass 1 found of it (left out: nothing else is set).
+    pub found: Found,
     /// Each chunk's length in the source and in the output and how many
     /// documents it holds, in order: the pieces that line up between the
     /// two (for diffing a piece at a time).
@@ -188,6 +209,8 @@ pub struct Piece {
     pub old_len: usize,
     pub new_len: usize,
     pub docs: usize,
+    /// Whether the chunk is values of a JSON stream (`Chunk::json`).
+    pub json: bool,
 }
 
 /// An input for [`stream`]: text already in memory (stdin), or a file read
@@ -279,11 +302,12 @@ pub fn harden_stream_telling(
     let (mut graph, mut seen) = (PortGraph::default(), 0);
     // Per source, what pass 1 learnt of each chunk.
     let mut infos: Vec<Vec<ChunkInfo>> = Vec::with_capacity(sources.len());
-    for (src, chunks) in sources.iter().zip(&chunked) {
+    let found = found_in_directories(expect, sources.len());
+    for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
         let parts = chunks
             .par_iter()
             .map(|chunk| {
-                let indexed = index_chunk(chunk, &src.name, opts, &io);
+                let indexed = index_chunk(chunk, &src.name, opts, &io).map_err(|e| hinted(e, found[s]));
                 if let Ok((_, info)) = &indexed {
                     progress.indexed(chunk.text.len(), info.docs);
                 }
@@ -293,9 +317,15 @@ pub fn harden_stream_telling(
         infos.push(in_order(parts)?.into_iter().map(|part| merge(&mut graph, &mut seen, part)).collect());
     }
     check_expected(expect, &infos)?;
+    let left_out = left_out(&found, &infos);
     let decisions = decide_ports(settings.as_ref(), graph);
     let mut out = Vec::with_capacity(sources.len());
     for (s, (src, chunks)) in sources.iter().zip(&chunked).enumerate() {
+        if left_out[s] {
+            let (output, docs, pieces) = (String::new(), Vec::new(), Vec::new());
+            out.push(SourceOutcome { output, docs, found: Found::of(&[], true), pieces });
+            continue;
+        }
         let outcomes = chunks
             .par_iter()
             .enumerate()
@@ -314,10 +344,12 @@ pub fn harden_stream_telling(
         let mut source = SourceOutcome {
             output: String::with_capacity(output_len),
             docs: Vec::with_capacity(docs),
+            found: Found::of(&infos[s], false),
             pieces: Vec::with_capacity(chunks.len()),
         };
         for (o, chunk) in outcomes.into_iter().zip(chunks) {
-            source.pieces.push(Piece { old_len: chunk.text.len(), new_len: o.output.len(), docs: o.docs.len() });
+            let (old_len, new_len, docs, json) = (chunk.text.len(), o.output.len(), o.docs.len(), o.json);
+            source.pieces.push(Piece { old_len, new_len, docs, json });
             source.output.push_str(&o.output);
             source.docs.extend(o.docs);
         }
@@ -338,14 +370,14 @@ const WINDOW: usize = 16;
 
 /// Harden a stream with bounded memory: pass 1 over every input (finding
 /// any malformed input, and any of `expect` without a Kubernetes document,
-/// before `sink` sees anything), then pass 2, calling `sink(input index,
-/// chunk)` in stream order. Both passes run on every core (see
-/// [`ordered`]). Each outcome's `before`/`after` are null.
+/// before `sink` sees anything), then `sink(Surveyed)` and pass 2, calling
+/// `sink(Chunk(input index, chunk))` in stream order. Both passes run on
+/// every core (see [`ordered`]). Each outcome's `before`/`after` are null.
 pub fn stream<E: From<Error> + Send>(
     inputs: &[Input],
     opts: &Options,
     expect: &[Expect],
-    sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+    sink: impl FnMut(Streamed) -> Result<(), E>,
 ) -> Result<(), E> {
     stream_telling(inputs, opts, expect, &(), sink)
 }
@@ -356,7 +388,7 @@ pub fn stream_telling<E: From<Error> + Send>(
     opts: &Options,
     expect: &[Expect],
     progress: &dyn Progress,
-    mut sink: impl FnMut(usize, ChunkOutcome) -> Result<(), E>,
+    mut sink: impl FnMut(Streamed) -> Result<(), E>,
 ) -> Result<(), E> {
     let settings = port_settings(opts);
     let map = settings.as_ref().map(PortSettings::moves).unwrap_or_default();
@@ -365,13 +397,16 @@ pub fn stream_telling<E: From<Error> + Send>(
     let (mut graph, mut seen) = (PortGraph::default(), 0);
     // Per input, what pass 1 learnt of each chunk (a few bytes a chunk).
     let mut infos: Vec<Vec<ChunkInfo>> = inputs.iter().map(|_| Vec::new()).collect();
+    let found = found_in_directories(expect, inputs.len());
     ordered::run(
-        chunks(inputs),
+        chunks(inputs, &[]),
         threads,
         WINDOW,
         |_, (s, _, chunk)| {
             let bytes = chunk.text.len();
-            index_chunk(&chunk, inputs[s].name(), opts, &io).map(|r| (s, bytes, r)).map_err(E::from)
+            index_chunk(&chunk, inputs[s].name(), opts, &io)
+                .map(|r| (s, bytes, r))
+                .map_err(|e| E::from(hinted(e, found[s])))
         },
         |_, (s, bytes, part)| {
             progress.indexed(bytes, part.1.docs);
@@ -380,11 +415,13 @@ pub fn stream_telling<E: From<Error> + Send>(
         },
     )?;
     check_expected(expect, &infos)?;
+    let left_out = left_out(&found, &infos);
+    sink(Streamed::Surveyed(&survey(&infos, &left_out)))?;
     let decisions = decide_ports(settings.as_ref(), graph);
     let (decisions, infos) = (&decisions, &infos);
     // The reading thread, which takes the chunks in order, gives each its
     // share of the decisions.
-    let shared = chunks(inputs).map(move |chunk| {
+    let shared = chunks(inputs, &left_out).map(move |chunk| {
         let (s, c, chunk) = chunk?;
         let (info, ports) = share(decisions, infos, s, c);
         Ok((s, chunk, info, ports))
@@ -400,17 +437,19 @@ pub fn stream_telling<E: From<Error> + Send>(
         },
         |_, (s, bytes, outcome)| {
             progress.hardened(bytes, outcome.docs.len());
-            sink(s, outcome)
+            sink(Streamed::Chunk(s, outcome))
         },
     )
 }
 
-/// Every input's chunks in order, each with its input's index and its own:
-/// text in memory is cut where it lies, files are read a chunk at a time.
+/// Every input's chunks in order, but for those `skip` says to (by
+/// index), each with its input's index and its own: text in memory is cut
+/// where it lies, files are read a chunk at a time.
 fn chunks<'i, E: From<Error>>(
     inputs: &'i [Input],
+    skip: &'i [bool],
 ) -> impl Iterator<Item = Result<(usize, usize, Chunk<'i>), E>> + Send + 'i {
-    inputs.iter().enumerate().flat_map(|(s, input)| {
+    inputs.iter().enumerate().filter(|(s, _)| skip.get(*s) != Some(&true)).flat_map(|(s, input)| {
         let chunks: Box<dyn Iterator<Item = Result<Chunk<'i>, Error>> + Send + 'i> = match input {
             Input::Text(src) => Box::new(split(&src.text).into_iter().map(Ok)),
             Input::Stdin(text) => Box::new(text.chunks().map(Ok)),

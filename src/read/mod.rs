@@ -24,6 +24,8 @@ pub enum ReadError {
     Io { name: String, source: std::io::Error },
     #[error("{name}:{line}:{col}: the input is not valid UTF-8")]
     Utf8 { name: String, line: usize, col: usize },
+    #[error("{name}:1:1: the input is UTF-16 (kubectl decodes it, harden reads UTF-8): `iconv -f UTF-16 -t UTF-8`")]
+    Utf16 { name: String },
     #[error("{name}: no such file or directory")]
     Missing { name: String },
     #[error("{name}: {message}")]
@@ -44,7 +46,10 @@ pub enum Named {
 pub struct Argument {
     /// As given (`-` for standard input).
     pub path: PathBuf,
-    pub inputs: Vec<Named>,
+    /// The inputs it names, by their place in [`Listed::inputs`].
+    pub inputs: Vec<usize>,
+    /// Whether it is a directory, whose files are found rather than named.
+    pub directory: bool,
     /// The build files a directory held, left out (see [`walk`]).
     pub skipped: Vec<walk::Skipped>,
 }
@@ -56,29 +61,69 @@ impl Argument {
     }
 }
 
+/// What the path arguments name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Listed {
+    /// Every input once, in the order first named: a file named again, or
+    /// reached again through a symbolic link, is the same file (by its
+    /// canonical path), and its documents must not be written twice.
+    pub inputs: Vec<Named>,
+    pub arguments: Vec<Argument>,
+    /// Files named again: the path that named it again, and the path that
+    /// named it first.
+    pub repeats: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Listed {
+    /// Where `named` is in [`Listed::inputs`], added if it is new: a file
+    /// is known by its canonical path (`seen` holds those listed).
+    fn place(&mut self, named: Named, seen: &mut std::collections::HashMap<PathBuf, usize>) -> usize {
+        if let Named::File(path) = &named {
+            let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            if let Some(&first) = seen.get(&key) {
+                if let Named::File(first_path) = &self.inputs[first] {
+                    self.repeats.push((path.clone(), first_path.clone()));
+                }
+                return first;
+            }
+            seen.insert(key, self.inputs.len());
+        }
+        self.inputs.push(named);
+        self.inputs.len() - 1
+    }
+}
+
 /// What `paths` name, in order: stdin when there are none or for `-`, a
 /// directory's manifests minus what `excludes` (gitignore globs, relative
 /// to the directory) and ignore files leave out (see [`walk`]), a file
 /// itself whatever its name.
-pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Vec<Argument>, ReadError> {
-    let stdin = |path: &str| Argument { path: PathBuf::from(path), inputs: vec![Named::Stdin], skipped: Vec::new() };
-    if paths.is_empty() {
-        return Ok(vec![stdin("-")]);
-    }
-    let mut out = Vec::with_capacity(paths.len());
+pub fn list_arguments(paths: &[PathBuf], excludes: &[String]) -> Result<Listed, ReadError> {
+    let stdin = [PathBuf::from("-")];
+    let paths = if paths.is_empty() { &stdin[..] } else { paths };
+    let mut listed = Listed::default();
+    let mut seen: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
     for p in paths {
-        if p.as_os_str() == "-" {
-            out.push(stdin("-"));
+        let (found, directory, skipped) = if p.as_os_str() == "-" {
+            (vec![Named::Stdin], false, Vec::new())
         } else if p.is_dir() {
             let (files, skipped) = walk::manifests(p, excludes)?;
-            out.push(Argument { path: p.clone(), inputs: files.into_iter().map(Named::File).collect(), skipped });
+            (files.into_iter().map(Named::File).collect(), true, skipped)
         } else if p.exists() {
-            out.push(Argument { path: p.clone(), inputs: vec![Named::File(p.clone())], skipped: Vec::new() });
+            (vec![Named::File(p.clone())], false, Vec::new())
         } else {
             return Err(ReadError::Missing { name: p.display().to_string() });
+        };
+        let mut inputs = Vec::with_capacity(found.len());
+        let mut taken = std::collections::HashSet::new();
+        for named in found {
+            let at = listed.place(named, &mut seen);
+            if taken.insert(at) {
+                inputs.push(at);
+            }
         }
+        listed.arguments.push(Argument { path: p.clone(), inputs, directory, skipped });
     }
-    Ok(out)
+    Ok(listed)
 }
 
 /// Read one input whole.
@@ -92,6 +137,7 @@ pub fn read_named(named: &Named, stdin: &mut dyn Read) -> Result<Source, ReadErr
 fn read_file(path: &Path) -> Result<Source, ReadError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ReadError::Io { name: name.clone(), source })?;
+    not_utf16(&name, &bytes)?;
     Ok(Source { text: decode(&name, bytes)?, name, path: Some(path.to_path_buf()) })
 }
 
@@ -107,15 +153,24 @@ fn read_stdin(stdin: &mut dyn Read) -> Result<Source, ReadError> {
 /// chunk lost a few percent to the allocator's size classes.
 /// The chunks' index is what grows with the stream besides the text
 /// itself, so it is kept small: per chunk where it ends in its block and
-/// the line it starts on (16 bytes; its block and start follow from the
-/// chunk before it, its offset is the length of the chunks before it).
+/// where it starts (32 bytes; its block and start follow from the chunk
+/// before it, its offset is the length of the chunks before it).
 #[derive(Default)]
 pub struct StdinText {
     blocks: Vec<String>,
-    /// Per chunk: where it ends in its block, and its first line.
-    chunks: Vec<(u64, u64)>,
+    /// Per chunk: where it ends in its block, and where it starts.
+    chunks: Vec<(u64, Start)>,
     /// Per block: the number of its first chunk.
     firsts: Vec<usize>,
+}
+
+/// Where a chunk of [`StdinText`] starts: its line and column, and
+/// whether it is values of a JSON stream.
+#[derive(Clone, Copy, Default)]
+struct Start {
+    line: u64,
+    col: u64,
+    json: bool,
 }
 
 const BLOCK: usize = 4 << 20;
@@ -140,7 +195,8 @@ impl StdinText {
             }
             let block = out.blocks.last_mut().expect("a block was just made if there was none");
             block.push_str(&chunk.text);
-            out.chunks.push((block.len() as u64, chunk.line as u64));
+            let start = Start { line: chunk.line as u64, col: chunk.col as u64, json: chunk.json };
+            out.chunks.push((block.len() as u64, start));
         }
         Ok(out)
     }
@@ -157,14 +213,20 @@ impl StdinText {
     pub fn chunks(&self) -> impl Iterator<Item = split::Chunk<'_>> {
         // (block, where the chunk starts in it, its offset in the stream)
         let mut at = (0, 0, 0);
-        self.chunks.iter().enumerate().map(move |(i, &(end, line))| {
+        self.chunks.iter().enumerate().map(move |(i, &(end, start_at))| {
             let (mut b, mut start, offset) = at;
             if self.firsts.get(b + 1) == Some(&i) {
                 (b, start) = (b + 1, 0);
             }
             let text = &self.blocks[b][start..end as usize];
             at = (b, end as usize, offset + text.len());
-            split::Chunk { text: std::borrow::Cow::Borrowed(text), offset, line: line as usize }
+            split::Chunk {
+                text: std::borrow::Cow::Borrowed(text),
+                offset,
+                line: start_at.line as usize,
+                col: start_at.col as usize,
+                json: start_at.json,
+            }
         })
     }
 
@@ -180,6 +242,16 @@ impl StdinText {
 
 /// How standard input is named in messages.
 pub const STDIN: &str = "<stdin>";
+
+/// An error if `bytes`, the start of an input, start with a UTF-16 byte
+/// order mark: kubectl decodes such an input; harden would have to write
+/// it back in another encoding.
+pub fn not_utf16(name: &str, bytes: &[u8]) -> Result<(), ReadError> {
+    match bytes {
+        [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => Err(ReadError::Utf16 { name: name.to_string() }),
+        _ => Ok(()),
+    }
+}
 
 /// UTF-8 or an error that says where it stops being UTF-8.
 pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, ReadError> {

@@ -315,10 +315,15 @@ mod tests {
             .collect();
         let new_second = crate::apply::splice(&old[cut..], &shifted);
         let pieces = vec![
-            Piece { old_len: cut, new_len: new_first.len(), docs: 1 },
-            Piece { old_len: old.len() - cut, new_len: new_second.len(), docs: 1 },
+            Piece { old_len: cut, new_len: new_first.len(), docs: 1, json: false },
+            Piece { old_len: old.len() - cut, new_len: new_second.len(), docs: 1, json: false },
         ];
-        let outcome = SourceOutcome { output: new_first + &new_second, docs: vec![doc(first), doc(second)], pieces };
+        let outcome = SourceOutcome {
+            output: new_first + &new_second,
+            docs: vec![doc(first), doc(second)],
+            found: Default::default(),
+            pieces,
+        };
         unified_of("f.yaml", old, &outcome, false)
     }
 

@@ -5,6 +5,7 @@
 //! rest of harden sees [`Document`]s and JSON values.
 
 pub mod fast;
+pub mod kubectl;
 pub mod parse;
 pub mod scalar;
 pub mod semantic;
@@ -68,6 +69,31 @@ impl LineIndex {
     pub fn line(&self, at: usize) -> usize {
         self.newlines.partition_point(|&n| n < at) + 1
     }
+}
+
+/// Check that a document of a JSON stream is JSON, as kubectl reads such a
+/// stream (Go's `encoding/json`, strict where YAML is not: no trailing
+/// commas, comments, single quotes or plain scalars). Errors are located
+/// in `text`, in characters.
+pub fn check_json(text: &str) -> Result<(), ParseError> {
+    let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) else { return Ok(()) };
+    let message = e.to_string();
+    // Nesting is bounded by `Limits::max_depth`, which may be set deeper.
+    if message.starts_with("recursion limit exceeded") {
+        return Ok(());
+    }
+    // serde_json counts the column in bytes.
+    let line_start: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum();
+    let mut at = (line_start + e.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let (line, col) = line_col(text, at);
+    let mut what = message.rsplit_once(" at line ").map_or(message.as_str(), |(what, _)| what);
+    if text[at..].starts_with(['}', ']']) && text[..at].trim_end().ends_with(',') {
+        what = "a trailing comma";
+    }
+    Err(ParseError::at(line, col, format!("not JSON ({what}); a stream that starts with `{{` is JSON to kubectl")))
 }
 
 /// Parse a stream and return each document's meaning: the convenience entry

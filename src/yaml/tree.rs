@@ -166,6 +166,25 @@ impl Document {
         has("apiVersion") && has("kind")
     }
 
+    /// Whether the document is JSON: its top node is a flow mapping whose
+    /// keys, all the way down, are double-quoted. Every document kubectl
+    /// reads as JSON (it does when the stream starts with `{`) is; a flow
+    /// mapping with plain keys is YAML written in flow style.
+    pub fn is_json(&self) -> bool {
+        if !matches!(self.root.kind, NodeKind::Mapping { layout: Layout::Flow, .. }) {
+            return false;
+        }
+        let mut all = true;
+        self.root.walk(&mut |n| {
+            if let NodeKind::Mapping { entries, .. } = &n.kind {
+                all &= entries
+                    .iter()
+                    .all(|e| matches!(e.key.kind, NodeKind::Scalar { style: ScalarStyle::DoubleQuoted, .. }));
+            }
+        });
+        all
+    }
+
     /// Move the document and its spans by `by` bytes (see [`Node::shift`]).
     pub fn shift(&mut self, by: usize) {
         self.root.shift(by);
