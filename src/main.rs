@@ -23,7 +23,7 @@ use harden::pipeline::{self, Options};
 use harden::pipeline::{DocOutcome, Expect, Found, Input, Streamed};
 use harden::plan::{Counts, PlanOptions};
 use harden::read::{Named, Source, StdinText, list_arguments, read_named};
-use harden::rules::unknown_image;
+use harden::rules::unknown_image::{self, Unknown};
 use harden::write::count;
 use output::Output;
 use std::process::ExitCode;
@@ -244,8 +244,35 @@ struct Tally {
     docs: usize,
     counts: Counts,
     /// Containers whose image the image table does not know, and the first few images.
-    unknown: usize,
-    unknown_images: Vec<String>,
+    unknown: Guessed,
+    /// Containers whose row does not say what the image writes (base images).
+    writes_unknown: Guessed,
+}
+
+/// Containers harden had to guess about, and the first few of their images.
+#[derive(Default)]
+struct Guessed {
+    containers: usize,
+    images: Vec<String>,
+}
+
+impl Guessed {
+    fn add(&mut self, image: &str) {
+        self.containers += 1;
+        if self.images.len() < 3 && !self.images.iter().any(|i| i == image) {
+            self.images.push(image.to_string());
+        }
+    }
+
+    /// `2 containers run images … (a, b, …)`: the start of the stderr line.
+    fn line(&self, what: &str) -> Option<String> {
+        if self.containers == 0 {
+            return None;
+        }
+        let more = if self.containers > self.images.len() { ", …" } else { "" };
+        let verb = if self.containers == 1 { "runs an image" } else { "run images" };
+        Some(format!("{} {verb} {what} ({}{more})", count(self.containers, "container"), self.images.join(", ")))
+    }
 }
 
 impl Tally {
@@ -257,35 +284,42 @@ impl Tally {
         }
         for r in &d.plan.resources {
             out.resource_warnings(r, partial);
-            for image in r
+            for (unknown, image) in r
                 .notes
                 .iter()
                 .filter(|n| n.rule == unknown_image::ID)
-                .filter_map(|n| unknown_image::image_of(&n.message))
+                .filter_map(|n| unknown_image::unknown_of(&n.message))
             {
-                self.unknown += 1;
-                if self.unknown_images.len() < 3 && !self.unknown_images.iter().any(|i| i == image) {
-                    self.unknown_images.push(image.to_string());
+                match unknown {
+                    Unknown::Image => self.unknown.add(image),
+                    Unknown::Writes => self.writes_unknown.add(image),
                 }
             }
         }
         self.counts.add(&d.plan);
     }
 
-    /// One line for every container whose image harden had to guess about.
+    /// A line for the containers whose image harden had to guess about,
+    /// and one for those whose image's writes it had to guess.
     fn unknown_images(&self, out: &Output) {
-        if self.unknown == 0 {
-            return;
+        if let Some(start) = self.unknown.line("harden's table does not know") {
+            let (it, s) = if self.unknown.containers == 1 { ("it", "s") } else { ("they", "") };
+            out.summary_note(&format!(
+                "{start}: assumed {it} write{s} only /tmp and run{s} as any UID; check {it} start{s}, or add rows \
+                 (--images); -o report lists them"
+            ));
         }
-        let more = if self.unknown > self.unknown_images.len() { ", …" } else { "" };
-        let one = self.unknown == 1;
-        let (verb, it, s) = if one { ("runs an image", "it", "s") } else { ("run images", "they", "") };
-        out.summary_note(&format!(
-            "{} {verb} harden's table does not know ({}{more}): assumed {it} write{s} only /tmp and run{s} as \
-             any UID; check {it} start{s}, or add rows (--images); -o report lists them",
-            count(self.unknown, "container"),
-            self.unknown_images.join(", "),
-        ));
+        if let Some(start) = self.writes_unknown.line("harden's table knows only in part") {
+            let (its, s, es, it, s2) = if self.writes_unknown.containers == 1 {
+                ("its", "", "es", "it", "s")
+            } else {
+                ("their", "s", "", "they", "")
+            };
+            out.summary_note(&format!(
+                "{start}: {its} row{s} do{es} not say what {it} write{s2}; assumed only /tmp; check {it} start{s2}, \
+                 or add rows of your own (--images); -o report lists them"
+            ));
+        }
     }
 
     fn summary(&self) -> String {

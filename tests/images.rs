@@ -180,6 +180,31 @@ fn unknown_images_are_one_line_on_stderr() {
     assert_eq!(o.stderr, "", "-q leaves the summary lines out");
 }
 
+/// A base image's row knows its user, not what the application built on
+/// it writes: the report says so per container, stderr once, and a row of
+/// the team's own that lists what it writes silences it.
+#[test]
+fn writes_unknown_rows_are_said_like_unknown_images() {
+    let o = run(&["-o", "report", &fixture("python-official")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("image python:3.13-slim is in harden's table without what it writes (row python): assumed it writes only /tmp"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("1 container runs an image harden's table knows only in part (python:3.13-slim)"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let table = dir.path().join("images.yaml");
+    let row = "images:\n- family: our-python-app\n  match: [python]\n  user: {any: true, source: \"https://example.com/our/Dockerfile\"}\n  writable:\n  - {path: /app/cache, why: cache, source: \"https://example.com/our/app.py\"}\n";
+    std::fs::write(&table, row).expect("written");
+    let own = run(&["-o", "report", "--images", table.to_str().expect("UTF-8"), &fixture("python-official")]);
+    assert!(own.status.success(), "{}", stderr(&own));
+    assert!(!stdout(&own).contains("without what it writes"), "{}", stdout(&own));
+    assert!(!stderr(&own).contains("knows only in part"), "{}", stderr(&own));
+    assert!(stdout(&own).contains("/app/cache"), "the team's row is used: {}", stdout(&own));
+}
+
 /// The reasons in the report name the row that asked for each change.
 #[test]
 fn the_report_names_the_row() {

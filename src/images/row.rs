@@ -22,6 +22,10 @@ pub struct ImageRow {
     pub writable: Vec<Writable>,
     pub env: Vec<EnvFact>,
     pub ports: Vec<PortFact>,
+    /// What the image writes is not known (a base image: the application
+    /// built on it decides): harden assumes only /tmp, as for an image no
+    /// row matches, and says so.
+    pub writes_unknown: bool,
     pub notes: Option<String>,
 }
 
@@ -119,6 +123,8 @@ struct RawRow {
     env: Vec<EnvFact>,
     #[serde(default)]
     ports: Vec<RawPort>,
+    #[serde(default)]
+    writes_unknown: bool,
     notes: Option<String>,
 }
 
@@ -263,6 +269,7 @@ impl RawRow {
             writable: self.writable,
             env: self.env,
             ports,
+            writes_unknown: self.writes_unknown,
             notes: self.notes,
         })
     }
