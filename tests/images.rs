@@ -100,6 +100,7 @@ scenarios! {
     ingress_nginx_controller_chroot: "ingress-nginx-controller-chroot";
     docker_dind: "docker-dind";
     wordpress_official: "wordpress-official";
+    wordpress_cli_job: "wordpress-cli-job";
     zookeeper_official: "zookeeper-official";
     zookeeper_with_config: "zookeeper-with-config";
     registry_official: "registry-official";
