@@ -56,6 +56,7 @@ macro_rules! scenarios {
 
 scenarios! {
     nginx_official_with_service: "nginx-official-with-service";
+    nginx_official_templates: "nginx-official-templates";
     nginx_before_1_27_5_keeps_its_pid_in_var_run: "nginx-1.26-alpine-pid-in-var-run";
     nginx_from_a_registry_mirror_is_nginx: "nginx-from-a-registry-mirror";
     nginx_unprivileged_runs_as_101: "nginx-unprivileged";

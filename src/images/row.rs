@@ -65,6 +65,11 @@ pub struct Writable {
     /// filesystem (or the owner's own volume) serves.
     #[serde(default = "yes")]
     pub empty_dir: bool,
+    /// The image writes the path only where the container mounts a volume
+    /// at (or under) this path: nginx renders `/etc/nginx/templates` into
+    /// `/etc/nginx/conf.d`.
+    #[serde(default)]
+    pub when_mounted: Option<String>,
     #[serde(default)]
     pub source: String,
 }
@@ -243,6 +248,9 @@ impl RawRow {
         for w in &self.writable {
             source(&w.source, &format!("writable path {}", w.path))?;
             absolute_path(&w.path)?;
+            if let Some(path) = &w.when_mounted {
+                absolute_path(path)?;
+            }
         }
         for e in &self.env {
             source(&e.source, &format!("env {}", e.name))?;

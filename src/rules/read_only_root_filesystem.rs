@@ -49,7 +49,9 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
         // Paths the image writes that an emptyDir would hide and no volume covers.
         let mounts = writable::mounts(&out.planned, &c);
         let unmountable: Vec<&Writable> = c.row.map_or_else(Vec::new, |row| {
-            row.writable.iter().filter(|w| !w.empty_dir && writable::covering(&mounts, &w.path).is_none()).collect()
+            writable::written(row, &mounts)
+                .filter(|w| !w.empty_dir && writable::covering(&mounts, &w.path).is_none())
+                .collect()
         });
         let read_only = c.get("/securityContext/readOnlyRootFilesystem").and_then(Value::as_bool);
         match (read_only, c.row) {
@@ -117,7 +119,7 @@ pub fn plan(pod: &Pod, out: &mut PodPlan) {
             });
         }
         if let Some(row) = c.row {
-            for w in &row.writable {
+            for w in writable::written(row, &mounts.clone()) {
                 make_writable(out, &c, row, w, &mut mounts);
             }
         }
@@ -142,7 +144,9 @@ fn make_writable(out: &mut PodPlan, c: &Container, row: &ImageRow, w: &Writable,
     match writable::covering(mounts, &w.path) {
         // A path the image writes under a read-only volume; one that needs
         // the image's own files (`emptyDir: false`) the owner provides.
-        Some(Mount { read_only: true, path, volume }) if w.empty_dir => {
+        // A read-only volume of the owner's over a path written only next to
+        // another mount (nginx's templates) was read-only before: unchanged.
+        Some(Mount { read_only: true, path, volume }) if w.empty_dir && w.when_mounted.is_none() => {
             let (path, volume) = (path.clone(), volume.clone());
             out.will_not_start(
                 c,

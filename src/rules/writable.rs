@@ -2,6 +2,7 @@
 //! mounts, which mount covers a path, and the emptyDir volumes harden adds
 //! (named after the path: `harden-tmp`, `harden-var-cache-nginx`).
 
+use crate::images::row::{ImageRow, Writable};
 use crate::plan::pod::Container;
 use serde_json::Value;
 
@@ -47,6 +48,16 @@ pub fn covering<'m>(mounts: &'m [Mount], path: &str) -> Option<&'m Mount> {
         .iter()
         .filter(|m| path == m.path || path.strip_prefix(m.path.as_str()).is_some_and(|rest| rest.starts_with('/')))
         .max_by_key(|m| m.path.len())
+}
+
+/// The paths of `row` that this container writes: all but those written
+/// only where a volume is mounted (`whenMounted`) that is not.
+pub fn written<'r>(row: &'r ImageRow, mounts: &[Mount]) -> impl Iterator<Item = &'r Writable> {
+    let mounted = |path: &str| {
+        let path = path.trim_end_matches('/');
+        mounts.iter().any(|m| m.path == path || m.path.strip_prefix(path).is_some_and(|rest| rest.starts_with('/')))
+    };
+    row.writable.iter().filter(move |w| w.when_mounted.as_deref().is_none_or(mounted))
 }
 
 /// `harden-` and the path's components: `/var/cache/nginx` →
