@@ -288,6 +288,7 @@ mod tests {
         assert_eq!(matcher("networking.k8s.io", "NetworkPolicy"), Some(Matcher::NetworkPolicy));
         assert_eq!(matcher("monitoring.coreos.com", "ServiceMonitor"), Some(Matcher::ServiceMonitor));
         assert_eq!(matcher("", "NetworkPolicy"), None, "the group counts");
+        assert_eq!(matcher("", "ConfigMap"), Some(Matcher::MountedConfig));
         assert!(reads_kind("PodMonitor") && !reads_kind("Ingress"));
     }
 

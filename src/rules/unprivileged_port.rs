@@ -174,12 +174,16 @@ fn row_ports<'t>(container: &Value, images: &'t ImageTable) -> impl Iterator<Ite
 /// its images' rows (what decides whether the index keeps a pod in full).
 pub fn listens_on_moved_port(spec: &Value, map: &[(u64, u64)], images: &ImageTable) -> bool {
     declared(spec).any(|(_, port)| moved(port, map).is_some())
-        || containers(spec).any(|(_, _, c)| row_ports(c, images).any(|r| moved(u64::from(r.fact.port), map).is_some()))
+        || containers(spec).any(|(_, _, c)| {
+            row_ports(c, images)
+                .any(|r| moved(u64::from(r.fact.port), map).is_some() && !telling::set_by_container(c, &r.fact.how))
+        })
 }
 
 /// The ports of the pod spec `spec`, privileged ones being those in `map`:
 /// each container's declared ones, then those its image's row says it
-/// listens on that it does not declare.
+/// listens on that it does not declare (unless the container sets the
+/// variable or flag the row says sets the port: then it listens there).
 pub fn own_ports<'t>(spec: &Value, map: &[(u64, u64)], images: &'t ImageTable) -> OwnPorts<'t> {
     let mut own = OwnPorts::default();
     for (entry, port) in declared(spec) {
@@ -201,7 +205,7 @@ pub fn own_ports<'t>(spec: &Value, map: &[(u64, u64)], images: &'t ImageTable) -
         }
         for r in &rows {
             let port = u64::from(r.fact.port);
-            if moved(port, map).is_some() && !listed.contains(&port) {
+            if moved(port, map).is_some() && !listed.contains(&port) && !telling::set_by_container(c, &r.fact.how) {
                 listed.push(port);
                 let (container, container_name) = (format!("/{list}/{ci}"), name.clone());
                 own.low.push(LowPort { container, container_name, index: None, port, row: Some(*r) });

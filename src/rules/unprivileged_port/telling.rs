@@ -117,6 +117,20 @@ fn known_forms(container: &Value, moves: &[(u64, u64)]) -> Telling {
     }
 }
 
+/// Whether the container already sets what the row says tells the app
+/// its port (the variable, the flag): then it listens where that says, and
+/// the row's default port is not one it listens on.
+pub fn set_by_container(container: &Value, how: &PortSetting) -> bool {
+    match how {
+        PortSetting::Env(name) => env_index(container, name).is_some(),
+        PortSetting::Flag(flag) => ["command", "args"].iter().any(|list| {
+            let items = container.get(*list).and_then(Value::as_array).into_iter().flatten();
+            items.filter_map(Value::as_str).any(|s| s == flag || s.split_once('=').is_some_and(|(f, _)| f == flag))
+        }),
+        PortSetting::Config { .. } | PortSetting::Fixed => false,
+    }
+}
+
 fn with_reason(e: Edit, reason: &str) -> Edit {
     match e {
         Edit::Set { pointer, value, .. } => Edit::Set { pointer, value, reason: reason.to_string() },
