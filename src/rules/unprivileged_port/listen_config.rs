@@ -167,7 +167,8 @@ pub fn port_env(container: &Value, moves: &[(u64, u64)]) -> Vec<Edit> {
     edits
 }
 
-fn env_index(container: &Value, name: &str) -> Option<usize> {
+/// The index of variable `name` in the container's `env`.
+pub(super) fn env_index(container: &Value, name: &str) -> Option<usize> {
     container.get("env")?.as_array()?.iter().position(|e| e.get("name").and_then(Value::as_str) == Some(name))
 }
 

@@ -5,7 +5,7 @@
 //! command line has it: adding `args` to a container that has none
 //! replaces the image's own command, which breaks it.
 
-use super::listen_config::{self, Edit};
+use super::listen_config::{self, Edit, env_index};
 use super::{LowPort, NO_KNOWN_SETTING, moved};
 use crate::images::row::PortSetting;
 use crate::pointer::Pointer;
@@ -136,10 +136,6 @@ fn with_reason(e: Edit, reason: &str) -> Edit {
         Edit::Set { pointer, value, .. } => Edit::Set { pointer, value, reason: reason.to_string() },
         Edit::AppendEnv { name, value, .. } => Edit::AppendEnv { name, value, reason: reason.to_string() },
     }
-}
-
-fn env_index(container: &Value, name: &str) -> Option<usize> {
-    container.get("env")?.as_array()?.iter().position(|e| e.get("name").and_then(Value::as_str) == Some(name))
 }
 
 /// The ConfigMap that provides the file at `path` in `container`, and
