@@ -107,6 +107,38 @@ scenarios! {
     registry_official: "registry-official";
     vault_official: "vault-official";
     unknown_images: "unknown-images";
+    nginx_official_no_ports_declared: "nginx-official-no-ports-declared";
+    nginx_official_move_config_not_in_stream: "nginx-official-move-config-not-in-stream", "--ports", "move";
+    redis_flag_port_is_high: "redis-flag-port-is-high";
+    traefik_flag_present_is_rewritten: "traefik-flag-present";
+}
+
+/// A `Flag` row whose flag the command line lacks: harden adds no args
+/// (they would replace the image's command); `--ports move` moves the
+/// manifest side and says what to add.
+#[test]
+fn traefik_flag_absent_adds_no_args() {
+    let out = scenario_as("traefik-official", "traefik-flag-absent-move", &["--ports", "move"]);
+    assert!(!out.contains("args"), "{out}");
+    assert!(out.contains("containerPort: 8080"), "{out}");
+}
+
+/// The image's row, not the manifest, says nginx listens on 80: the report
+/// names the row and its source where it keeps the port with the sysctl.
+#[test]
+fn nginx_official_no_ports_declared_report_names_the_row() {
+    let o = run(&["-q", "-o", "report", &fixture("nginx-official-no-ports-declared")]);
+    assert!(o.status.success());
+    let report = stdout(&o);
+    assert!(
+        report.contains(
+            "harden cannot tell container \"nginx\" to listen elsewhere: row nginx says the image reads port 80 from \
+             `listen` in /etc/nginx/conf.d/default.conf, which is not in this stream; source: \
+             https://github.com/nginx/pkg-oss/blob/e6727633b9dd48a3208c42b9827abbdcd771560a/debian/debian/nginx.default.conf#L2"
+        ),
+        "{report}"
+    );
+    assert!(!stdout(&run(&[&fixture("nginx-official-no-ports-declared")])).contains("containerPort"), "none invented");
 }
 
 #[test]

@@ -31,7 +31,8 @@ fn whole(chunk: &Chunk, opts: &Options, io: &IndexOptions) -> Option<PortGraph> 
 
 /// What a graph holds, as text.
 fn held(g: &PortGraph) -> String {
-    format!("{:?}\n{:?}\n{:?}\n{:?}", g.pods, g.services, g.other_pods, g.references)
+    let configmaps = (&g.configmaps, &g.configmap_users);
+    format!("{:?}\n{:?}\n{:?}\n{:?}\n{configmaps:?}", g.pods, g.services, g.other_pods, g.references)
 }
 
 #[test]
@@ -66,7 +67,7 @@ fn indexes_agree(texts: Vec<(String, String)>) {
     let (mut compared, mut pods) = (0, 0);
     for (name, text) in &texts {
         for chunk in split(text) {
-            let io = IndexOptions { kinds, map: &map, partial: false };
+            let io = IndexOptions { kinds, map: &map, partial: false, images: harden::images::built_in_table() };
             let Some(want) = whole(&chunk, &opts, &io) else { continue };
             let (got, _) = index_chunk(&chunk, name, &opts, &io).expect("the chunk reads");
             assert_eq!(held(&got), held(&want), "{name}, the chunk at line {}", chunk.line);

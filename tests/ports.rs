@@ -185,7 +185,11 @@ fn move_warns_about_images_that_ignore_the_manifest() {
     );
     assert!(!stderr.contains("warning"), "-q silences warnings: {stderr}");
     let stderr = support::stderr_of(&["--ports", "move"], &input);
-    assert!(stderr.contains("image nginx:1.27 listens on 80 whatever the manifest says"), "{stderr}");
+    // The config is not in the stream: the warning names the file and the directive to change.
+    let line = "warning: Deployment/shop/web: container \"app\": port 80 moved to 8080, but row nginx-before-1.27.5 says \
+                the image reads port 80 from `listen` in /etc/nginx/conf.d/default.conf, which is not in this stream: change the \
+                port of `listen` in /etc/nginx/conf.d/default.conf from 80 to 8080, or use --ports sysctl";
+    assert!(stderr.contains(line), "{stderr}");
 }
 
 #[test]
@@ -205,10 +209,21 @@ fn keep_mode_changes_nothing() {
 }
 
 #[test]
-fn a_container_with_net_bind_service_keeps_its_port() {
-    let input = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+fn net_bind_service_does_not_let_a_non_root_container_bind_port_80() {
+    // Kubernetes grants no ambient capabilities, and no_new_privs (from
+    // allowPrivilegeEscalation: false) grants no file capabilities on exec:
+    // as non-root the app cannot bind 80 whatever `add` says. The port is
+    // handled like any other; the owner's `add` stays.
+    let input = deployment("web", "example.com/web:1", "")
         .replace("capabilities: {drop: [ALL]}", "capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}");
-    expect(&[], &input, &[]);
+    let sysctl = format!("seccompProfile: {{type: RuntimeDefault}}{SYSCTL}");
+    expect(&[], &input, &[("seccompProfile: {type: RuntimeDefault}}", &sysctl)]);
+    let aspnet = deployment("web", "mcr.microsoft.com/dotnet/samples:aspnetapp", "")
+        .replace("capabilities: {drop: [ALL]}", "capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}");
+    let (out, _, code) = harden(&[], &aspnet);
+    assert_eq!(code, 0);
+    assert!(out.contains("containerPort: 8080") && out.contains("http://+:8080"), "moved and told: {out}");
+    assert!(out.contains("add: [NET_BIND_SERVICE]"), "the owner's add stays: {out}");
 }
 
 #[test]
@@ -596,9 +611,15 @@ fn item8_a_move_nothing_in_the_stream_points_at_is_said_once_per_workload() {
 #[test]
 fn item9_the_sysctl_for_an_app_harden_cannot_tell_is_a_warning() {
     let stderr = support::stderr_of(&[], &(nginx_deployment("") + SERVICE));
+    let line = "warning: Deployment/shop/web: container \"app\": port 80 not moved: row nginx-before-1.27.5 says the \
+                image reads port 80 from `listen` in /etc/nginx/conf.d/default.conf, which is not in this stream; the pod sysctl \
+                net.ipv4.ip_unprivileged_port_start=0 lets it bind 80 as non-root";
+    assert!(stderr.contains(line), "{stderr}");
+    let unknown = deployment("web", "example.com/web:1", "") + SERVICE;
     let line = "warning: Deployment/shop/web: container \"app\": port 80 not moved: harden knows no variable or flag \
                 that tells its app another port; the pod sysctl net.ipv4.ip_unprivileged_port_start=0 lets it bind 80 \
                 as non-root";
+    let stderr = support::stderr_of(&[], &unknown);
     assert!(stderr.contains(line), "{stderr}");
     // Asked for: the user's choice, nothing to warn of.
     let asked = support::stderr_of(&["--ports", "sysctl"], &(nginx_deployment("") + SERVICE));

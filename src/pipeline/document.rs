@@ -260,7 +260,7 @@ pub fn harden_chunk(
             continue;
         };
         let mut plan = plan_document(&before, &opts.plan);
-        ports.apply_to(key + i, &before, &mut plan, opts.plan.kinds);
+        ports.apply_to(key + i, &before, &mut plan, opts.plan.kinds, opts.plan.images);
         let original = match keep {
             Values::Keep => Some(before.clone()),
             Values::Reduce(reducer) => Some((reducer.before)(&before, &plan)),

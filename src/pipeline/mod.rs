@@ -237,7 +237,7 @@ impl Input {
 
 /// What pass 1 reads a document into the port graph with.
 fn index_options<'o>(opts: &'o Options, map: &'o [(u64, u64)]) -> IndexOptions<'o> {
-    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial }
+    IndexOptions { kinds: opts.plan.kinds, map, partial: opts.plan.partial, images: opts.plan.images }
 }
 
 /// The first error of a batch, in stream order (parallel work finishes in

@@ -2,12 +2,15 @@
 //! and the profile's port settings ([`decide`]), made in steps that each
 //! read the graph and what the steps before them decided.
 
+use super::configs::{self, ConfigPlan};
 use super::decisions::{Decisions, NewTarget, PodDecision};
 use super::graph::{At, Fate, LowPortPod, PortGraph};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
-use crate::plan::change::{Change, Op};
+use crate::plan::change::{Change, Note, Op};
 use crate::profile::{PortSettings, Strategy};
+#[cfg(test)]
+use crate::rules::unprivileged_port::Untold;
 use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value};
 use std::collections::HashMap;
 
@@ -20,31 +23,57 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
     }
     let selections = selections(graph);
     let headless = first_headless(graph, &selections);
-    let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless))
-        .map(|(pod, headless)| own_decision(pod, settings.strategy, *headless))
+    let named = configs::by_name(graph);
+    let plans: Vec<ConfigPlan> = (graph.pods.iter())
+        .map(|pod| match &pod.fate {
+            Fate::Movable { moves, .. } => configs::plan(graph, &named, pod, moves),
+            Fate::Frozen(_) => ConfigPlan::default(),
+        })
         .collect();
-    settle_shared_services(graph, &selections, &mut actions);
+    let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless).zip(&plans))
+        .map(|((pod, headless), plan)| own_decision(pod, settings.strategy, *headless, plan))
+        .collect();
+    loop {
+        settle_shared_services(graph, &selections, &mut actions);
+        if !stop_shared_configmaps(graph, &plans, &mut actions) {
+            break;
+        }
+    }
     let targets = service_targets(graph, &selections, &actions);
     let rules = reference_rules(graph);
     let cover = Cover::new(graph, &selections, &rules);
-    let changes = reference_changes(graph, &rules, &cover, &actions);
+    let mut changes = reference_changes(graph, &rules, &cover, &actions);
+    let moving = plans.iter().zip(&actions).filter(|(_, a)| matches!(a, Action::Move(..)));
+    changes.extend(configs::changes(graph, moving.flat_map(|(plan, _)| &plan.edits)));
+    changes.sort_by_key(|(at, _)| at.doc);
+    let notes = untold_moves(graph, &plans, &actions);
     let pointed_at = pointed_at(&selections, &rules, &cover);
-    let pods = (graph.pods.iter().zip(actions).zip(pointed_at))
-        .map(|((pod, action), pointed_at)| PodDecision { at: pod.at, site: pod.site, action, pointed_at })
+    let pods = (graph.pods.iter().zip(actions).zip(pointed_at).zip(&plans))
+        .map(|(((pod, action), pointed_at), plan)| {
+            let ports = pod.low_ports.iter().filter(|p| !plan.dropped.contains(p)).copied().collect();
+            PodDecision { at: pod.at, site: pod.site, action, pointed_at, ports }
+        })
         .collect();
-    Decisions { pods, targets, changes, map }
+    Decisions { pods, targets, changes, notes, map }
 }
 
 /// A pod's decision on its own. `headless`: the name of the first headless
-/// Service (in stream order) that selects it, if any.
-pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>) -> Action {
+/// Service (in stream order) that selects it, if any; `config`: what its
+/// config files in the stream say.
+///
+/// A container that adds NET_BIND_SERVICE is no exception: as non-root
+/// under `allowPrivilegeEscalation: false` it cannot bind the port anyway
+/// (`crate::rules::unprivileged_port`).
+pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>, config: &ConfigPlan) -> Action {
     let (moves, untold) = match &pod.fate {
-        Fate::Movable { moves, untold } => (moves, *untold),
+        Fate::Movable { moves, untold } => (moves, untold),
         Fate::Frozen(why) => return Action::Keep(why.clone()),
     };
-    if pod.all_bind {
-        return Action::Keep("the container adds NET_BIND_SERVICE, so it can bind the port as non-root".into());
+    let moves: Box<[(u64, u64)]> = moves.iter().filter(|(old, _)| !config.dropped.contains(old)).copied().collect();
+    if moves.is_empty() {
+        return Action::Keep("its own config listens on no privileged port".into());
     }
+    let untold = untold.clone().or_else(|| config.untold.as_ref().map(|(untold, ..)| untold.clone()));
     let sysctl_ok = pod.pod_security_context;
     if let Some(name) = headless {
         return Action::SysctlForService(
@@ -58,12 +87,54 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move",
-        Strategy::Auto if !untold => "harden can tell the app its new port",
+        Strategy::Auto if untold.is_none() => "harden can tell the app its new port",
         // Knative tells the app its port through $PORT itself.
         Strategy::Auto if !sysctl_ok => "the platform passes the port to the app in $PORT",
-        Strategy::Auto => return Action::SysctlUntold,
+        Strategy::Auto => return Action::SysctlUntold(untold.expect("checked above")),
     };
-    Action::Move(moves.clone(), reason.into())
+    Action::Move(moves, reason.into())
+}
+
+/// A pod that moves a port whose ConfigMap text it also rewrites, while
+/// another pod that mounts the same ConfigMap does not move the same way,
+/// would change that pod's config too: it does not move (the sysctl, or
+/// its port as it is where its kind has no pod sysctl). Whether any pod
+/// stopped.
+pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: &mut [Action]) -> bool {
+    let mut stopped = false;
+    for (p, pod) in graph.pods.iter().enumerate() {
+        let Action::Move(moves, _) = &actions[p] else { continue };
+        let shared = plans[p].edits.iter().find_map(|e| {
+            let c = &graph.configmaps[e.configmap];
+            let mounts = |namespace: &str, names: &[Box<str>]| namespace == &*c.namespace && names.contains(&c.name);
+            let kept_by_other = graph.configmap_users.iter().any(|(ns, name)| mounts(ns, std::slice::from_ref(name)));
+            let split = (graph.pods.iter().enumerate()).any(|(q, other)| {
+                q != p && mounts(&other.namespace, &other.configmaps) && actions[q].moves() != &moves[..]
+            });
+            (kept_by_other || split).then(|| {
+                let ports = e.moves.iter().map(|(old, _)| old.to_string()).collect::<Vec<_>>().join(", ");
+                format!("ConfigMap {} is also mounted by pods that keep port {ports}", c.name)
+            })
+        });
+        if let Some(why) = shared {
+            let why: Why = why.into();
+            actions[p] = if pod.pod_security_context { Action::SysctlForService(why) } else { Action::Keep(why) };
+            stopped = true;
+        }
+    }
+    stopped
+}
+
+/// The warnings for pods that move although harden cannot rewrite the
+/// config file their app reads the port from (`--ports move`).
+fn untold_moves(graph: &PortGraph, plans: &[ConfigPlan], actions: &[Action]) -> Vec<(At, Note)> {
+    let mut out = Vec::new();
+    for ((pod, plan), action) in graph.pods.iter().zip(plans).zip(actions) {
+        let (Action::Move(moves, _), Some((untold, fix, container))) = (action, &plan.untold) else { continue };
+        let ports = moves.iter().map(|(o, n)| format!("{o} moved to {n}")).collect::<Vec<_>>().join(", ");
+        out.push((pod.at, configs::untold_warning(untold, fix, container, &ports)));
+    }
+    out
 }
 
 /// For each pod, the name of the first headless Service (in stream order)
@@ -294,22 +365,25 @@ mod tests {
     /// Each pod's decision, settled, as `decide` makes them.
     fn settled(g: &PortGraph, strategy: Strategy) -> Vec<Action> {
         let sel = selections(g);
-        let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None)).collect::<Vec<_>>();
+        let none = ConfigPlan::default();
+        let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None, &none)).collect::<Vec<_>>();
         settle_shared_services(g, &sel, &mut actions);
         actions
     }
 
     #[test]
     fn a_pod_on_its_own_moves_only_where_its_app_can_be_told() {
-        let decided = |fate, strategy| own_decision(&pod(0, &[], fate), strategy, None);
+        let none = ConfigPlan::default();
+        let decided = |fate, strategy| own_decision(&pod(0, &[], fate), strategy, None, &none);
         let told = "harden can tell the app its new port";
         assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
-        let untold = Fate::Movable { moves: TO_8080.into(), untold: true };
-        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold);
+        let who = Untold { container: "web".into(), why: "it cannot be told".into(), source: None };
+        let untold = Fate::Movable { moves: TO_8080.into(), untold: Some(who.clone()) };
+        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(who));
         assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
         assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
         assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));
-        let behind = own_decision(&pod(0, &[], movable()), Strategy::Move, Some("db"));
+        let behind = own_decision(&pod(0, &[], movable()), Strategy::Move, Some("db"), &none);
         assert!(matches!(behind, Action::SysctlForService(why) if why.contains("headless Service db")));
     }
 

@@ -6,6 +6,7 @@
 //! monitors get their changes as made.
 
 use super::graph::At;
+use crate::images::ImageTable;
 use crate::plan::DocPlan;
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::Pointer;
@@ -22,6 +23,8 @@ pub struct PodDecision {
     /// Whether something in the stream points at the pod's ports (a
     /// Service, a NetworkPolicy, a monitor).
     pub pointed_at: bool,
+    /// The privileged ports it listens on, as the stream shows them.
+    pub ports: Box<[u64]>,
 }
 
 /// A Service at `at` whose port number `port` sends traffic to a pod port
@@ -38,9 +41,11 @@ pub struct NewTarget {
 pub struct Decisions {
     pub pods: Vec<PodDecision>,
     pub targets: Vec<NewTarget>,
-    /// Changes to NetworkPolicies and monitors (a resource's in the order
-    /// made, each once), by document.
+    /// Changes to NetworkPolicies, monitors and ConfigMaps (a resource's
+    /// in the order made, each once), by document.
     pub changes: Vec<(At, Change)>,
+    /// Warnings for pods decided from the whole stream, by document.
+    pub notes: Vec<(At, Note)>,
     /// Old port → new port, from the profile.
     pub map: Vec<(u64, u64)>,
 }
@@ -48,7 +53,8 @@ pub struct Decisions {
 impl Decisions {
     /// The share of the `docs` documents from number `first` on: a chunk's.
     pub fn chunk(&self, first: usize, docs: usize) -> ChunkPorts<'_> {
-        let all = ChunkPorts { pods: &self.pods, targets: &self.targets, changes: &self.changes, map: &self.map };
+        let (pods, targets, changes, notes) = (&self.pods[..], &self.targets[..], &self.changes[..], &self.notes[..]);
+        let all = ChunkPorts { pods, targets, changes, notes, map: &self.map };
         all.between(first, first + docs)
     }
 }
@@ -59,6 +65,7 @@ pub struct ChunkPorts<'a> {
     pods: &'a [PodDecision],
     targets: &'a [NewTarget],
     changes: &'a [(At, Change)],
+    notes: &'a [(At, Note)],
     map: &'a [(u64, u64)],
 }
 
@@ -75,6 +82,7 @@ impl<'a> ChunkPorts<'a> {
             pods: between(self.pods, start, end, |p| p.at.doc),
             targets: between(self.targets, start, end, |t| t.at.doc),
             changes: between(self.changes, start, end, |(at, _)| at.doc),
+            notes: between(self.notes, start, end, |(at, _)| at.doc),
             map: self.map,
         }
     }
@@ -82,12 +90,13 @@ impl<'a> ChunkPorts<'a> {
     /// Whether anything is decided for document `doc`.
     pub fn has(&self, doc: usize) -> bool {
         let of = self.between(doc, doc + 1);
-        !(of.pods.is_empty() && of.targets.is_empty() && of.changes.is_empty())
+        !(of.pods.is_empty() && of.targets.is_empty() && of.changes.is_empty() && of.notes.is_empty())
     }
 
     /// Add document `doc`'s port changes and notes to its plan; `value` is
-    /// the document, `kinds` where its pods are.
-    pub fn apply_to(&self, doc: usize, value: &Value, plan: &mut DocPlan, kinds: &[KindRow]) {
+    /// the document, `kinds` where its pods are, `images` what their
+    /// images listen on.
+    pub fn apply_to(&self, doc: usize, value: &Value, plan: &mut DocPlan, kinds: &[KindRow], images: &ImageTable) {
         let of = self.between(doc, doc + 1);
         let mut changes: Vec<(usize, Change)> = Vec::new();
         let mut notes: Vec<(usize, Note)> = Vec::new();
@@ -99,7 +108,7 @@ impl<'a> ChunkPorts<'a> {
             let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(p.site as usize) else {
                 continue;
             };
-            let edits = expand(value, &site, &p.action, self.map);
+            let edits = expand(value, &site, &p.action, &p.ports, self.map, images);
             edits.changes.into_iter().for_each(|c| push_unique(&mut changes, p.at.resource, c));
             notes.extend(edits.notes.into_iter().map(|n| (p.at.resource, n)));
             if let (Action::Move(moves, _), false) = (&p.action, p.pointed_at) {
@@ -126,6 +135,7 @@ impl<'a> ChunkPorts<'a> {
         for (at, c) in of.changes {
             push_unique(&mut changes, at.resource, c.clone());
         }
+        notes.extend(of.notes.iter().map(|(at, n)| (at.resource, n.clone())));
         for (r, c) in changes {
             if let Some(res) = plan.resources.get_mut(r) {
                 res.changes.push(c);
@@ -204,7 +214,8 @@ mod tests {
     fn a_chunk_adds_its_documents_changes_to_their_resources_once() {
         let at = |doc, resource| At { doc, resource };
         let action = Action::Keep("--ports keep".into());
-        let pod = |doc| PodDecision { at: at(doc, 0), site: 0, action: action.clone(), pointed_at: true };
+        let pod =
+            |doc| PodDecision { at: at(doc, 0), site: 0, action: action.clone(), pointed_at: true, ports: [80].into() };
         let decisions = Decisions {
             pods: vec![pod(1), pod(4), pod(9)],
             targets: vec![NewTarget { at: at(5, 0), port: 0, new: 8080 }],
@@ -212,6 +223,7 @@ mod tests {
                 .iter()
                 .map(|p| (at(5, 1), set(&format!("/items/1/spec/ingress/0/ports/{p}/port"))))
                 .collect(),
+            notes: Vec::new(),
             map: vec![(80, 8080)],
         };
         let chunk = decisions.chunk(3, 3);
@@ -222,7 +234,7 @@ mod tests {
         ]});
         let resource = |base: &str| ResourcePlan { base: base.into(), ..ResourcePlan::default() };
         let mut doc = DocPlan { resources: vec![resource("/items/0"), resource("/items/1")] };
-        chunk.apply_to(5, &value, &mut doc, &[]);
+        chunk.apply_to(5, &value, &mut doc, &[], crate::images::built_in_table());
         let pointers = |r: usize| doc.resources[r].changes.iter().map(|c| c.pointer.as_str()).collect::<Vec<_>>();
         assert_eq!(pointers(0), ["/items/0/spec/ports/0/targetPort"]);
         assert_eq!(pointers(1), ["/items/1/spec/ingress/0/ports/0/port", "/items/1/spec/ingress/0/ports/1/port"]);

@@ -1,12 +1,13 @@
 //! The stream as the port decisions see it, in memory: the pods that
-//! declare a privileged port, every Service that selects pods, the labels
-//! of every other pod, and the objects that give a moved port by number
-//! (`references`). Pass 1 reads each chunk into a part (`index`); the parts
+//! listen on a privileged port, every Service that selects pods, the labels
+//! of every other pod, the objects that give a moved port by number
+//! (`references`), and the ConfigMaps whose text names one. Pass 1 reads each chunk into a part (`index`); the parts
 //! are merged in stream order.
 
 use super::labels::{LabelHashes, Labels};
 use super::references::Matcher;
-use crate::rules::unprivileged_port::Why;
+use crate::rules::unprivileged_port::telling::MountedConfig;
+use crate::rules::unprivileged_port::{Untold, Why};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,7 +20,8 @@ pub struct At {
     pub resource: usize,
 }
 
-/// A pod that declares a privileged port: what its decision needs.
+/// A pod that listens on a privileged port (declared, or its image's by
+/// its row): what its decision needs.
 #[derive(Debug, PartialEq)]
 pub struct LowPortPod {
     pub at: At,
@@ -29,11 +31,39 @@ pub struct LowPortPod {
     pub pod_security_context: bool,
     pub namespace: Arc<str>,
     pub labels: Labels,
-    /// The privileged ports it declares, sorted.
+    /// The privileged ports it listens on, sorted.
     pub low_ports: Box<[u64]>,
-    /// Every container with a privileged port adds NET_BIND_SERVICE.
-    pub all_bind: bool,
     pub fate: Fate,
+    /// Where its app reads a moved port from a config file that a
+    /// ConfigMap provides.
+    pub configs: Box<[PodConfig]>,
+    /// The ConfigMaps its volumes take files from.
+    pub configmaps: Box<[Box<str>]>,
+}
+
+/// A port a container's app reads from its config file, mounted from a
+/// ConfigMap.
+#[derive(Debug, PartialEq)]
+pub struct PodConfig {
+    pub port: u64,
+    /// The manifest does not declare the port: the image's row gives it.
+    pub implied: bool,
+    /// The container: its pointer in the document, and its name.
+    pub container: String,
+    pub container_name: String,
+    pub mounted: MountedConfig,
+}
+
+/// A ConfigMap: its keys whose text names a port the profile moves (the
+/// others can never change, and only their absence matters).
+#[derive(Debug, PartialEq)]
+pub struct ConfigMap {
+    pub at: At,
+    /// Its pointer in its document ("" or `/items/N`).
+    pub base: String,
+    pub namespace: Arc<str>,
+    pub name: Box<str>,
+    pub naming_a_port: Vec<(String, String)>,
 }
 
 /// What pass 1 found a pod's ports may do.
@@ -41,9 +71,10 @@ pub struct LowPortPod {
 pub enum Fate {
     /// Nothing at all, and why.
     Frozen(Why),
-    /// Move (old → new); `untold`: harden cannot tell one of its containers
-    /// the new port (auto then falls back to the sysctl).
-    Movable { moves: Box<[(u64, u64)]>, untold: bool },
+    /// Move (old → new); `untold`: a container whose app harden cannot
+    /// tell the new port from the pod alone (auto then falls back to the
+    /// sysctl).
+    Movable { moves: Box<[(u64, u64)]>, untold: Option<Untold> },
 }
 
 #[derive(Debug, PartialEq)]
@@ -108,6 +139,10 @@ pub struct PortGraph {
     pub services: Vec<Service>,
     pub other_pods: OtherPods,
     pub references: Vec<Reference>,
+    pub configmaps: Vec<ConfigMap>,
+    /// The ConfigMaps (namespace, name) that pods other than `pods` take
+    /// files from: such a pod never moves a port.
+    pub configmap_users: Vec<(Arc<str>, Box<str>)>,
     /// Every namespace named, held once.
     namespaces: HashSet<Arc<str>>,
 }
@@ -140,6 +175,14 @@ impl PortGraph {
             (r.at, r.namespace) = (at(r.at), self.namespace(&r.namespace));
             self.references.push(r);
         }
+        for mut c in part.configmaps {
+            (c.at, c.namespace) = (at(c.at), self.namespace(&c.namespace));
+            self.configmaps.push(c);
+        }
+        for (namespace, name) in part.configmap_users {
+            let namespace = self.namespace(&namespace);
+            self.configmap_users.push((namespace, name));
+        }
     }
 }
 
@@ -152,12 +195,13 @@ pub mod literal {
     pub fn pod(doc: usize, namespace: &str, labels: &[(&str, &str)], fate: Fate) -> LowPortPod {
         let (at, labels) = (At { doc, resource: 0 }, Labels::from_pairs(labels.iter().copied()));
         let (namespace, low_ports) = (namespace.into(), [80].into());
-        LowPortPod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, all_bind: false, fate }
+        let (configs, configmaps) = (Box::default(), Box::default());
+        LowPortPod { at, site: 0, pod_security_context: true, namespace, labels, low_ports, fate, configs, configmaps }
     }
 
     /// A pod's fate where it can move 80 to 8080.
     pub fn movable() -> Fate {
-        Fate::Movable { moves: [(80, 8080)].into(), untold: false }
+        Fate::Movable { moves: [(80, 8080)].into(), untold: None }
     }
 
     /// A Service labelled `team: NAME` that sends traffic to port 80.

@@ -4,13 +4,15 @@
 //! give a moved port by number. A chunk's documents go into a part of the
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
-use super::graph::{At, Fate, LowPortPod, PortGraph, Reference, Service};
+use super::graph::{At, ConfigMap, Fate, LowPortPod, PodConfig, PortGraph, Reference, Service};
 use super::labels::{LabelHashes, Labels, text, triple};
 use super::references::{Matcher, gives_a_moved_port, matcher};
+use crate::images::ImageTable;
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
-use crate::rules::unprivileged_port::{Why, assign, declares_moved_port, own_ports, untold};
+use crate::rules::unprivileged_port::telling::{Telling, configmaps_used, telling};
+use crate::rules::unprivileged_port::{Why, assign, listens_on_moved_port, moved, own_ports, untold};
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::Value;
 use std::sync::Arc;
@@ -25,17 +27,16 @@ fn targets(ports: Option<&Value>) -> Box<[(u32, u64)]> {
     ports.enumerate().filter_map(|(i, p)| Some((u32::try_from(i).ok()?, target(p)?))).collect()
 }
 
-/// Keys whose values indexing never reads in a document whose pods declare
-/// no privileged port (it reads kinds, names, labels, selectors, ports and
-/// a few pod fields; a document with a privileged port is read whole and
-/// planned). Pass 1 leaves these out of its reading: most of a workload's
+/// Keys whose values indexing never reads in a document whose pods listen
+/// on no privileged port (it reads kinds, names, labels, selectors, ports,
+/// images, volumes and a few pod fields; a document with a privileged port
+/// is read whole and planned). Pass 1 leaves these out of its reading: most of a workload's
 /// bytes are its env, mounts and probes. tests/index_reading.rs holds the
 /// graph built so to the graph built from whole documents.
 pub const UNREAD: &[&str] = &[
     "env",
     "envFrom",
     "volumeMounts",
-    "volumes",
     "args",
     "command",
     "livenessProbe",
@@ -53,16 +54,18 @@ pub struct IndexOptions<'a> {
     /// Old port → new port, from the profile.
     pub map: &'a [(u64, u64)],
     pub partial: bool,
+    /// The image table: the ports images listen on by default.
+    pub images: &'a ImageTable,
 }
 
-/// Whether any pod of the document declares one of the privileged ports:
+/// Whether any pod of the document listens on one of the privileged ports:
 /// only then does indexing need the document's plan (to know whether the
 /// pod is left unchanged for blockers).
 pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
     resources(doc).iter().any(|(base, id)| {
         pod_sites(doc, base, id, opts.kinds)
             .iter()
-            .any(|site| doc.at(&site.spec).is_some_and(|spec| declares_moved_port(spec, opts.map)))
+            .any(|site| doc.at(&site.spec).is_some_and(|spec| listens_on_moved_port(spec, opts.map, opts.images)))
     })
 }
 
@@ -89,6 +92,17 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                     });
                 }
             }
+            Some(Matcher::MountedConfig) => {
+                let name = id.name.as_deref().unwrap_or_default().into();
+                let data = resource.get("data").and_then(Value::as_object).into_iter().flatten();
+                let naming_a_port = data
+                    .filter_map(|(k, v)| Some((k, v.as_str()?)))
+                    .filter(|(_, text)| names_a_port(text, opts.map))
+                    .map(|(k, text)| (k.clone(), text.to_string()))
+                    .collect();
+                let (base, namespace) = (base.clone(), namespace.clone());
+                graph.configmaps.push(ConfigMap { at, base, namespace, name, naming_a_port });
+            }
             Some(matcher) if gives_a_moved_port(matcher, resource, &namespace, opts.map) => {
                 let (base, value) = (base.clone(), resource.clone());
                 graph.references.push(Reference { at, base, matcher, namespace: namespace.clone(), value });
@@ -99,9 +113,11 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
         for (site_no, site) in pod_sites(value, &base, &id, opts.kinds).into_iter().enumerate() {
             let Some(spec) = value.at(&site.spec) else { continue };
             let metadata = value.at(&format!("{}/labels", site.metadata));
-            if !declares_moved_port(spec, opts.map) {
+            if !listens_on_moved_port(spec, opts.map, opts.images) {
                 let labels = metadata.and_then(Value::as_object).into_iter().flatten();
                 graph.other_pods.push(labels.map(|(k, v)| triple(&namespace, k, &text(v))));
+                let used = configmaps_used(spec).into_iter().map(|c| (namespace.clone(), c.into()));
+                graph.configmap_users.extend(used);
                 continue;
             }
             let labels = Labels::of(metadata);
@@ -133,17 +149,31 @@ fn pod_entry(
     opts: &IndexOptions,
     frozen: Option<Why>,
 ) -> LowPortPod {
-    let own = own_ports(spec, opts.map);
+    let own = own_ports(spec, opts.map, opts.images);
     let host_network = spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
     let frozen = frozen
         .or_else(|| host_network.then_some("the pod uses the host network".into()))
         .or_else(|| own.host_port.then_some("the pod binds host ports".into()))
         .or_else(|| is_windows(spec).then_some("Windows has no privileged ports".into()));
+    let mut configs = Vec::new();
     let fate = match frozen {
         Some(why) => Fate::Frozen(why),
         None => {
             let moves = assign(&own, opts.map);
-            Fate::Movable { untold: untold(spec, &own, &moves).is_some(), moves: moves.into() }
+            for l in own.low.iter().filter(|l| moved(l.port, &moves).is_some()) {
+                if let Telling::Config(mounted) = telling(spec, l, &moves) {
+                    let (container, container_name) =
+                        (format!("{}{}", site.spec, l.container), l.container_name.clone());
+                    configs.push(PodConfig {
+                        port: l.port,
+                        implied: l.index.is_none(),
+                        container,
+                        container_name,
+                        mounted,
+                    });
+                }
+            }
+            Fate::Movable { untold: untold(spec, &own, &moves), moves: moves.into() }
         }
     };
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();
@@ -156,7 +186,17 @@ fn pod_entry(
         namespace: Arc::clone(namespace),
         labels,
         low_ports: low_ports.into(),
-        all_bind: own.low.iter().all(|l| l.bind_capability),
         fate,
+        configs: configs.into(),
+        configmaps: configmaps_used(spec).into_iter().map(Into::into).collect(),
     }
+}
+
+/// Whether `text` names a port `map` moves: its number, not within a longer one.
+pub fn names_a_port(text: &str, map: &[(u64, u64)]) -> bool {
+    let digit_at = |i: usize| text.as_bytes().get(i).is_some_and(u8::is_ascii_digit);
+    map.iter().any(|(old, _)| {
+        let number = old.to_string();
+        text.match_indices(&number).any(|(i, _)| (i == 0 || !digit_at(i - 1)) && !digit_at(i + number.len()))
+    })
 }

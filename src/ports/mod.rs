@@ -9,6 +9,7 @@
 //! ([`ChunkPorts`]) into changes, a pod's with the rule's own side
 //! (`rules::unprivileged_port`: what a decision changes inside the pod).
 
+pub mod configs;
 pub mod decide;
 pub mod decisions;
 pub mod graph;

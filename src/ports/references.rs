@@ -6,7 +6,10 @@
 //! see rules, so another kind of reference is a row and a matcher.
 //!
 //! Services are read into the graph's own nodes (`graph::Service`): they
-//! decide whether their pods may move at all, not only follow them.
+//! decide whether their pods may move at all, not only follow them. So are
+//! ConfigMaps (`graph::ConfigMap`): a pod points at one (a volume mounted
+//! over its image's config file, as its row says), and the directive in its
+//! text gives the pod's port.
 
 use super::selector::{NAMESPACE_NAME, PodSelector, namespaces_named};
 use crate::pointer::Pointer;
@@ -23,6 +26,9 @@ pub enum Matcher {
     PodMonitor,
     ServiceMonitor,
     CiliumNetworkPolicy,
+    /// A ConfigMap: pods mount it over their image's config file, whose
+    /// listen directive gives their port (`graph::ConfigMap`).
+    MountedConfig,
 }
 
 /// A row of the table.
@@ -102,7 +108,7 @@ impl PortRule<'_> {
 /// The rules of `object` (of namespace `namespace`), read by `matcher`.
 pub fn rules<'a>(matcher: Matcher, object: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
     match matcher {
-        Matcher::Service => Vec::new(),
+        Matcher::Service | Matcher::MountedConfig => Vec::new(),
         Matcher::NetworkPolicy => network_policy(object, namespace),
         Matcher::PodMonitor => monitor(object, namespace, "podMetricsEndpoints", Covers::Pods),
         Matcher::ServiceMonitor => monitor(object, namespace, "endpoints", Covers::ServicePods),
@@ -282,6 +288,7 @@ mod tests {
         assert_eq!(matcher("networking.k8s.io", "NetworkPolicy"), Some(Matcher::NetworkPolicy));
         assert_eq!(matcher("monitoring.coreos.com", "ServiceMonitor"), Some(Matcher::ServiceMonitor));
         assert_eq!(matcher("", "NetworkPolicy"), None, "the group counts");
+        assert_eq!(matcher("", "ConfigMap"), Some(Matcher::MountedConfig));
         assert!(reads_kind("PodMonitor") && !reads_kind("Ingress"));
     }
 

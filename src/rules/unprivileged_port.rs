@@ -6,7 +6,23 @@
 //! profile's map) together with everything that points at it, or keeps it
 //! and adds the pod sysctl `net.ipv4.ip_unprivileged_port_start=0`, which
 //! Pod Security allows. `auto` moves only where harden can also tell the
-//! app (ASP.NET Core variables, a port flag, a PORT variable: [`listen_config`]).
+//! app: as the image's row says (a variable, a flag already on the command
+//! line, its config file mounted from a ConfigMap in the stream: [`telling`]),
+//! else by the forms harden knows (ASP.NET Core variables, a port flag, a
+//! PORT variable: [`listen_config`]).
+//!
+//! The ports a pod listens on are those its containers declare and those
+//! their images' rows say they listen on by default (nginx on 80 with no
+//! `containerPort` written). `NET_BIND_SERVICE` in a container's `add`
+//! changes nothing here: Kubernetes grants no ambient capabilities
+//! (https://github.com/kubernetes/kubernetes/issues/56374), and under the
+//! `allowPrivilegeEscalation: false` restricted requires, no_new_privs keeps
+//! the kernel from granting file capabilities on exec, so a non-root process
+//! ends up with none and `bind(:80)` fails with EACCES whatever `add` says
+//! (https://github.com/dunglas/mercure/pull/1230). The `add` stays (restricted
+//! allows it, and an image whose binary carries the file capability needs it
+//! in the bounding set to be executed at all), and the port is handled like
+//! any other.
 //!
 //! Pods that share a Service must decide alike, so each pod's [`Action`] is
 //! decided for the whole stream (`crate::ports`); this is the pod's own
@@ -15,12 +31,16 @@
 //! hooks, env, flags, annotations, the sysctl, notes).
 
 pub mod listen_config;
+pub mod telling;
 
+use crate::images::ImageTable;
+use crate::images::row::PortFact;
 use crate::plan::change::{Change, Control, Note, Op};
 use crate::plan::pod::CONTAINER_LISTS;
 use crate::pointer::Pointer;
 use crate::workload::PodSite;
 use serde_json::{Value, json};
+use telling::{Telling, telling};
 
 pub const ID: &str = "unprivileged-port";
 pub const SYSCTL: &str = "net.ipv4.ip_unprivileged_port_start";
@@ -42,12 +62,12 @@ pub enum Action {
     /// The sysctl, as the strategy asks.
     Sysctl(Why),
     /// The sysctl instead of a move the pod could make, because of a
-    /// Service (headless, or shared with pods that keep the port), and why.
+    /// Service (headless, or shared with pods that keep the port) or a
+    /// ConfigMap shared with pods that keep it, and why.
     SysctlForService(Why),
     /// The sysctl, because harden cannot tell one of the pod's containers
-    /// to listen elsewhere (which one is found in pass 2, from the
-    /// document: `pod::expand`).
-    SysctlUntold,
+    /// to listen elsewhere.
+    SysctlUntold(Untold),
     /// (old, new) pairs, and why.
     Move(Box<[(u64, u64)]>, Why),
 }
@@ -65,9 +85,17 @@ impl Action {
 /// A reason, as written in notes and reports.
 pub type Why = std::borrow::Cow<'static, str>;
 
-/// Images that listen on 80 whatever the manifest says.
-pub(crate) const FIXED_PORT_IMAGES: [&str; 4] =
-    ["nginx", "httpd", "docker.io/library/nginx", "docker.io/library/httpd"];
+/// A container whose app harden cannot tell its new port, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Untold {
+    pub container: String,
+    pub why: Why,
+    /// The public source of the row that says how the app is told, if one does.
+    pub source: Option<String>,
+}
+
+/// What harden says when it cannot tell an app another port and knows no more.
+pub const NO_KNOWN_SETTING: &str = "harden knows no variable or flag that tells its app another port";
 
 pub(crate) fn change(
     op: Op,
@@ -89,82 +117,99 @@ pub(crate) fn warning(pointer: &str, container: Option<String>, message: String)
     Note { warning: true, ..note(pointer, container, message) }
 }
 
-/// A declared privileged port of one container.
+/// A privileged port one container listens on.
 #[derive(Clone, Debug)]
-pub struct LowPort {
+pub struct LowPort<'t> {
     /// Pointer to the container, relative to the pod spec.
     pub container: String,
     pub container_name: String,
-    /// Index of the port in the container's `ports`.
-    pub index: usize,
+    /// Index of the port in the container's `ports`; `None`: the manifest
+    /// does not declare it, the image's row says the image listens there.
+    pub index: Option<usize>,
     pub port: u64,
-    /// The container adds NET_BIND_SERVICE: it is built to bind low ports.
-    pub bind_capability: bool,
+    /// What the image's row says about this port, if it says anything.
+    pub row: Option<RowPort<'t>>,
 }
 
-/// The ports a pod spec declares.
+/// A port of an image's row: the row's family and the fact.
+#[derive(Clone, Copy, Debug)]
+pub struct RowPort<'t> {
+    pub family: &'t str,
+    pub fact: &'t PortFact,
+}
+
+/// The ports a pod spec listens on.
 #[derive(Debug, Default)]
-pub struct OwnPorts {
+pub struct OwnPorts<'t> {
     /// Every containerPort.
     pub declared: Vec<u64>,
-    /// Those the profile's map moves.
-    pub low: Vec<LowPort>,
+    /// Those the profile's map moves, declared or the image's own.
+    pub low: Vec<LowPort<'t>>,
     /// Whether any port is bound on the host.
     pub host_port: bool,
 }
 
-/// One port a container declares by number.
-struct Declared<'a> {
-    list: &'static str,
-    /// The container's index in its list, and the container.
-    ci: usize,
-    container: &'a Value,
-    /// The port's index in the container's `ports`, and the entry.
-    pi: usize,
-    entry: &'a Value,
-    port: u64,
-}
-
-/// Every containerPort of the pod spec, in order.
-fn declared(spec: &Value) -> impl Iterator<Item = Declared<'_>> {
-    CONTAINER_LISTS.into_iter().flat_map(move |list| {
-        spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate().flat_map(move |(ci, container)| {
-            container.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate().filter_map(
-                move |(pi, entry)| {
-                    let port = entry.get("containerPort").and_then(Value::as_u64)?;
-                    Some(Declared { list, ci, container, pi, entry, port })
-                },
-            )
-        })
+/// Every port entry of the pod spec that gives a `containerPort` by number, and the number.
+fn declared(spec: &Value) -> impl Iterator<Item = (&Value, u64)> {
+    containers(spec).flat_map(|(_, _, c)| {
+        let entries = c.get("ports").and_then(Value::as_array).into_iter().flatten();
+        entries.filter_map(|e| Some((e, e.get("containerPort")?.as_u64()?)))
     })
 }
 
-/// Whether the pod spec declares a port that `map` moves (what decides
-/// whether the index keeps a pod in full).
-pub fn declares_moved_port(spec: &Value, map: &[(u64, u64)]) -> bool {
-    declared(spec).any(|d| moved(d.port, map).is_some())
+/// Every container of the pod spec: its list, its index there, the container.
+fn containers(spec: &Value) -> impl Iterator<Item = (&'static str, usize, &Value)> {
+    CONTAINER_LISTS.into_iter().flat_map(move |list| {
+        spec.get(list).and_then(Value::as_array).into_iter().flatten().enumerate().map(move |(ci, c)| (list, ci, c))
+    })
 }
 
-/// The ports of the pod spec `spec`, privileged ones being those in `map`.
-pub fn own_ports(spec: &Value, map: &[(u64, u64)]) -> OwnPorts {
+/// The ports the row of a container's image says it listens on by default.
+fn row_ports<'t>(container: &Value, images: &'t ImageTable) -> impl Iterator<Item = RowPort<'t>> {
+    let row = container.get("image").and_then(Value::as_str).and_then(|i| images.find(i));
+    row.into_iter().flat_map(|row| row.ports.iter().map(|fact| RowPort { family: &row.family, fact }))
+}
+
+/// Whether the pod spec listens on a port that `map` moves, declared or by
+/// its images' rows (what decides whether the index keeps a pod in full).
+pub fn listens_on_moved_port(spec: &Value, map: &[(u64, u64)], images: &ImageTable) -> bool {
+    declared(spec).any(|(_, port)| moved(port, map).is_some())
+        || containers(spec).any(|(_, _, c)| {
+            row_ports(c, images)
+                .any(|r| moved(u64::from(r.fact.port), map).is_some() && !telling::set_by_container(c, &r.fact.how))
+        })
+}
+
+/// The ports of the pod spec `spec`, privileged ones being those in `map`:
+/// each container's declared ones, then those its image's row says it
+/// listens on that it does not declare (unless the container sets the
+/// variable or flag the row says sets the port: then it listens there).
+pub fn own_ports<'t>(spec: &Value, map: &[(u64, u64)], images: &'t ImageTable) -> OwnPorts<'t> {
     let mut own = OwnPorts::default();
-    for d in declared(spec) {
-        own.declared.push(d.port);
-        own.host_port |= d.entry.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
-        if moved(d.port, map).is_some() {
-            own.low.push(LowPort {
-                container: format!("/{}/{}", d.list, d.ci),
-                container_name: d.container.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-                index: d.pi,
-                port: d.port,
-                bind_capability: d
-                    .container
-                    .at("/securityContext/capabilities/add")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| {
-                        a.iter().any(|x| matches!(x.as_str(), Some("NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE")))
-                    }),
-            });
+    for (entry, port) in declared(spec) {
+        own.declared.push(port);
+        own.host_port |= entry.get("hostPort").and_then(Value::as_u64).is_some_and(|h| h != 0);
+    }
+    for (list, ci, c) in containers(spec) {
+        let name = c.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        let rows: Vec<RowPort> = row_ports(c, images).collect();
+        let row_of = |port: u64| rows.iter().find(|r| u64::from(r.fact.port) == port).copied();
+        let mut listed: Vec<u64> = Vec::new();
+        let ports = c.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate();
+        for (pi, port) in ports.filter_map(|(pi, e)| Some((pi, e.get("containerPort")?.as_u64()?))) {
+            listed.push(port);
+            if moved(port, map).is_some() {
+                let (container, container_name) = (format!("/{list}/{ci}"), name.clone());
+                own.low.push(LowPort { container, container_name, index: Some(pi), port, row: row_of(port) });
+            }
+        }
+        for r in &rows {
+            let port = u64::from(r.fact.port);
+            if moved(port, map).is_some() && !listed.contains(&port) && !telling::set_by_container(c, &r.fact.how) {
+                listed.push(port);
+                let (container, container_name) = (format!("/{list}/{ci}"), name.clone());
+                own.low.push(LowPort { container, container_name, index: None, port, row: Some(*r) });
+            }
         }
     }
     own
@@ -182,7 +227,7 @@ pub fn sysctl_present(spec: &Value) -> bool {
 pub fn assign(own: &OwnPorts, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
     let mut taken = own.declared.clone();
     let mut out: Vec<(u64, u64)> = Vec::new();
-    for l in own.low.iter().filter(|l| !l.bind_capability) {
+    for l in &own.low {
         if out.iter().any(|(o, _)| *o == l.port) {
             continue;
         }
@@ -196,24 +241,16 @@ pub fn assign(own: &OwnPorts, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
     out
 }
 
-/// The first container whose app harden cannot tell its new port, if any.
-pub fn untold(spec: &Value, own: &OwnPorts, moves: &[(u64, u64)]) -> Option<String> {
-    own.low
-        .iter()
-        .filter(|l| !l.bind_capability && moved(l.port, moves).is_some())
-        .find(|l| listen_config_edits(spec.at(&l.container).unwrap_or(&Value::Null), moves).is_empty())
-        .map(|l| l.container_name.clone())
-}
-
-/// The edits to where a container's app is told its port, moved.
-fn listen_config_edits(container: &Value, moves: &[(u64, u64)]) -> Vec<listen_config::Edit> {
-    let mut edits = Vec::new();
-    if listen_config::is_aspnet(container) {
-        edits.extend(listen_config::aspnet(container, moves));
-    }
-    edits.extend(listen_config::flags(container, moves));
-    edits.extend(listen_config::port_env(container, moves));
-    edits
+/// The first container whose app harden cannot tell its new port, from
+/// the pod spec alone, if any. (Where the app reads its port from a config
+/// file mounted from a ConfigMap, the stream decides: `crate::ports`.)
+pub fn untold(spec: &Value, own: &OwnPorts, moves: &[(u64, u64)]) -> Option<Untold> {
+    own.low.iter().filter(|l| moved(l.port, moves).is_some()).find_map(|l| match telling(spec, l, moves) {
+        Telling::Untold { why, source, .. } => {
+            Some(Untold { container: l.container_name.clone(), why: why.into(), source })
+        }
+        Telling::Edits(_) | Telling::Config(_) => None,
+    })
 }
 
 /// What a pod's decision changes in its own document, and the notes it
@@ -224,47 +261,63 @@ pub struct PodEdits {
     pub notes: Vec<Note>,
 }
 
-/// What the pod's decision changes in its own document.
-pub fn expand(doc: &Value, site: &PodSite, action: &Action, map: &[(u64, u64)]) -> PodEdits {
+/// What the pod's decision changes in its own document. `ports`: the
+/// privileged ports the stream found it listens on (a port its image's row
+/// gives is left out where the pod's own config, in the stream, names
+/// another).
+pub fn expand(
+    doc: &Value,
+    site: &PodSite,
+    action: &Action,
+    ports: &[u64],
+    map: &[(u64, u64)],
+    images: &ImageTable,
+) -> PodEdits {
     let mut out = PodEdits::default();
     let Some(spec) = doc.at(&site.spec) else { return out };
-    let own = own_ports(spec, map);
+    let mut own = own_ports(spec, map, images);
+    own.low.retain(|l| ports.contains(&l.port));
     let spec_ptr = &site.spec;
     match action {
         Action::Keep(why) => {
             for l in &own.low {
-                let why = if l.bind_capability {
-                    "the container adds NET_BIND_SERVICE, so it can bind the port as non-root"
-                } else {
-                    why
-                };
                 out.notes.push(note(
-                    &format!("{spec_ptr}{}/ports/{}", l.container, l.index),
+                    &format!("{spec_ptr}{}", port_pointer(l)),
                     Some(l.container_name.clone()),
                     format!("port {} kept: {why}", l.port),
                 ));
             }
         }
-        Action::Sysctl(_) | Action::SysctlForService(_) | Action::SysctlUntold if sysctl_present(spec) => {}
+        Action::Sysctl(_) | Action::SysctlForService(_) | Action::SysctlUntold(_) if sysctl_present(spec) => {}
         Action::Sysctl(why) => out.changes.push(sysctl(spec_ptr, &own, why)),
         Action::SysctlForService(why) => {
             out.changes.push(sysctl(spec_ptr, &own, why));
             out.notes.push(kept_with_sysctl(spec_ptr, &own, None, why));
         }
-        Action::SysctlUntold => {
-            // The container pass 1 found, found again the same way.
-            let name = untold(spec, &own, &assign(&own, map));
-            let why = match &name {
-                Some(name) => format!("harden cannot tell container \"{name}\" to listen elsewhere"),
-                None => "harden cannot tell the app its new port".to_string(),
-            };
+        Action::SysctlUntold(untold) => {
+            let name = &untold.container;
+            let mut why = format!("harden cannot tell container \"{name}\" to listen elsewhere");
+            if untold.why != NO_KNOWN_SETTING {
+                why = format!("{why}: {}", untold.why);
+            }
+            if let Some(source) = &untold.source {
+                why = format!("{why}; source: {source}");
+            }
             out.changes.push(sysctl(spec_ptr, &own, &why));
-            let unknown = "harden knows no variable or flag that tells its app another port";
-            out.notes.push(kept_with_sysctl(spec_ptr, &own, name.as_deref(), unknown));
+            out.notes.push(kept_with_sysctl(spec_ptr, &own, Some(name), &untold.why));
         }
-        Action::Move(_, why) => moved_pod(doc, site, spec, &own, &assign(&own, map), why, &mut out),
+        Action::Move(moves, why) => moved_pod(doc, site, spec, &own, moves, why, &mut out),
     }
     out
+}
+
+/// Where a note about port `l` points, from the pod spec: its
+/// `containerPort` entry, or the container where the manifest declares none.
+fn port_pointer(l: &LowPort) -> String {
+    match l.index {
+        Some(i) => format!("{}/ports/{i}", l.container),
+        None => l.container.clone(),
+    }
 }
 
 /// The pod sysctl that lets its non-root app bind the privileged ports.
@@ -282,7 +335,7 @@ fn sysctl(spec_ptr: &str, own: &OwnPorts, why: &str) -> Change {
 }
 
 /// The warning that a pod keeps its privileged ports with the sysctl rather
-/// than moving them, on `container` (else the first that declares one).
+/// than moving them, on `container` (else the first that listens on one).
 fn kept_with_sysctl(spec_ptr: &str, own: &OwnPorts, container: Option<&str>, why: &str) -> Note {
     let mut ports: Vec<String> = own.low.iter().map(|l| l.port.to_string()).collect();
     ports.dedup();
@@ -293,12 +346,12 @@ fn kept_with_sysctl(spec_ptr: &str, own: &OwnPorts, container: Option<&str>, why
     warning(&format!("{spec_ptr}{pointer}"), name, message)
 }
 
-/// A moved pod's own edits: each privileged containerPort, the edits that
-/// tell its app, probes and hooks, `prometheus.io/port`, and warnings where
-/// the app may still listen on the old port: images that listen on 80
-/// whatever the manifest says, apps harden cannot tell (`--ports move`),
-/// and command lines or variables that name the old port in a form harden
-/// cannot rewrite.
+/// A moved pod's own edits: each privileged containerPort it declares, the
+/// edits that tell its app, probes and hooks, `prometheus.io/port`, and
+/// warnings where the app may still listen on the old port: apps harden
+/// cannot tell (`--ports move`), and command lines or variables that name
+/// the old port in a form harden cannot rewrite. (A config file mounted
+/// from a ConfigMap is the stream's to move: `crate::ports`.)
 fn moved_pod(
     doc: &Value,
     site: &PodSite,
@@ -309,58 +362,55 @@ fn moved_pod(
     out: &mut PodEdits,
 ) {
     let spec_ptr = &site.spec;
-    for l in own.low.iter().filter(|l| !l.bind_capability) {
+    for l in &own.low {
         let Some(n) = moved(l.port, moves) else { continue };
         let who = Some(l.container_name.clone());
         let first_of_container = own.low.iter().find(|o| o.container == l.container).is_some_and(|o| o.port == l.port);
-        let ptr = format!("{spec_ptr}{}/ports/{}/containerPort", l.container, l.index);
-        out.changes.push(change(
-            Op::Set,
-            ptr,
-            json!(n),
-            Some(json!(l.port)),
-            who.clone(),
-            format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
-        ));
-        let container = spec.at(&l.container).unwrap_or(&Value::Null);
-        let edits = listen_config_edits(container, moves);
-        let rewritten: Vec<String> = (edits.iter())
-            .filter_map(|e| match e {
-                listen_config::Edit::Set { pointer, .. } => Some(pointer.clone()),
-                listen_config::Edit::AppendEnv { .. } => None,
-            })
-            .collect();
-        let untold = edits.is_empty();
-        for e in edits {
-            out.changes.push(match e {
-                listen_config::Edit::Set { pointer, value, reason } => {
-                    let abs = format!("{spec_ptr}{}{pointer}", l.container);
-                    let before = doc.at(&abs).cloned();
-                    change(Op::Set, abs, value, before, who.clone(), reason)
-                }
-                listen_config::Edit::AppendEnv { name, value, reason } => change(
-                    Op::Append,
-                    format!("{spec_ptr}{}/env", l.container),
-                    json!({"name": name, "value": value}),
-                    None,
-                    who.clone(),
-                    reason,
-                ),
-            });
+        if let Some(index) = l.index {
+            out.changes.push(change(
+                Op::Set,
+                format!("{spec_ptr}{}/ports/{index}/containerPort", l.container),
+                json!(n),
+                Some(json!(l.port)),
+                who.clone(),
+                format!("a non-root process cannot bind port {}; moved to {n} ({why})", l.port),
+            ));
         }
-        let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+        let container = spec.at(&l.container).unwrap_or(&Value::Null);
         let at = format!("{spec_ptr}{}", l.container);
         let old = l.port;
+        let mut rewritten: Vec<String> = Vec::new();
+        let mut untold = false;
+        match telling(spec, l, moves) {
+            Telling::Edits(edits) => {
+                for e in edits {
+                    out.changes.push(match e {
+                        listen_config::Edit::Set { pointer, value, reason } => {
+                            let abs = format!("{spec_ptr}{}{pointer}", l.container);
+                            let before = doc.at(&abs).cloned();
+                            rewritten.push(pointer);
+                            change(Op::Set, abs, value, before, who.clone(), reason)
+                        }
+                        listen_config::Edit::AppendEnv { name, value, reason } => change(
+                            Op::Append,
+                            format!("{spec_ptr}{}/env", l.container),
+                            json!({"name": name, "value": value}),
+                            None,
+                            who.clone(),
+                            reason,
+                        ),
+                    });
+                }
+            }
+            Telling::Config(_) => {}
+            Telling::Untold { why, fix: Some(fix), .. } => {
+                let message = format!("port {old} moved to {n}, but {why}: {fix}, or use --ports sysctl");
+                out.notes.push(warning(&at, who.clone(), message));
+            }
+            Telling::Untold { fix: None, .. } => untold = true,
+        }
         let stale = old_port_named(container, old, &rewritten);
-        if FIXED_PORT_IMAGES
-            .iter()
-            .any(|i| image == *i || image.starts_with(&format!("{i}:")) || image.starts_with(&format!("{i}@")))
-        {
-            let message = format!(
-                "image {image} listens on {old} whatever the manifest says; change the image too (e.g. nginxinc/nginx-unprivileged)"
-            );
-            out.notes.push(warning(&at, who.clone(), message));
-        } else if untold && first_of_container && site.pod_security_context && stale.is_empty() {
+        if untold && first_of_container && site.pod_security_context && stale.is_empty() {
             // (A kind without a pod securityContext is Knative's, which
             // passes the port to the app in $PORT itself.)
             let message = format!(

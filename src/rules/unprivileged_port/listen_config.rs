@@ -105,15 +105,20 @@ fn rewrite_port_list(v: &str, moves: &[(u64, u64)]) -> String {
 /// Port flags in `command`/`args`: `--port=80`, `--port 80`, `--http-port`,
 /// `--https-port`, `--listen :80`, `--bind 0.0.0.0:80`, `-p 80`.
 pub fn flags(container: &Value, moves: &[(u64, u64)]) -> Vec<Edit> {
-    const FLAGS: [&str; 6] = ["--port", "--http-port", "--https-port", "--listen", "--bind", "-p"];
+    flags_named(container, &["--port", "--http-port", "--https-port", "--listen", "--bind", "-p"], moves)
+}
+
+/// The flags named `names` in `command`/`args` (`NAME=VALUE` or `NAME
+/// VALUE`) whose value is a moved port or an address with one, rewritten.
+pub fn flags_named(container: &Value, names: &[&str], moves: &[(u64, u64)]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for list in ["command", "args"] {
         let Some(items) = container.get(list).and_then(Value::as_array) else { continue };
         for (i, item) in items.iter().enumerate() {
             let Some(s) = item.as_str() else { continue };
             let (value_index, value) = match s.split_once('=') {
-                Some((flag, v)) if FLAGS.contains(&flag) => (i, v.to_string()),
-                _ if FLAGS.contains(&s) => match items.get(i + 1).and_then(Value::as_str) {
+                Some((flag, v)) if names.contains(&flag) => (i, v.to_string()),
+                _ if names.contains(&s) => match items.get(i + 1).and_then(Value::as_str) {
                     Some(v) => (i + 1, v.to_string()),
                     None => continue,
                 },
@@ -162,7 +167,8 @@ pub fn port_env(container: &Value, moves: &[(u64, u64)]) -> Vec<Edit> {
     edits
 }
 
-fn env_index(container: &Value, name: &str) -> Option<usize> {
+/// The index of variable `name` in the container's `env`.
+pub(super) fn env_index(container: &Value, name: &str) -> Option<usize> {
     container.get("env")?.as_array()?.iter().position(|e| e.get("name").and_then(Value::as_str) == Some(name))
 }
 
