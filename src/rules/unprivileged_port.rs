@@ -15,6 +15,7 @@
 //! hooks, env, flags, annotations, the sysctl, notes).
 
 pub mod listen_config;
+pub mod listen_directive;
 
 use crate::plan::change::{Change, Control, Note, Op};
 use crate::plan::pod::CONTAINER_LISTS;
