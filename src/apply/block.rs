@@ -9,9 +9,10 @@
 //! written, and the new lines against the new value, by the same decoding
 //! ([`decode`]); where either check fails, or the new value cannot be
 //! written in the style exactly (see [`Block::lines_for`]), the scalar
-//! becomes a double-quoted one instead (header comment kept). Never
-//! refused: the flow scalar needs only the header and the parser's span,
-//! and the verify stage re-reads the result either way.
+//! becomes a double-quoted one instead (header comment kept): that needs
+//! only the header and the parser's span, so the edit is refused only
+//! where no header is found. The verify stage re-reads the result either
+//! way.
 
 use super::Edit;
 use crate::yaml::scalar::{double_quoted, render_scalar};

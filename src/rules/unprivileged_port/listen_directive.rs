@@ -221,13 +221,10 @@ fn nginx(text: &str) -> Vec<Address> {
                 words.clear();
                 i += 1;
             }
-            q @ (b'"' | b'\'') => {
-                let mut j = i + 1;
-                while j < b.len() && b[j] != q {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
-                words.push((i + 1, j.min(b.len())));
-                i = j + 1;
+            b'"' | b'\'' => {
+                let end = quoted_end(b, i);
+                words.push((i + 1, end));
+                i = end + 1;
             }
             _ => {
                 let mut j = i;
@@ -365,13 +362,10 @@ fn words(line: &str, hash_anywhere: bool) -> Vec<(usize, usize)> {
         match b[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
             b'#' if hash_anywhere || words.is_empty() => break,
-            q @ (b'"' | b'\'') => {
-                let mut j = i + 1;
-                while j < b.len() && b[j] != q {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
-                words.push((i + 1, j.min(b.len())));
-                i = j + 1;
+            b'"' | b'\'' => {
+                let end = quoted_end(b, i);
+                words.push((i + 1, end));
+                i = end + 1;
             }
             _ => {
                 let mut j = i;
@@ -384,6 +378,16 @@ fn words(line: &str, hash_anywhere: bool) -> Vec<(usize, usize)> {
         }
     }
     words
+}
+
+/// Where the quoted word that opens at `open` closes (its closing quote,
+/// or the end of the text); a backslash escapes the next byte.
+fn quoted_end(b: &[u8], open: usize) -> usize {
+    let mut j = open + 1;
+    while j < b.len() && b[j] != b[open] {
+        j += if b[j] == b'\\' { 2 } else { 1 };
+    }
+    j.min(b.len())
 }
 
 /// Line numbers of byte offsets.
