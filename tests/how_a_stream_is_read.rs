@@ -656,8 +656,8 @@ fn item2_every_corpus_stream_as_json_hardens_to_json_that_means_the_yaml_result(
     for path in &files {
         let arg = path.to_str().expect("utf-8 path");
         let via_yaml = support::harden(&["-q", arg], b"");
-        // Edits refused in YAML (through anchors, block scalars) are made in
-        // JSON, which has neither: such streams mean different things.
+        // Edits refused in YAML (through anchors, merges) are made in JSON,
+        // which has neither: such streams mean different things.
         if via_yaml.code != 0 || via_yaml.stderr.contains("cannot be written safely") {
             continue;
         }

@@ -108,7 +108,11 @@ scenarios! {
     vault_official: "vault-official";
     unknown_images: "unknown-images";
     nginx_official_no_ports_declared: "nginx-official-no-ports-declared";
+    nginx_official_configmap_move: "nginx-official-configmap-move", "--ports", "move";
     nginx_official_move_config_not_in_stream: "nginx-official-move-config-not-in-stream", "--ports", "move";
+    nginx_official_shared_configmap_moves_nobody: "nginx-official-shared-configmap", "--ports", "move";
+    httpd_configmap_move: "httpd-configmap-move", "--ports", "move";
+    haproxy_configmap_move: "haproxy-configmap-move", "--ports", "move";
     redis_flag_port_is_high: "redis-flag-port-is-high";
     traefik_flag_present_is_rewritten: "traefik-flag-present";
 }

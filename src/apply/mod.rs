@@ -5,10 +5,13 @@
 //! plan: changed scalars are replaced in place (keeping their quoting), new
 //! keys and items are inserted after their last sibling in the sibling's
 //! layout (block or flow, indentation, line ending). Every byte outside the
-//! splices stays as it was. Edits it cannot make safely (through an alias or
-//! a `<<` merge, removals, block scalars) are refused with a reason, never
-//! approximated; the `verify` stage then checks the result.
+//! splices stays as it was; a block scalar's new value is written in its
+//! own style, changed lines only, where that style can hold it exactly
+//! (`block.rs`). Edits it cannot make safely (through an alias or a `<<`
+//! merge, removals) are refused with a reason, never approximated; the
+//! `verify` stage then checks the result.
 
+mod block;
 pub mod json;
 pub mod layout;
 pub mod render;
@@ -180,8 +183,15 @@ impl<'t> Editor<'t> {
         if self.sem.equals(node, planned)? {
             return Ok(());
         }
-        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-            return self.unsupported(ptr, "cannot rewrite a block scalar (| or >)");
+        if let NodeKind::Scalar { value, style: ScalarStyle::Literal | ScalarStyle::Folded, .. } = &node.kind {
+            let folded = style == ScalarStyle::Folded;
+            let Some(edits) = block::rewrite(self.text, node, value, folded, planned, self.lay.newline) else {
+                return self.unsupported(ptr, "cannot find this block scalar's header (| or >)");
+            };
+            for e in edits {
+                self.push(ctx, ptr, e.span, e.text)?;
+            }
+            return Ok(());
         }
         let empty = node.span.start == node.span.end;
         match planned {
@@ -509,5 +519,7 @@ fn skip_space_and_comments(text: &str, from: usize, limit: usize) -> usize {
     i
 }
 
+#[cfg(test)]
+mod block_tests;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@
 use super::graph::{At, LowPortPod, PortGraph};
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::escape;
+use crate::rules::unprivileged_port::listen_directive;
 use crate::rules::unprivileged_port::{Untold, change, moved, warning};
 use serde_json::json;
 use std::collections::HashMap;
@@ -49,12 +50,15 @@ struct Rewrite {
 
 /// `directive` in `text`, its ports moved by `moves`.
 fn rewrite(text: &str, directive: &str, moves: &[(u64, u64)]) -> Rewrite {
-    // Rewriting a directive's text needs the i15-block-scalar branch's
-    // `listen_directive::move_listen`; until then, every mention is one
-    // harden cannot rewrite, so the pod keeps its port with the sysctl.
-    let _ = moves;
-    let named = super::index::names_a_port(text, moves);
-    Rewrite { text: None, unrewritable: if named { vec![format!("`{directive}`")] } else { Vec::new() } }
+    if !listen_directive::understands(directive) {
+        // A directive whose syntax harden does not read (caddy's site
+        // address): every mention of a moved port is one it cannot rewrite.
+        let named = super::index::names_a_port(text, moves);
+        return Rewrite { text: None, unrewritable: if named { vec![format!("`{directive}`")] } else { Vec::new() } };
+    }
+    let moved = listen_directive::move_listen(text, directive, moves);
+    let unrewritable = moved.unrewritable.iter().map(|line| format!("`{directive}` on line {line}")).collect();
+    Rewrite { text: moved.text, unrewritable }
 }
 
 /// The ConfigMaps of the graph by (namespace, name); a name given twice

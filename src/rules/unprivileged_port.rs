@@ -31,6 +31,7 @@
 //! hooks, env, flags, annotations, the sysctl, notes).
 
 pub mod listen_config;
+pub mod listen_directive;
 pub mod telling;
 
 use crate::images::ImageTable;

@@ -75,7 +75,7 @@ pub fn rule(id: &str) -> Help {
         ),
         "edit-refused" => (
             "Fixes that could not be written",
-            "harden planned fixes for this document but could not write them without changing more than the fix (aliases, merge keys, block scalars). The document is left as it is.",
+            "harden planned fixes for this document but could not write them without changing more than the fix (aliases, merge keys). The document is left as it is.",
         ),
         "withheld" => (
             "Fixes withheld because of violations",
