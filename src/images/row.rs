@@ -23,6 +23,9 @@ pub struct ImageRow {
     pub env: Vec<EnvFact>,
     pub ports: Vec<PortFact>,
     pub notes: Option<String>,
+    /// What harden read from the image's registry (`--resolve-images`), a
+    /// line per fact, for the report; empty for the rows of a table.
+    pub registry_notes: Vec<String>,
 }
 
 /// Who the image runs as.
@@ -81,7 +84,6 @@ pub struct EnvFact {
 }
 
 /// A port the image listens on by default, and how to tell it another one.
-/// Read and validated here; the port pass does not use these rows yet.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortFact {
     pub port: u16,
@@ -264,6 +266,7 @@ impl RawRow {
             env: self.env,
             ports,
             notes: self.notes,
+            registry_notes: Vec::new(),
         })
     }
 }
@@ -334,7 +337,7 @@ fn yes() -> bool {
     true
 }
 
-fn absolute_path(path: &str) -> Result<(), String> {
+pub(super) fn absolute_path(path: &str) -> Result<(), String> {
     let clean = path.starts_with('/')
         && path != "/"
         && !path.ends_with('/')

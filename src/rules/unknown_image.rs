@@ -6,6 +6,11 @@
 //! line sums these notes up in one line on stderr ([`image_of`] reads the
 //! image back). It runs after every other rule, to know whether the pod
 //! changes.
+//!
+//! An image read from its registry (`--resolve-images`) is known, with or
+//! without a row of a table: its notes say instead what harden read (each
+//! fact the registry gave, and for an image whose USER is not a UID, how to
+//! set it by UID).
 
 use crate::plan::pod::{Pod, PodPlan};
 
@@ -15,6 +20,11 @@ const BEFORE: &str = "image ";
 const AFTER: &str = " is not in harden's table: ";
 
 pub fn plan(pod: &Pod, out: &mut PodPlan) {
+    for c in pod.containers() {
+        for line in c.row.map_or(&[][..], |row| row.registry_notes.as_slice()) {
+            out.note(&c.pointer(), Some(c.name()), line.clone());
+        }
+    }
     // Neither assumption is made (baseline): nothing to say.
     let settings = &pod.profile;
     if settings.pod.run_as_user.is_none() && !settings.container.read_only_root_filesystem {

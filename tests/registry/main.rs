@@ -4,6 +4,7 @@
 //! tokens (anonymous, Basic, identity token) from a token server the
 //! registry trusts, a stopped or silent registry, and the digest cache.
 
+mod cli;
 mod server;
 mod token;
 
