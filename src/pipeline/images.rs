@@ -78,12 +78,8 @@ pub fn resolve_inputs(
     expect: &[Expect],
     settings: &ImageSettings,
 ) -> Result<Option<Resolved>, Error> {
-    if settings.mode == ResolveImages::Off {
-        return Ok(None);
-    }
-    let found = found_in_directories(expect, inputs.len());
-    let refs = references(chunks(inputs, &[]), &|s| inputs[s].name(), &found, opts)?;
-    resolve(&refs, opts, settings).map(Some)
+    let name = |s: usize| inputs[s].name();
+    resolve_chunks(chunks(inputs, &[]), &name, inputs.len(), opts, expect, settings)
 }
 
 /// Read the images of `sources` (in memory), if `settings` says to.
@@ -93,14 +89,28 @@ pub fn resolve_sources(
     expect: &[Expect],
     settings: &ImageSettings,
 ) -> Result<Option<Resolved>, Error> {
-    if settings.mode == ResolveImages::Off {
-        return Ok(None);
-    }
-    let found = found_in_directories(expect, sources.len());
     let chunked = sources.iter().enumerate().flat_map(|(s, src)| {
         split(&src.text).into_iter().enumerate().map(move |(c, chunk)| Ok::<_, Error>((s, c, chunk)))
     });
-    let refs = references(chunked, &|s| sources[s].name.as_str(), &found, opts)?;
+    let name = |s: usize| sources[s].name.as_str();
+    resolve_chunks(chunked, &name, sources.len(), opts, expect, settings)
+}
+
+/// The images of `count` inputs' chunks (read lazily: not at all when
+/// `settings` is off), resolved.
+fn resolve_chunks<'c>(
+    chunks: impl Iterator<Item = Result<(usize, usize, Chunk<'c>), Error>> + Send,
+    name: &(dyn Fn(usize) -> &'c str + Sync),
+    count: usize,
+    opts: &Options,
+    expect: &[Expect],
+    settings: &ImageSettings,
+) -> Result<Option<Resolved>, Error> {
+    if settings.mode == ResolveImages::Off {
+        return Ok(None);
+    }
+    let found = found_in_directories(expect, count);
+    let refs = references(chunks, name, &found, opts)?;
     resolve(&refs, opts, settings).map(Some)
 }
 

@@ -140,14 +140,7 @@ fn resolve_images_user_by_name_gets_the_default_uid_and_the_user_by_uid_note() {
 #[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
 fn resolve_images_an_index_gives_the_platform_asked() {
     let registry = Registry::start();
-    let amd64 = registry.push_image_for("team/multi", "", json!({"User": "1000"}), "linux/amd64", false);
-    let arm64 = registry.push_image_for("team/multi", "", json!({"User": "2000"}), "linux/arm64/v8", false);
-    registry.push_index(
-        "team/multi",
-        "v1",
-        &[("linux/arm64/v8", &arm64.manifest_digest), ("linux/amd64", &amd64.manifest_digest)],
-    );
-    let image = format!("{}/team/multi:v1", registry.addr);
+    let image = crate::push_two_platforms(&registry);
     let scratch = tempfile::tempdir().expect("temp dir");
     for (args, uid) in [
         (&["--resolve-images"][..], 1000),
@@ -293,4 +286,36 @@ fn resolve_images_off_touches_no_network() {
     ok(&on);
     assert!(on.stderr.contains(&format!("warning: image {image}: ")), "{}", on.stderr);
     assert_eq!(pod_spec(&on.stdout), pod_spec(&off.stdout), "the table's answer either way");
+}
+
+#[test]
+#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
+fn resolve_images_reads_the_images_of_files_and_directories() {
+    let registry = Registry::start();
+    registry.push_image("team/web", "v1", json!({"User": "1234:1234"}), false);
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path().join("deploy");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("web.yaml");
+    std::fs::write(&file, web(&format!("{}/team/web:v1", registry.addr))).expect("manifest");
+    let (file, dir) = (file.to_str().expect("UTF-8"), dir.to_str().expect("UTF-8"));
+    // Streamed (files read once more for their images) and held whole (a diff).
+    for args in [&["--resolve-images", file][..], &["--resolve-images", dir], &["--resolve-images", "--diff", file]] {
+        let ran = harden(scratch.path(), args, &[], "");
+        ok(&ran);
+        assert_eq!(pod_spec(&ran.stdout)["securityContext"]["runAsUser"], json!(1234), "{args:?}");
+    }
+}
+
+/// Malformed input is the error it is without the flag, found before any
+/// image is read.
+#[test]
+fn resolve_images_malformed_input_is_the_same_error_and_reads_no_image() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let input = format!("{}---\nkind: [\n", web("registry.does-not-exist.invalid/team/app:1"));
+    let off = harden(scratch.path(), &[], &[], &input);
+    let on = harden(scratch.path(), &["--resolve-images", "--registry-timeout", "2"], &[], &input);
+    assert_eq!(off.code, 2, "{}", off.stderr);
+    assert_eq!((on.code, on.stdout.as_str(), on.stderr.as_str()), (2, "", off.stderr.as_str()));
+    assert!(on.took < Duration::from_secs(2), "no image was read: {:?}", on.took);
 }
