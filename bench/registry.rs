@@ -3,6 +3,11 @@
 //! each), then again from the cache (digest references: no request at all;
 //! tags: the manifest only). Goals: cold < 2 s, from the cache < 50 ms.
 //!
+//! Then the same through the command line (`harden --resolve-images` on a
+//! stream of 50 Deployments, one image each; the whole process timed, so
+//! reading, hardening and writing the stream too), and, for scale, the same
+//! stream without the flag.
+//!
 //! `cargo bench --bench registry` (needs docker-registry, as the tests do).
 //! Prints one Markdown table: best and median of `RUNS` runs.
 
@@ -12,6 +17,7 @@ mod server;
 use harden::registry::{RegistryOptions, Resolver};
 use serde_json::json;
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const IMAGES: usize = 50;
@@ -57,16 +63,53 @@ fn main() {
     assert_eq!(registry.requests().len(), before, "digest references from the cache made requests");
     let tags: Vec<Duration> = (0..RUNS).map(|_| time(&by_tag, &warm_cache)).collect();
 
+    let stream_of = |refs: &[String]| -> String { refs.iter().enumerate().map(|(i, r)| deployment(i, r)).collect() };
+    let (tag_stream, digest_stream) = (scratch.path().join("tags.yaml"), scratch.path().join("digests.yaml"));
+    std::fs::write(&tag_stream, stream_of(&by_tag)).expect("stream");
+    std::fs::write(&digest_stream, stream_of(&by_digest)).expect("stream");
+    let run = |stream: &Path, cache: Option<&Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
+        command.arg(stream).env("DOCKER_CONFIG", scratch.path().join("no-docker-config"));
+        if let Some(cache) = cache {
+            command.args(["--resolve-images=required", "--image-cache"]).arg(cache);
+        }
+        let started = Instant::now();
+        let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("harden runs");
+        let took = started.elapsed();
+        assert!(status.success(), "harden {}: {status}", stream.display());
+        took
+    };
+    let cli_cold: Vec<Duration> =
+        (0..RUNS).map(|i| run(&tag_stream, Some(&scratch.path().join(format!("cli-cold-{i}"))))).collect();
+    let cli_cache = scratch.path().join("cli-warm");
+    run(&digest_stream, Some(&cli_cache));
+    let before = registry.requests().len();
+    let cli_digests: Vec<Duration> = (0..RUNS).map(|_| run(&digest_stream, Some(&cli_cache))).collect();
+    assert_eq!(registry.requests().len(), before, "digest references from the cache made requests");
+    let cli_off: Vec<Duration> = (0..RUNS).map(|_| run(&tag_stream, None)).collect();
+
     println!("| {IMAGES} distinct images, local docker-registry | best | median | goal |");
     println!("|---|---|---|---|");
     for (what, runs, goal) in [
         ("cold (empty cache), tags", cold, "< 2 s"),
         ("from the cache, digest references (no request)", digests, "< 50 ms"),
         ("from the cache, tags (manifest requests only)", tags, "—"),
+        ("`harden --resolve-images` on 50 Deployments, cold, tags", cli_cold, "< 2 s"),
+        ("`harden --resolve-images` on 50 Deployments, from the cache, digests", cli_digests, "< 50 ms"),
+        ("`harden` on the same 50 Deployments, no flag", cli_off, "—"),
     ] {
         println!("| {what} | {} | {} | {goal} |", ms(best(&runs)), ms(median(&runs)));
     }
     println!("\n{RUNS} runs each; nproc {}.", std::thread::available_parallelism().map_or(0, |n| n.get()));
+}
+
+/// A Deployment running `image`, declaring no port.
+fn deployment(i: usize, image: &str) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\nspec:\n  selector:\n    matchLabels:\n      \
+         app: app-{i}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n    spec:\n      containers:\n        \
+         - name: app\n          image: {image}\n"
+    )
 }
 
 fn best(runs: &[Duration]) -> Duration {

@@ -2,8 +2,11 @@
 //! `settings` for that).
 
 use clap::{Args, Parser, Subcommand};
+use harden::config::ResolveImages;
 use harden::profile::Strategy;
+use harden::registry::Platform;
 use std::path::PathBuf;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -11,6 +14,7 @@ Examples:
   harden deploy/ other.yaml - < extra.yaml       files, directories, stdin
   harden --profile dotnet app.yaml               .NET images: UID 1654
   harden --partial system.yaml                   fix what can be fixed even in pods with blockers
+  harden --resolve-images app.yaml               read USER, VOLUMEs and ports from the registry
   harden check --level restricted deploy/        report what Pod Security would reject
   harden --diff deploy/ > hardened.yaml          review the changes on stderr, YAML on stdout
   harden --check --diff deploy/                  CI gate: show what would change, exit 1 if anything would
@@ -94,9 +98,54 @@ pub struct HardenArgs {
     #[arg(long, value_enum, value_name = "STRATEGY")]
     pub ports: Option<PortsArg>,
     #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
     pub review: ReviewArgs,
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// Reading each image's own config (USER, VOLUMEs, ports, env) from its registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Read each image's config (USER, VOLUMEs, exposed ports, env) from its registry before hardening (credentials from Docker's config.json); an image that cannot be read is a warning, and harden uses its table; `=required`: exit 2 instead, writing nothing.
+    #[arg(long, value_enum, value_name = "required", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub resolve_images: Option<ResolveArg>,
+    /// With --resolve-images: the entry of an image index to read (default linux/amd64).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<Platform>,
+    /// With --resolve-images: seconds for each image (default 10); reading all of them gets three times as long (default 30).
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub registry_timeout: Option<Duration>,
+    /// With --resolve-images: where manifests and configs are kept by digest (default $XDG_CACHE_HOME/harden/images, else ~/.cache/harden/images).
+    #[arg(long, value_name = "DIR")]
+    pub image_cache: Option<PathBuf>,
+}
+
+/// `--resolve-images`: on (the flag alone), off, or required.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResolveArg {
+    True,
+    False,
+    Required,
+}
+
+impl From<ResolveArg> for ResolveImages {
+    fn from(arg: ResolveArg) -> ResolveImages {
+        match arg {
+            ResolveArg::True => ResolveImages::On,
+            ResolveArg::False => ResolveImages::Off,
+            ResolveArg::Required => ResolveImages::Required,
+        }
+    }
+}
+
+/// A positive number of seconds (`10`, `0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }
 
 #[derive(Debug, Args)]

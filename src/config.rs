@@ -8,6 +8,7 @@
 //! profile: restricted          # or baseline, dotnet, or a profile file
 //! pssVersion: v1.30            # or latest
 //! partial: false               # apply the other fixes to pods with blockers
+//! resolveImages: true          # read each image's config from its registry (or `required`)
 //! exceptions:
 //!   - {kind: Deployment, namespace: mesh, images: ["docker.io/istio/proxyv2:*"]}
 //!   - {name: legacy-app, rules: [read-only-root-filesystem]}
@@ -36,6 +37,8 @@ pub struct HardenConfig {
     pub partial: Option<bool>,
     /// Privileged-port strategy: auto, move, sysctl or keep.
     pub ports: Option<crate::profile::Strategy>,
+    /// `--resolve-images`: read each image's config from its registry.
+    pub resolve_images: Option<ResolveImages>,
     /// As a KRM function (`harden::krm`): report blockers as errors and
     /// exit 1. The command line ignores it.
     pub fail_on_blockers: Option<bool>,
@@ -44,6 +47,42 @@ pub struct HardenConfig {
     /// Image-table rows (see `crate::images`), tried before the built-in ones.
     #[serde(default)]
     pub images: Vec<serde_json::Value>,
+}
+
+/// Whether images' configs are read from their registries
+/// (`--resolve-images[=required]`, `resolveImages: true | required`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResolveImages {
+    Off,
+    /// Read them; an image that cannot be read is a warning, and harden
+    /// uses what its table knows.
+    On,
+    /// An image that cannot be read stops the run (exit 2).
+    Required,
+}
+
+impl ResolveImages {
+    /// `true`, `false` or `required`, as the config file and a KRM
+    /// ConfigMap write it.
+    pub fn parse(text: &str) -> Option<ResolveImages> {
+        match text.trim() {
+            "true" | "True" | "TRUE" => Some(Self::On),
+            "false" | "False" | "FALSE" | "" => Some(Self::Off),
+            "required" => Some(Self::Required),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ResolveImages {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let expected = "true, false or required";
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(on) => Ok(if on { Self::On } else { Self::Off }),
+            serde_json::Value::String(s) if s == "required" => Ok(Self::Required),
+            other => Err(serde::de::Error::custom(format!("resolveImages is {other}; expected {expected}"))),
+        }
+    }
 }
 
 impl HardenConfig {

@@ -112,7 +112,7 @@ fn harden(args: cli::HardenArgs) -> Result<ExitCode, Failure> {
             return stream(&args, &s, &review, &opts, &[Input::Stdin(text)], &[]);
         }
         let src = text.into_source();
-        if let Some(run) = harden::krm::run(&src, &opts).map_err(|e| {
+        if let Some(run) = harden::krm::run(&src, &opts, &s.resolve).map_err(|e| {
             if e.is_internal() { Failure::Internal(e.to_string()) } else { Failure::Input(e.to_string()) }
         })? {
             if args.review.check || args.review.diff || args.review.output.is_some() || args.review.format.is_some() {
@@ -238,6 +238,20 @@ fn options(s: &settings::Hardening) -> Options<'_> {
     }
 }
 
+/// `--resolve-images`: the options with the table that holds the rows read
+/// from the registries, after a warning for each image that could not be
+/// read; as they were when the flag is off.
+fn with_images<'o>(opts: &Options<'o>, resolved: Option<&'o pipeline::images::Resolved>, out: &Output) -> Options<'o> {
+    let images = match resolved {
+        Some(resolved) => {
+            resolved.warnings().for_each(|w| out.warning(&w));
+            &resolved.images
+        }
+        None => opts.plan.images,
+    };
+    Options { plan: PlanOptions { images, ..opts.plan }, ports: opts.ports, limits: opts.limits.clone() }
+}
+
 /// What a run found, for the summary line.
 #[derive(Default)]
 struct Tally {
@@ -347,7 +361,8 @@ fn pipeline_failure(e: pipeline::Error) -> Failure {
         pipeline::Error::Parse { .. }
         | pipeline::Error::Read(_)
         | pipeline::Error::NoManifests { .. }
-        | pipeline::Error::InDirectory(_) => Failure::Input(e.to_string()),
+        | pipeline::Error::InDirectory(_)
+        | pipeline::Error::Unresolved(_) => Failure::Input(e.to_string()),
         pipeline::Error::Verify(_) => Failure::Internal(e.to_string()),
     }
 }
@@ -367,7 +382,9 @@ fn stream(
     inputs: &[Input],
     expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
+    let resolved = pipeline::images::resolve_inputs(inputs, opts, expect, &s.resolve)?;
     let mut out = Output::new(args.common.quiet);
+    let opts = &with_images(opts, resolved.as_ref(), &out);
     let mut tally = Tally::default();
     let mut attention = false;
     let mut current = usize::MAX;
@@ -421,13 +438,15 @@ fn finish(
     sources: Vec<Source>,
     expect: &[Expect],
 ) -> Result<ExitCode, Failure> {
+    let resolved = pipeline::images::resolve_sources(&sources, opts, expect, &s.resolve)?;
+    let mut out = Output::new(args.common.quiet);
+    let opts = &with_images(opts, resolved.as_ref(), &out);
     // Harden everything before writing anything: bad input anywhere means
     // nothing on stdout.
     let progress = progress::Line::for_sources(&sources, args.common.quiet);
     let outcomes = pipeline::harden_stream_telling(&sources, opts, expect, review.values(), &progress)?;
     progress.finish();
     let (sources, outcomes) = without_left_out(expect, sources, outcomes);
-    let mut out = Output::new(args.common.quiet);
     let mut tally = Tally::default();
     if review.yaml() && !args.in_place {
         let found: Vec<Found> = outcomes.iter().map(|o| o.found).collect();

@@ -194,16 +194,24 @@ impl Output {
         self.stdout.flush()
     }
 
+    /// A warning of the run: counted, shown unless `-q` or past the first
+    /// [`WARNINGS_SHOWN`].
+    pub fn warning(&self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        self.warnings.set(self.warnings.get() + 1);
+        if self.warnings.get() <= WARNINGS_SHOWN {
+            warn(msg);
+        }
+    }
+
     /// Blockers, opted-out violations, withheld fixes and refused edits of one resource.
     pub fn resource_warnings(&self, r: &ResourcePlan, partial: bool) {
-        for n in r.notes.iter().filter(|n| n.warning && !self.quiet) {
-            self.warnings.set(self.warnings.get() + 1);
-            if self.warnings.get() > WARNINGS_SHOWN {
-                continue;
-            }
+        for n in r.notes.iter().filter(|n| n.warning) {
             match &n.container {
-                Some(c) => warn(&format!("{}: container \"{c}\": {}", r.id, n.message)),
-                None => warn(&format!("{}: {}", r.id, n.message)),
+                Some(c) => self.warning(&format!("{}: container \"{c}\": {}", r.id, n.message)),
+                None => self.warning(&format!("{}: {}", r.id, n.message)),
             }
         }
         if let Some(why) = r.skipped.as_ref().filter(|_| r.opted_out.is_empty()) {

@@ -3,8 +3,9 @@
 //! full sentence and exits 2 before any manifest is read.
 
 use crate::cli::{CheckArgs, CommonArgs, HardenArgs};
-use harden::config::HardenConfig;
+use harden::config::{HardenConfig, ResolveImages};
 use harden::images::ImageTable;
+use harden::pipeline::images::ImageSettings;
 use harden::plan::exceptions::Exception;
 use harden::profile::Profile;
 use harden::pss::{Level, Version};
@@ -28,6 +29,8 @@ pub struct Hardening {
     pub ports: Option<harden::profile::Strategy>,
     /// `--images` rows, then the config's `images:`, then the built-in rows.
     pub images: ImageTable,
+    /// `--resolve-images` (or the config's `resolveImages`) and its flags.
+    pub resolve: ImageSettings,
     pub common: Common,
 }
 
@@ -56,6 +59,7 @@ pub fn checking(args: &CheckArgs, level: Level) -> Result<Hardening, String> {
         partial: false,
         exceptions: config.exceptions,
         ports: None,
+        resolve: ImageSettings::default(),
         common: common(&args.common, config.pss_version.as_deref())?,
         profile,
     })
@@ -84,6 +88,12 @@ pub fn hardening(args: &HardenArgs) -> Result<Hardening, String> {
         kinds: profile.kinds(),
         partial: args.partial || config.partial.unwrap_or(false),
         ports: args.ports.map(Into::into).or(config.ports),
+        resolve: ImageSettings {
+            mode: args.registry.resolve_images.map(Into::into).or(config.resolve_images).unwrap_or(ResolveImages::Off),
+            platform: args.registry.platform.clone(),
+            timeout: args.registry.registry_timeout,
+            cache_dir: args.registry.image_cache.clone(),
+        },
         exceptions: config.exceptions,
         common: common(&args.common, config.pss_version.as_deref())?,
         profile,

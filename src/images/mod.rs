@@ -12,9 +12,11 @@
 
 pub mod commands;
 pub mod reference;
+pub mod resolved;
 pub mod row;
 pub mod tags;
 
+use crate::registry::ImageConfig;
 use commands::RootCommand;
 use reference::Reference;
 pub use row::{ImageRow, User};
@@ -29,6 +31,13 @@ const BUILT_IN: &str = include_str!("../../data/images.yaml");
 #[derive(Clone, Debug, Default)]
 pub struct ImageTable {
     rows: Vec<ImageRow>,
+    /// How many of `rows`, from the first, are the user's (`--images`,
+    /// HardenConfig `images:`).
+    user_rows: usize,
+    /// `--resolve-images`: the row of each image read from its registry, by
+    /// the reference as written (merged with the user's and the built-in
+    /// rows: [`resolved::merged`]).
+    resolved: HashMap<String, ImageRow>,
     root_commands: Vec<RootCommand>,
     /// Rows by the literal last component of one of their patterns.
     by_name: HashMap<String, Vec<usize>>,
@@ -88,9 +97,27 @@ impl ImageTable {
     /// `user`'s rows and commands first, then this table's: the first
     /// matching row wins, so the user's rows override the built-in ones.
     pub fn with_user_rows(&self, user: ImageTable) -> ImageTable {
+        let user_rows = user.rows.len() + self.user_rows;
         let rows = user.rows.into_iter().chain(self.rows.iter().cloned()).collect();
         let commands = user.root_commands.into_iter().chain(self.root_commands.iter().cloned()).collect();
-        Self::indexed(rows, commands)
+        ImageTable { user_rows, ..Self::indexed(rows, commands) }
+    }
+
+    /// This table with a row for each image whose config was read from its
+    /// registry (`reference` as written in the manifests, its config): the
+    /// user's row, the registry's and the built-in one merged, which
+    /// [`ImageTable::find`] gives for that reference from then on.
+    pub fn with_resolved(&self, configs: &[(String, ImageConfig)]) -> ImageTable {
+        let mut table = self.clone();
+        for (reference, config) in configs {
+            let r = Reference::parse(reference);
+            let matching: Vec<usize> = self.candidates(&r).filter(|&i| self.rows[i].matches(&r)).collect();
+            let user = matching.iter().find(|&&i| i < self.user_rows).map(|&i| &self.rows[i]);
+            let built_in = matching.iter().find(|&&i| i >= self.user_rows).map(|&i| &self.rows[i]);
+            let row = resolved::merged(user, resolved::from_config(reference, config), built_in);
+            table.resolved.insert(reference.clone(), row);
+        }
+        table
     }
 
     fn indexed(rows: Vec<ImageRow>, root_commands: Vec<RootCommand>) -> ImageTable {
@@ -104,7 +131,7 @@ impl ImageTable {
                 }
             }
         }
-        ImageTable { rows, root_commands, by_name, wildcard }
+        ImageTable { rows, root_commands, by_name, wildcard, user_rows: 0, resolved: HashMap::new() }
     }
 
     pub fn rows(&self) -> &[ImageRow] {
@@ -115,15 +142,26 @@ impl ImageTable {
         &self.root_commands
     }
 
-    /// The first row whose patterns and tags match `image`.
+    /// The row for `image`: the one made with its registry's config if it
+    /// was read (`--resolve-images`), else the first row whose patterns and
+    /// tags match it.
     pub fn find(&self, image: &str) -> Option<&ImageRow> {
+        if let Some(row) = self.resolved.get(image) {
+            return Some(row);
+        }
         let r = Reference::parse(image);
+        self.candidates(&r).map(|i| &self.rows[i]).find(|row| row.matches(&r))
+    }
+
+    /// The rows that may match `r`, by position: those of its last path
+    /// component's name and those with a `*` there.
+    fn candidates(&self, r: &Reference) -> impl Iterator<Item = usize> {
         let name = r.path.rsplit('/').next().unwrap_or("");
         let mut candidates: Vec<usize> =
             self.by_name.get(name).into_iter().flatten().chain(&self.wildcard).copied().collect();
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.into_iter().map(|i| &self.rows[i]).find(|row| row.matches(&r))
+        candidates.into_iter()
     }
 
     /// The first root command a container's `command` + `args` run.

@@ -9,6 +9,7 @@
 //! components, is the pattern's repository or the pattern's path.
 
 use crate::profile::glob_match;
+use crate::registry::ImageRef;
 
 /// A container's image reference, split and normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,19 +25,10 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Split `image` as `docker pull` reads it: `[registry/]path[:tag][@digest]`.
+    /// Split `image` as `docker pull` reads it: `[registry/]path[:tag][@digest]`
+    /// (the registry stage's reading of a reference: one parser for both).
     pub fn parse(image: &str) -> Reference {
-        let (name, digest) = match image.split_once('@') {
-            Some((n, d)) => (n, Some(d.to_string())),
-            None => (image, None),
-        };
-        // A `:` after the last `/` starts the tag; one before it is a registry port.
-        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match name[last_slash..].find(':') {
-            Some(i) => (&name[..last_slash + i], Some(name[last_slash + i + 1..].to_string())),
-            None => (name, None),
-        };
-        let (registry, path) = split_registry(name);
+        let ImageRef { registry, repository: path, tag, digest } = ImageRef::split(image);
         let repository = format!("{registry}/{path}");
         Reference { registry, path, tag, digest, repository }
     }
@@ -45,23 +37,6 @@ impl Reference {
     pub fn repository(&self) -> &str {
         &self.repository
     }
-}
-
-/// Docker's rule: the first component is a registry when it has a `.` or a
-/// `:` or is `localhost`; otherwise the image is on Docker Hub, where a
-/// single-component name lives under `library/`.
-fn split_registry(name: &str) -> (String, String) {
-    let (registry, path) = match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first.to_ascii_lowercase(), rest),
-        _ => ("docker.io".to_string(), name),
-    };
-    let registry = match registry.as_str() {
-        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
-        _ => registry,
-    };
-    let path =
-        if registry == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path.to_string() };
-    (registry, path)
 }
 
 /// A repository pattern of a row (`nginx`, `bitnami/*`,

@@ -27,6 +27,9 @@ pub struct ImageRow {
     /// row matches, and says so.
     pub writes_unknown: bool,
     pub notes: Option<String>,
+    /// What harden read from the image's registry (`--resolve-images`), a
+    /// line per fact, for the report; empty for the rows of a table.
+    pub registry_notes: Vec<String>,
 }
 
 /// Who the image runs as.
@@ -90,7 +93,6 @@ pub struct EnvFact {
 }
 
 /// A port the image listens on by default, and how to tell it another one.
-/// Read and validated here; the port pass does not use these rows yet.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortFact {
     pub port: u16,
@@ -279,6 +281,7 @@ impl RawRow {
             ports,
             writes_unknown: self.writes_unknown,
             notes: self.notes,
+            registry_notes: Vec::new(),
         })
     }
 }
@@ -349,7 +352,7 @@ fn yes() -> bool {
     true
 }
 
-fn absolute_path(path: &str) -> Result<(), String> {
+pub(super) fn absolute_path(path: &str) -> Result<(), String> {
     let clean = path.starts_with('/')
         && path != "/"
         && !path.ends_with('/')

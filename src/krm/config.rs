@@ -14,18 +14,28 @@
 //!   partial: "false"             # apply the other fixes to pods with blockers
 //!   fail-on-blockers: "false"    # blockers become errors and the function fails
 //!   ports: auto                  # auto, move, sysctl or keep
+//!   resolve-images: "true"       # read images' configs from their registries (or "required")
 //!   skip-rules: read-only-root-filesystem,resources
 //!   skip-containers: istio-proxy
 //!   skip-images: "docker.io/istio/*"
 //! ```
 
-use crate::config::HardenConfig;
+use crate::config::{HardenConfig, ResolveImages};
 use crate::plan::exceptions::{Exception, comma_list};
 use serde_json::Value;
 
 /// The keys a ConfigMap `functionConfig` may hold.
-pub const CONFIG_MAP_KEYS: [&str; 8] =
-    ["profile", "pss-version", "partial", "fail-on-blockers", "ports", "skip-rules", "skip-containers", "skip-images"];
+pub const CONFIG_MAP_KEYS: [&str; 9] = [
+    "profile",
+    "pss-version",
+    "partial",
+    "fail-on-blockers",
+    "ports",
+    "resolve-images",
+    "skip-rules",
+    "skip-containers",
+    "skip-images",
+];
 
 /// Read the `functionConfig` (absent or null: no settings of its own).
 pub fn function_config(fc: Option<&Value>) -> Result<HardenConfig, String> {
@@ -68,6 +78,13 @@ fn from_config_map(fc: &Value) -> Result<HardenConfig, String> {
                 config.ports = Some(serde_json::from_value(Value::String(text.clone())).map_err(|_| {
                     format!(
                         "The functionConfig ConfigMap's data.ports is {text:?}; expected auto, move, sysctl or keep."
+                    )
+                })?);
+            }
+            "resolve-images" => {
+                config.resolve_images = Some(ResolveImages::parse(&text).ok_or_else(|| {
+                    format!(
+                        "The functionConfig ConfigMap's data.resolve-images is {text:?}; expected \"true\", \"false\" or \"required\"."
                     )
                 })?);
             }
@@ -135,6 +152,7 @@ mod tests {
         assert!(bad(json!({"partial": "yes please"})).contains("expected \"true\" or \"false\""));
         assert!(bad(json!({"skip-rules": "no-such-rule"})).contains("no such rule"));
         assert!(bad(json!({"ports": "sideways"})).contains("expected auto, move, sysctl or keep"));
+        assert!(bad(json!({"resolve-images": "maybe"})).contains("expected \"true\", \"false\" or \"required\""));
         let e = function_config(Some(&json!({"apiVersion": "apps/v1", "kind": "Deployment"}))).expect_err("kind");
         assert!(e.contains("has kind \"Deployment\""), "{e}");
     }
@@ -148,5 +166,22 @@ mod tests {
         assert_eq!(c.profile.as_deref(), Some("baseline"));
         assert_eq!(c.fail_on_blockers, Some(true));
         assert_eq!(c.exceptions[0].name.as_deref(), Some("legacy"));
+    }
+
+    #[test]
+    fn resolve_images_is_read_the_same_way_from_both_kinds() {
+        let map = |v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"resolve-images": v}});
+        let harden =
+            |v: Value| json!({"apiVersion": "harden.dev/v1alpha1", "kind": "HardenConfig", "resolveImages": v});
+        for (from_map, from_harden, want) in [
+            ("true", json!(true), ResolveImages::On),
+            ("required", json!("required"), ResolveImages::Required),
+            ("false", json!(false), ResolveImages::Off),
+        ] {
+            assert_eq!(function_config(Some(&map(from_map))).expect("valid").resolve_images, Some(want));
+            assert_eq!(function_config(Some(&harden(from_harden))).expect("valid").resolve_images, Some(want));
+        }
+        let e = function_config(Some(&harden(json!("always")))).expect_err("not a mode");
+        assert!(e.contains("expected true, false or required"), "{e}");
     }
 }

@@ -22,6 +22,7 @@ pub mod config;
 pub mod results;
 
 use crate::apply;
+use crate::pipeline::images::{self, ImageSettings};
 use crate::pipeline::{self, Options, SourceOutcome};
 use crate::plan::exceptions::Exception;
 use crate::plan::{Counts, PlanOptions};
@@ -76,9 +77,11 @@ impl Error {
 
 /// Run harden as a KRM function if `src` is a ResourceList; `None` if it is
 /// anything else (including input that does not parse: the ordinary
-/// pipeline reports that). `opts` are the command line's settings, which
-/// the `functionConfig` overrides.
-pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
+/// pipeline reports that). `opts` and `resolve` are the command line's
+/// settings, which the `functionConfig` overrides (`resolveImages` reads
+/// the items' images from their registries first: a warning result for
+/// each that cannot be read).
+pub fn run(src: &Source, opts: &Options, resolve: &ImageSettings) -> Result<Option<KrmRun>, Error> {
     let Some(list) = resource_list(&src.text, opts) else { return Ok(None) };
     let cfg = config::function_config(list.get("functionConfig")).map_err(Error::Input)?;
     let profile = cfg.profile.as_deref().map(Profile::load).transpose().map_err(Error::Input)?;
@@ -106,9 +109,20 @@ pub fn run(src: &Source, opts: &Options) -> Result<Option<KrmRun>, Error> {
         ..opts.plan
     };
     let fn_opts = Options { plan, ports: cfg.ports.or(opts.ports), limits: opts.limits.clone() };
+    let resolving = ImageSettings { mode: cfg.resolve_images.unwrap_or(resolve.mode), ..resolve.clone() };
+    let resolved = images::resolve_sources(std::slice::from_ref(src), &fn_opts, &[], &resolving)?;
+    let fn_opts = match &resolved {
+        Some(resolved) => Options {
+            plan: PlanOptions { images: &resolved.images, ..fn_opts.plan },
+            ports: fn_opts.ports,
+            limits: fn_opts.limits,
+        },
+        None => fn_opts,
+    };
     let mut outcome = pipeline::harden_source(src, &fn_opts)?;
     let fail = cfg.fail_on_blockers.unwrap_or(false);
     let mut results: Vec<Value> = clamped.iter().map(|m| results::unattached("warning", m)).collect();
+    results.extend(resolved.iter().flat_map(|r| r.warnings()).map(|w| results::unattached("warning", &w)));
     let mut counts = Counts::default();
     let mut items = 0;
     for d in &outcome.docs {

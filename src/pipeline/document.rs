@@ -8,6 +8,7 @@ use crate::apply::{self, Edit};
 use crate::plan::change::Note;
 use crate::plan::pod::{self, apply_checked};
 use crate::plan::{DocPlan, plan_document};
+use crate::pointer::Pointer;
 use crate::ports::index::{IndexOptions, UNREAD, add, has_low_port};
 use crate::ports::{ChunkPorts, PortGraph};
 use crate::read::split::{Chunk, values};
@@ -198,6 +199,29 @@ fn open_end(chunk: &Chunk, docs: &[Document], limits: &Limits) -> Option<usize> 
     };
     let changes = value(region) != value(&format!("{region}\n"));
     changes.then(|| chunk.line + text.matches('\n').count())
+}
+
+/// The image of every container of every pod template in the chunk, in
+/// order (`--resolve-images` reads them before pass 1), found through the
+/// kinds table as the plan finds pod specs.
+pub fn image_references(chunk: &Chunk, name: &str, opts: &Options) -> Result<Vec<String>, Error> {
+    let text: &str = &chunk.text;
+    let located = located(chunk, name);
+    let docs = parse_chunk(chunk, &opts.limits).map_err(&located)?;
+    let mut images = Vec::new();
+    for doc in docs.iter().filter(|doc| may_matter(doc, opts)) {
+        let value = Semantic::new(&doc.root, text, opts.limits.max_alias_nodes).value(&doc.root).map_err(&located)?;
+        for (base, id) in crate::workload::resources(&value) {
+            for site in crate::workload::pod_sites(&value, &base, &id, opts.plan.kinds) {
+                let Some(spec) = value.at(&site.spec) else { continue };
+                for list in pod::CONTAINER_LISTS {
+                    let containers = spec.get(list).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                    images.extend(containers.iter().filter_map(|c| c.get("image")?.as_str().map(str::to_string)));
+                }
+            }
+        }
+    }
+    Ok(images)
 }
 
 /// Pass 2: harden the chunk, with `ports` its share of the port decisions. Unless `keep` is `Drop`, the

@@ -14,6 +14,7 @@
 
 pub mod document;
 mod found;
+pub mod images;
 pub mod ordered;
 
 use crate::apply::Edit;
@@ -102,6 +103,18 @@ pub enum Error {
     /// Bad input in a file a directory held (exit 2): maybe no manifest at all.
     #[error("{0} (a file that is not a manifest can be left out: --exclude GLOB, or a .hardenignore file)")]
     InDirectory(Box<Error>),
+    /// `--resolve-images=required`, and these images could not be read
+    /// (`image X: why`): exit 2, nothing written.
+    #[error("{}", unresolved(.0))]
+    Unresolved(Vec<String>),
+}
+
+/// One line per image (each after the first starts as every error line
+/// does), then what it means.
+fn unresolved(failures: &[String]) -> String {
+    let lines: String = failures.iter().map(|f| format!("{f}\nharden: ")).collect();
+    let images = if failures.len() == 1 { "an image" } else { "images" };
+    format!("{lines}--resolve-images=required and {images} could not be read: nothing written")
 }
 
 /// Inputs that must hold a Kubernetes document (one with `apiVersion` and

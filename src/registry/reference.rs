@@ -25,10 +25,13 @@ pub struct ImageRef {
 }
 
 impl ImageRef {
-    pub fn parse(text: &str) -> Result<Self, ResolveError> {
-        let bad = |why: &str| ResolveError::Reference(format!("{text:?}: {why}"));
+    /// Split `text` as `docker pull` reads it, `[registry/]repository[:tag][@digest]`,
+    /// normalised (the registry in lower case, Docker Hub's other names as
+    /// `docker.io`, its one-component names under `library/`) and not
+    /// checked: the image table matches any text a manifest holds.
+    pub fn split(text: &str) -> Self {
         let (rest, digest) = match text.split_once('@') {
-            Some((name, digest)) => (name, Some(check_digest(digest).map_err(|why| bad(&why))?)),
+            Some((name, digest)) => (name, Some(digest.to_string())),
             None => (text, None),
         };
         // A tag is the part after the last ':' that comes after the last '/'
@@ -37,22 +40,42 @@ impl ImageRef {
             Some(colon) if !rest[colon..].contains('/') => (&rest[..colon], Some(rest[colon + 1..].to_string())),
             _ => (rest, None),
         };
-        if let Some(tag) = &tag
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path)) if looks_like_host(first) => (first.to_ascii_lowercase(), path),
+            _ => (DOCKER_HUB.to_string(), name),
+        };
+        let registry = match registry.as_str() {
+            "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB.to_string(),
+            _ => registry,
+        };
+        let repository = if registry == DOCKER_HUB && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository.to_string()
+        };
+        Self { registry, repository, tag, digest }
+    }
+
+    /// [`ImageRef::split`], checked as a registry checks it: a sha256
+    /// digest, a valid tag (`latest` when there is neither) and repository.
+    pub fn parse(text: &str) -> Result<Self, ResolveError> {
+        let bad = |why: &str| ResolveError::Reference(format!("{text:?}: {why}"));
+        let mut image = Self::split(text);
+        if let Some(digest) = &image.digest {
+            check_digest(digest).map_err(|why| bad(&why))?;
+        }
+        if let Some(tag) = &image.tag
             && !is_tag(tag)
         {
             return Err(bad("the tag may have letters, digits, '_', '.' and '-' (at most 128)"));
         }
-        let (registry, repository) = match name.split_once('/') {
-            Some((first, path)) if looks_like_host(first) => (first.to_string(), path.to_string()),
-            Some(_) => (DOCKER_HUB.to_string(), name.to_string()),
-            None => (DOCKER_HUB.to_string(), format!("library/{name}")),
-        };
-        let registry = if registry == "index.docker.io" { DOCKER_HUB.to_string() } else { registry };
-        if !is_repository(&repository) {
+        if !is_repository(&image.repository) {
             return Err(bad("the repository may have lowercase letters, digits and '.', '_', '-' between '/'"));
         }
-        let tag = if tag.is_none() && digest.is_none() { Some("latest".to_string()) } else { tag };
-        Ok(Self { registry, repository, tag, digest })
+        if image.tag.is_none() && image.digest.is_none() {
+            image.tag = Some("latest".to_string());
+        }
+        Ok(image)
     }
 
     /// What `/v2/<repository>/manifests/…` asks for: the digest when pinned.
@@ -98,11 +121,9 @@ fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn check_digest(digest: &str) -> Result<String, String> {
+fn check_digest(digest: &str) -> Result<(), String> {
     match digest.strip_prefix("sha256:") {
-        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
-            Ok(digest.to_string())
-        }
+        Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => Ok(()),
         Some(_) => Err("a sha256 digest is 64 lowercase hex digits".to_string()),
         None => Err("only sha256 digests are supported".to_string()),
     }
@@ -147,6 +168,8 @@ mod tests {
         assert_eq!((image.registry.as_str(), image.repository.as_str()), ("docker.io", "bitnami/redis"));
         assert_eq!(image.manifest_reference(), "7.2");
         assert_eq!(parse("index.docker.io/library/nginx").registry, "docker.io");
+        assert_eq!(parse("docker.io/nginx").repository, "library/nginx", "Docker Hub's official images");
+        assert_eq!(parse("Registry.Corp:5000/team/app").registry, "registry.corp:5000");
     }
 
     #[test]

@@ -9,6 +9,11 @@
 //! notes up in a line on stderr for each kind ([`unknown_of`] reads the
 //! image back). It runs after every other rule, to know whether the pod
 //! changes.
+//!
+//! An image read from its registry (`--resolve-images`) is known, with or
+//! without a row of a table (unless its row says `writesUnknown`): its notes
+//! say instead what harden read (each fact the registry gave, and for an
+//! image whose USER is not a UID, how to set it by UID).
 
 use crate::plan::pod::{Pod, PodPlan};
 
@@ -28,6 +33,11 @@ pub enum Unknown {
 }
 
 pub fn plan(pod: &Pod, out: &mut PodPlan) {
+    for c in pod.containers() {
+        for line in c.row.map_or(&[][..], |row| row.registry_notes.as_slice()) {
+            out.note(&c.pointer(), Some(c.name()), line.clone());
+        }
+    }
     // Neither assumption is made (baseline): nothing to say.
     let settings = &pod.profile;
     if settings.pod.run_as_user.is_none() && !settings.container.read_only_root_filesystem {

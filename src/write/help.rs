@@ -31,7 +31,7 @@ pub fn rule(id: &str) -> Help {
         ),
         "unknown-image" => (
             "Images harden's table does not know",
-            "A container whose image no row of harden's image table matches is hardened on two assumptions: it writes only /tmp and runs as any UID. Check that it starts, or add a row (--images).",
+            "A container whose image no row of harden's image table matches is hardened on two assumptions: it writes only /tmp and runs as any UID. Check that it starts, or add a row (--images), or let harden read the image's config from its registry (--resolve-images): the notes then say what it read.",
         ),
         "run-as-non-root" => (
             "Run as non-root (runAsNonRoot: true)",

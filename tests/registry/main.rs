@@ -4,6 +4,7 @@
 //! tokens (anonymous, Basic, identity token) from a token server the
 //! registry trusts, a stopped or silent registry, and the digest cache.
 
+mod cli;
 mod server;
 mod token;
 
@@ -64,11 +65,9 @@ fn config_fields_are_read_from_the_registry() {
     }
 }
 
-#[test]
-#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
-fn an_index_gives_linux_amd64_unless_another_platform_is_asked() {
-    let registry = Registry::start();
-    let scratch = tempfile::tempdir().expect("temp dir");
+/// `team/multi:v1`, an index of `linux/arm64/v8` (`User: 2000`) and
+/// `linux/amd64` (`User: 1000`), and its reference.
+fn push_two_platforms(registry: &Registry) -> String {
     let amd64 = registry.push_image_for("team/multi", "", json!({"User": "1000"}), "linux/amd64", false);
     let arm64 = registry.push_image_for("team/multi", "", json!({"User": "2000"}), "linux/arm64/v8", false);
     registry.push_index(
@@ -76,7 +75,15 @@ fn an_index_gives_linux_amd64_unless_another_platform_is_asked() {
         "v1",
         &[("linux/arm64/v8", &arm64.manifest_digest), ("linux/amd64", &amd64.manifest_digest)],
     );
-    let reference = format!("{}/team/multi:v1", registry.addr);
+    format!("{}/team/multi:v1", registry.addr)
+}
+
+#[test]
+#[ignore = "needs docker-registry (cargo test -- --include-ignored)"]
+fn an_index_gives_linux_amd64_unless_another_platform_is_asked() {
+    let registry = Registry::start();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let reference = push_two_platforms(&registry);
     let default = resolve_one(options(scratch.path()), &reference).expect("linux/amd64");
     assert_eq!(default.user.as_deref(), Some("1000"));
     let arm = RegistryOptions { platform: "linux/arm64".parse().expect("platform"), ..options(scratch.path()) };
