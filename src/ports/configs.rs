@@ -7,7 +7,7 @@
 //! app; where the text names no moved port, the pod does not listen on
 //! its image's default port at all (its config replaced it).
 
-use super::graph::{At, LowPortPod, PortGraph};
+use super::graph::{At, KeyNamingAPort, LowPortPod, PortGraph};
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::escape;
 use crate::rules::unprivileged_port::listen_directive;
@@ -48,14 +48,15 @@ struct Rewrite {
     unrewritable: Vec<String>,
 }
 
-/// `directive` in `text`, its ports moved by `moves`.
-fn rewrite(text: &str, directive: &str, moves: &[(u64, u64)]) -> Rewrite {
+/// `directive` in the key's text, its ports moved by `moves`.
+fn rewrite(key: &KeyNamingAPort, directive: &str, moves: &[(u64, u64)]) -> Rewrite {
     if !listen_directive::understands(directive) {
         // A directive whose syntax harden does not read (caddy's site
         // address): every mention of a moved port is one it cannot rewrite.
-        let named = super::index::names_a_port(text, moves);
+        let named = moves.iter().any(|(old, _)| key.ports.contains(old));
         return Rewrite { text: None, unrewritable: if named { vec![format!("`{directive}`")] } else { Vec::new() } };
     }
+    let Some(text) = &key.text else { return Rewrite { text: None, unrewritable: Vec::new() } };
     let moved = listen_directive::move_listen(text, directive, moves);
     let unrewritable = moved.unrewritable.iter().map(|line| format!("`{directive}` on line {line}")).collect();
     Rewrite { text: moved.text, unrewritable }
@@ -93,9 +94,10 @@ pub fn plan(
         };
         let configmap = &graph.configmaps[i];
         let mut named_here = false;
-        let keys = configmap.naming_a_port.iter().filter(|(k, _)| m.keys.as_ref().is_none_or(|keys| keys.contains(k)));
-        for (key, text) in keys {
-            let r = rewrite(text, &m.directive, &[(c.port, new)]);
+        let keys = configmap.naming_a_port.iter().filter(|k| m.keys.as_ref().is_none_or(|keys| keys.contains(&k.key)));
+        for named in keys {
+            let key = &named.key;
+            let r = rewrite(named, &m.directive, &[(c.port, new)]);
             if !r.unrewritable.is_empty() {
                 let why = format!(
                     "{says}, and harden cannot rewrite {} in key {key} of ConfigMap {}",
@@ -135,8 +137,8 @@ pub fn changes<'e>(graph: &PortGraph, edits: impl Iterator<Item = &'e ConfigEdit
     let mut out: Vec<(At, Change)> = Vec::new();
     for e in edits {
         let configmap = &graph.configmaps[e.configmap];
-        let Some((_, text)) = configmap.naming_a_port.iter().find(|(k, _)| *k == e.key) else { continue };
-        let Some(new) = rewrite(text, &e.directive, &e.moves).text else { continue };
+        let Some(named) = configmap.naming_a_port.iter().find(|k| k.key == e.key) else { continue };
+        let (Some(text), Some(new)) = (&named.text, rewrite(named, &e.directive, &e.moves).text) else { continue };
         let pointer = format!("{}/data/{}", configmap.base, escape(&e.key));
         if out.iter().any(|(_, c)| c.pointer == pointer) {
             continue;

@@ -63,7 +63,19 @@ pub struct ConfigMap {
     pub base: String,
     pub namespace: Arc<str>,
     pub name: Box<str>,
-    pub naming_a_port: Vec<(String, String)>,
+    pub naming_a_port: Vec<KeyNamingAPort>,
+}
+
+/// A ConfigMap key whose text names a port the profile moves.
+#[derive(Debug, PartialEq)]
+pub struct KeyNamingAPort {
+    pub key: String,
+    /// The moved ports the text names.
+    pub ports: Vec<u64>,
+    /// The text, held only where a listen directive harden can read acts
+    /// on a moved port in it (the only texts a move may rewrite): a stream
+    /// of configs that merely mention port 80 costs no memory.
+    pub text: Option<String>,
 }
 
 /// What pass 1 found a pod's ports may do.

@@ -4,13 +4,14 @@
 //! give a moved port by number. A chunk's documents go into a part of the
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
-use super::graph::{At, ConfigMap, Fate, LowPortPod, PodConfig, PortGraph, Reference, Service};
+use super::graph::{At, ConfigMap, Fate, KeyNamingAPort, LowPortPod, PodConfig, PortGraph, Reference, Service};
 use super::labels::{LabelHashes, Labels, text, triple};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::images::ImageTable;
 use crate::plan::DocPlan;
 use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
+use crate::rules::unprivileged_port::listen_directive;
 use crate::rules::unprivileged_port::telling::{Telling, configmaps_used, telling};
 use crate::rules::unprivileged_port::{Why, assign, listens_on_moved_port, moved, own_ports, untold};
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
@@ -98,7 +99,16 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 let naming_a_port = data
                     .filter_map(|(k, v)| Some((k, v.as_str()?)))
                     .filter(|(_, text)| names_a_port(text, opts.map))
-                    .map(|(k, text)| (k.clone(), text.to_string()))
+                    .map(|(key, text)| KeyNamingAPort {
+                        key: key.clone(),
+                        ports: opts
+                            .map
+                            .iter()
+                            .map(|(old, _)| *old)
+                            .filter(|old| names_a_port(text, &[(*old, 0)]))
+                            .collect(),
+                        text: listen_directive::acts_on(text, opts.map).then(|| text.to_string()),
+                    })
                     .collect();
                 let (base, namespace) = (base.clone(), namespace.clone());
                 graph.configmaps.push(ConfigMap { at, base, namespace, name, naming_a_port });

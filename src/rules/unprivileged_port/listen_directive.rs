@@ -48,6 +48,16 @@ pub fn understands(directive: &str) -> bool {
     Dialect::of(directive).is_some()
 }
 
+/// Whether a directive harden reads, in any of its dialects, would move or
+/// refuse a listening address of `text` on an old port of `moves`: where
+/// none would, the text cannot matter to a move under any subset of them.
+pub fn acts_on(text: &str, moves: &[(u64, u64)]) -> bool {
+    ["listen", "Listen", "bind"].into_iter().any(|directive| {
+        let moved = move_listen(text, directive, moves);
+        moved.text.is_some() || !moved.unrewritable.is_empty()
+    })
+}
+
 /// `text` with every listening address of `directive` on an old port of
 /// `moves` (old → new pairs) moved to its new port.
 pub fn move_listen(text: &str, directive: &str, moves: &[(u64, u64)]) -> Moved {
