@@ -31,7 +31,11 @@ fn whole(chunk: &Chunk, opts: &Options, io: &IndexOptions) -> Option<PortGraph> 
 
 /// What a graph holds, as text.
 fn held(g: &PortGraph) -> String {
-    let configmaps = (&g.configmaps, &g.configmap_users);
+    let mut ids: Vec<_> = g.configmap_ids.iter().collect();
+    let mut of_other_pods: Vec<_> = g.configmaps_of_other_pods.iter().collect();
+    ids.sort();
+    of_other_pods.sort();
+    let configmaps = (&g.configmaps, ids, of_other_pods);
     format!("{:?}\n{:?}\n{:?}\n{:?}\n{configmaps:?}", g.pods, g.services, g.other_pods, g.references)
 }
 

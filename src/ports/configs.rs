@@ -7,13 +7,12 @@
 //! app; where the text names no moved port, the pod does not listen on
 //! its image's default port at all (its config replaced it).
 
-use super::graph::{At, KeyNamingAPort, LowPortPod, PortGraph};
+use super::graph::{At, KeyNamingAPort, LowPortPod, PortGraph, configmap_id};
 use crate::plan::change::{Change, Note, Op};
 use crate::pointer::escape;
 use crate::rules::unprivileged_port::listen_directive;
 use crate::rules::unprivileged_port::{Untold, change, moved, warning};
 use serde_json::json;
-use std::collections::HashMap;
 
 /// What a pod's config files in the stream say, for its decision.
 #[derive(Debug, Default, PartialEq)]
@@ -62,19 +61,8 @@ fn rewrite(key: &KeyNamingAPort, directive: &str, moves: &[(u64, u64)]) -> Rewri
     Rewrite { text: moved.text, unrewritable }
 }
 
-/// The ConfigMaps of the graph by (namespace, name); a name given twice
-/// is the last one (as `kubectl apply` leaves it).
-pub fn by_name(graph: &PortGraph) -> HashMap<(&str, &str), usize> {
-    graph.configmaps.iter().enumerate().map(|(i, c)| ((&*c.namespace, &*c.name), i)).collect()
-}
-
 /// What the config files of `pod` (moving `moves`) say.
-pub fn plan(
-    graph: &PortGraph,
-    named: &HashMap<(&str, &str), usize>,
-    pod: &LowPortPod,
-    moves: &[(u64, u64)],
-) -> ConfigPlan {
+pub fn plan(graph: &PortGraph, pod: &LowPortPod, moves: &[(u64, u64)]) -> ConfigPlan {
     let mut out = ConfigPlan::default();
     for c in pod.configs.iter() {
         let Some(new) = moved(c.port, moves) else { continue };
@@ -86,16 +74,18 @@ pub fn plan(
         };
         let says =
             format!("row {} says the image reads port {} from `{}` in {}", m.family, c.port, m.directive, m.path);
-        let Some(&i) = named.get(&(&*pod.namespace, m.configmap.as_str())) else {
+        let Some(&entry) = graph.configmap_ids.get(&configmap_id(&pod.namespace, &m.configmap)) else {
             let why = format!("{says}, mounted from ConfigMap {}, which is not in this stream", m.configmap);
             let fix = format!("change the port of `{}` there from {} to {new}", m.directive, c.port);
             out.untold.get_or_insert_with(|| untold(why, fix));
             continue;
         };
-        let configmap = &graph.configmaps[i];
         let mut named_here = false;
-        let keys = configmap.naming_a_port.iter().filter(|k| m.keys.as_ref().is_none_or(|keys| keys.contains(&k.key)));
-        for named in keys {
+        // A ConfigMap whose text names no moved port has no keys here.
+        let configmap = entry.map(|i| (i, &graph.configmaps[i]));
+        let naming = configmap.iter().flat_map(|(i, c)| c.naming_a_port.iter().map(move |k| (*i, *c, k)));
+        for (i, configmap, named) in naming.filter(|(_, _, k)| m.keys.as_ref().is_none_or(|keys| keys.contains(&k.key)))
+        {
             let key = &named.key;
             let r = rewrite(named, &m.directive, &[(c.port, new)]);
             if !r.unrewritable.is_empty() {

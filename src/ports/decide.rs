@@ -4,7 +4,7 @@
 
 use super::configs::{self, ConfigPlan};
 use super::decisions::{Decisions, NewTarget, PodDecision};
-use super::graph::{At, Fate, LowPortPod, PortGraph};
+use super::graph::{At, Fate, LowPortPod, PortGraph, configmap_id};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Note, Op};
@@ -23,10 +23,9 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
     }
     let selections = selections(graph);
     let headless = first_headless(graph, &selections);
-    let named = configs::by_name(graph);
     let plans: Vec<ConfigPlan> = (graph.pods.iter())
         .map(|pod| match &pod.fate {
-            Fate::Movable { moves, .. } => configs::plan(graph, &named, pod, moves),
+            Fate::Movable { moves, .. } => configs::plan(graph, pod, moves),
             Fate::Frozen(_) => ConfigPlan::default(),
         })
         .collect();
@@ -107,7 +106,7 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: 
         let shared = plans[p].edits.iter().find_map(|e| {
             let c = &graph.configmaps[e.configmap];
             let mounts = |namespace: &str, names: &[Box<str>]| namespace == &*c.namespace && names.contains(&c.name);
-            let kept_by_other = graph.configmap_users.iter().any(|(ns, name)| mounts(ns, std::slice::from_ref(name)));
+            let kept_by_other = graph.configmaps_of_other_pods.contains(&configmap_id(&c.namespace, &c.name));
             let split = (graph.pods.iter().enumerate()).any(|(q, other)| {
                 q != p && mounts(&other.namespace, &other.configmaps) && actions[q].moves() != &moves[..]
             });

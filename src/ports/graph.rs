@@ -9,7 +9,7 @@ use super::references::Matcher;
 use crate::rules::unprivileged_port::telling::MountedConfig;
 use crate::rules::unprivileged_port::{Untold, Why};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Where a resource is: its document's number in the stream and its index
@@ -151,10 +151,16 @@ pub struct PortGraph {
     pub services: Vec<Service>,
     pub other_pods: OtherPods,
     pub references: Vec<Reference>,
+    /// The ConfigMaps whose text names a port the profile moves.
     pub configmaps: Vec<ConfigMap>,
-    /// The ConfigMaps (namespace, name) that pods other than `pods` take
-    /// files from: such a pod never moves a port.
-    pub configmap_users: Vec<(Arc<str>, Box<str>)>,
+    /// Every ConfigMap of the stream, by [`configmap_id`]: its entry in
+    /// `configmaps`, or none where its text names no moved port (a pod
+    /// that mounts it does not listen on its image's default port). A name
+    /// given twice is the last one, as `kubectl apply` leaves it.
+    pub configmap_ids: HashMap<u64, Option<usize>>,
+    /// The ConfigMaps (by [`configmap_id`]) that pods other than `pods`
+    /// take files from: a pod that rewrites one never moves its port.
+    pub configmaps_of_other_pods: HashSet<u64>,
     /// Every namespace named, held once.
     namespaces: HashSet<Arc<str>>,
 }
@@ -187,15 +193,26 @@ impl PortGraph {
             (r.at, r.namespace) = (at(r.at), self.namespace(&r.namespace));
             self.references.push(r);
         }
+        let first_configmap = self.configmaps.len();
         for mut c in part.configmaps {
             (c.at, c.namespace) = (at(c.at), self.namespace(&c.namespace));
             self.configmaps.push(c);
         }
-        for (namespace, name) in part.configmap_users {
-            let namespace = self.namespace(&namespace);
-            self.configmap_users.push((namespace, name));
+        for (id, entry) in part.configmap_ids {
+            self.configmap_ids.insert(id, entry.map(|i| first_configmap + i));
         }
+        self.configmaps_of_other_pods.extend(part.configmaps_of_other_pods);
     }
+}
+
+/// A ConfigMap's name in `namespace`, hashed: a stream holds many
+/// ConfigMaps and pods that mount them, and only whether they are the same
+/// one matters.
+pub fn configmap_id(namespace: &str, name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    ("ConfigMap", namespace, name).hash(&mut h);
+    h.finish()
 }
 
 /// Graphs written out, for the tests of the steps that read them.

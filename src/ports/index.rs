@@ -4,7 +4,9 @@
 //! give a moved port by number. A chunk's documents go into a part of the
 //! graph of their own, numbered from 0 in the chunk (`PortGraph::merge`).
 
-use super::graph::{At, ConfigMap, Fate, KeyNamingAPort, LowPortPod, PodConfig, PortGraph, Reference, Service};
+use super::graph::{
+    At, ConfigMap, Fate, KeyNamingAPort, LowPortPod, PodConfig, PortGraph, Reference, Service, configmap_id,
+};
 use super::labels::{LabelHashes, Labels, text, triple};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::images::ImageTable;
@@ -94,9 +96,9 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 }
             }
             Some(Matcher::MountedConfig) => {
-                let name = id.name.as_deref().unwrap_or_default().into();
+                let name: Box<str> = id.name.as_deref().unwrap_or_default().into();
                 let data = resource.get("data").and_then(Value::as_object).into_iter().flatten();
-                let naming_a_port = data
+                let naming_a_port: Vec<KeyNamingAPort> = data
                     .filter_map(|(k, v)| Some((k, v.as_str()?)))
                     .filter(|(_, text)| names_a_port(text, opts.map))
                     .map(|(key, text)| KeyNamingAPort {
@@ -110,8 +112,13 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                         text: listen_directive::acts_on(text, opts.map).then(|| text.to_string()),
                     })
                     .collect();
-                let (base, namespace) = (base.clone(), namespace.clone());
-                graph.configmaps.push(ConfigMap { at, base, namespace, name, naming_a_port });
+                let id = configmap_id(&namespace, &name);
+                let entry = (!naming_a_port.is_empty()).then(|| {
+                    let (base, namespace) = (base.clone(), namespace.clone());
+                    graph.configmaps.push(ConfigMap { at, base, namespace, name, naming_a_port });
+                    graph.configmaps.len() - 1
+                });
+                graph.configmap_ids.insert(id, entry);
             }
             Some(matcher) if gives_a_moved_port(matcher, resource, &namespace, opts.map) => {
                 let (base, value) = (base.clone(), resource.clone());
@@ -126,8 +133,8 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
             if !listens_on_moved_port(spec, opts.map, opts.images) {
                 let labels = metadata.and_then(Value::as_object).into_iter().flatten();
                 graph.other_pods.push(labels.map(|(k, v)| triple(&namespace, k, &text(v))));
-                let used = configmaps_used(spec).into_iter().map(|c| (namespace.clone(), c.into()));
-                graph.configmap_users.extend(used);
+                let used = configmaps_used(spec).into_iter().map(|c| configmap_id(&namespace, &c));
+                graph.configmaps_of_other_pods.extend(used);
                 continue;
             }
             let labels = Labels::of(metadata);
