@@ -11,7 +11,7 @@ use crate::plan::change::{Change, Note, Op};
 use crate::profile::{PortSettings, Strategy};
 #[cfg(test)]
 use crate::rules::unprivileged_port::Untold;
-use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value};
+use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value, warning};
 use std::collections::HashMap;
 
 /// Every pod's decision, the Services' new target ports and the changes to
@@ -24,12 +24,7 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
     let selections = selections(graph);
     let headless = first_headless(graph, &selections);
     let named = configs::by_name(graph);
-    let plans: Vec<ConfigPlan> = (graph.pods.iter())
-        .map(|pod| match &pod.fate {
-            Fate::Movable { moves, .. } => configs::plan(graph, &named, pod, moves),
-            Fate::Frozen(_) => ConfigPlan::default(),
-        })
-        .collect();
+    let plans: Vec<ConfigPlan> = graph.pods.iter().map(|pod| configs::plan(graph, &named, pod)).collect();
     let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless).zip(&plans))
         .map(|((pod, headless), plan)| own_decision(pod, settings.strategy, *headless, plan))
         .collect();
@@ -132,7 +127,8 @@ fn untold_moves(graph: &PortGraph, plans: &[ConfigPlan], actions: &[Action]) -> 
     for ((pod, plan), action) in graph.pods.iter().zip(plans).zip(actions) {
         let (Action::Move(moves, _), Some((untold, fix, container))) = (action, &plan.untold) else { continue };
         let ports = moves.iter().map(|(o, n)| format!("{o} moved to {n}")).collect::<Vec<_>>().join(", ");
-        out.push((pod.at, configs::untold_warning(untold, fix, container, &ports)));
+        let message = format!("port {ports}, but {}: {fix}, or use --ports sysctl", untold.why);
+        out.push((pod.at, warning(container, Some(untold.container.clone()), message)));
     }
     out
 }
