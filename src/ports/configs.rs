@@ -7,11 +7,12 @@
 //! app; where the text names no moved port, the pod does not listen on
 //! its image's default port at all (its config replaced it).
 
-use super::graph::{At, KeyNamingAPort, LowPortPod, PortGraph, configmap_id};
-use crate::plan::change::{Change, Note, Op};
+use super::graph::{At, Fate, KeyNamingAPort, LowPortPod, PortGraph, configmap_id};
+use crate::plan::change::{Change, Op};
 use crate::pointer::escape;
 use crate::rules::unprivileged_port::listen_directive;
-use crate::rules::unprivileged_port::{Untold, change, moved, warning};
+use crate::rules::unprivileged_port::telling::MountedConfig;
+use crate::rules::unprivileged_port::{Untold, change, moved};
 use serde_json::json;
 
 /// What a pod's config files in the stream say, for its decision.
@@ -39,80 +40,59 @@ pub struct ConfigEdit {
     pub why: String,
 }
 
-/// What rewriting a directive in a config text gives.
-struct Rewrite {
-    /// The text with the moved ports; `None`: the directive names none.
-    text: Option<String>,
-    /// Mentions of a moved port it could not rewrite.
-    unrewritable: Vec<String>,
-}
-
-/// `directive` in the key's text, its ports moved by `moves`.
-fn rewrite(key: &KeyNamingAPort, directive: &str, moves: &[(u64, u64)]) -> Rewrite {
-    if !listen_directive::understands(directive) {
-        // A directive whose syntax harden does not read (caddy's site
-        // address): every mention of a moved port is one it cannot rewrite.
-        let named = moves.iter().any(|(old, _)| key.ports.contains(old));
-        return Rewrite { text: None, unrewritable: if named { vec![format!("`{directive}`")] } else { Vec::new() } };
+/// The key's text with the ports of `directive` moved by `moves` (None:
+/// it names none), and the mentions of a moved port it could not rewrite.
+fn rewrite(key: &KeyNamingAPort, directive: &str, moves: &[(u64, u64)]) -> (Option<String>, Vec<String>) {
+    let moved = key.text.as_deref().map(|text| listen_directive::move_listen(text, directive, moves));
+    let (text, lines) = moved.map_or((None, Vec::new()), |m| (m.text, m.unrewritable));
+    let mut unrewritable: Vec<String> = lines.iter().map(|line| format!("`{directive}` on line {line}")).collect();
+    // A directive whose syntax harden does not read (caddy's site address):
+    // every mention of a moved port is one it cannot rewrite.
+    if !listen_directive::understands(directive) && moves.iter().any(|(old, _)| key.ports.contains(old)) {
+        unrewritable.push(format!("`{directive}`"));
     }
-    let Some(text) = &key.text else { return Rewrite { text: None, unrewritable: Vec::new() } };
-    let moved = listen_directive::move_listen(text, directive, moves);
-    let unrewritable = moved.unrewritable.iter().map(|line| format!("`{directive}` on line {line}")).collect();
-    Rewrite { text: moved.text, unrewritable }
+    (text, unrewritable)
 }
 
-/// What the config files of `pod` (moving `moves`) say.
-pub fn plan(graph: &PortGraph, pod: &LowPortPod, moves: &[(u64, u64)]) -> ConfigPlan {
+/// What the config files of `pod` say if it can move.
+pub fn plan(graph: &PortGraph, pod: &LowPortPod) -> ConfigPlan {
     let mut out = ConfigPlan::default();
+    let Fate::Movable { moves, .. } = &pod.fate else { return out };
     for c in pod.configs.iter() {
         let Some(new) = moved(c.port, moves) else { continue };
-        let m = &c.mounted;
-        let untold = |why: String, fix: String| {
-            let untold =
-                Untold { container: c.container_name.clone(), why: why.into(), source: Some(m.source.clone()) };
-            (untold, fix, c.container.clone())
+        let (old, MountedConfig { configmap, keys, path, directive, family, source }) = (c.port, &c.mounted);
+        let untold = |why: String| {
+            let untold = Untold { container: c.container_name.clone(), why: why.into(), source: Some(source.clone()) };
+            (untold, format!("change the port of `{directive}` there from {old} to {new}"), c.container.clone())
         };
-        let says =
-            format!("row {} says the image reads port {} from `{}` in {}", m.family, c.port, m.directive, m.path);
-        let Some(&entry) = graph.configmap_ids.get(&configmap_id(&pod.namespace, &m.configmap)) else {
-            let why = format!("{says}, mounted from ConfigMap {}, which is not in this stream", m.configmap);
-            let fix = format!("change the port of `{}` there from {} to {new}", m.directive, c.port);
-            out.untold.get_or_insert_with(|| untold(why, fix));
+        let says = format!("row {family} says the image reads port {old} from `{directive}` in {path}");
+        let Some(&entry) = graph.configmap_ids.get(&configmap_id(&pod.namespace, configmap)) else {
+            let why = format!("{says}, mounted from ConfigMap {configmap}, which is not in this stream");
+            out.untold.get_or_insert_with(|| untold(why));
             continue;
         };
+        // A ConfigMap whose text names no moved port has no entry: no keys.
         let mut named_here = false;
-        // A ConfigMap whose text names no moved port has no keys here.
-        let configmap = entry.map(|i| (i, &graph.configmaps[i]));
-        let naming = configmap.iter().flat_map(|(i, c)| c.naming_a_port.iter().map(move |k| (*i, *c, k)));
-        for (i, configmap, named) in naming.filter(|(_, _, k)| m.keys.as_ref().is_none_or(|keys| keys.contains(&k.key)))
-        {
-            let key = &named.key;
-            let r = rewrite(named, &m.directive, &[(c.port, new)]);
-            if !r.unrewritable.is_empty() {
-                let why = format!(
-                    "{says}, and harden cannot rewrite {} in key {key} of ConfigMap {}",
-                    r.unrewritable.join(", "),
-                    configmap.name
-                );
-                let fix = format!("change the port of `{}` there from {} to {new}", m.directive, c.port);
-                out.untold.get_or_insert_with(|| untold(why, fix));
+        let naming = entry.iter().flat_map(|&i| graph.configmaps[i].naming_a_port.iter().map(move |k| (i, k)));
+        for (i, named) in naming.filter(|(_, k)| keys.as_ref().is_none_or(|keys| keys.contains(&k.key))) {
+            let (key, name) = (&named.key, &graph.configmaps[i].name);
+            let (rewritten, unrewritable) = rewrite(named, directive, &[(old, new)]);
+            if !unrewritable.is_empty() {
+                let cannot = unrewritable.join(", ");
+                let why = format!("{says}, and harden cannot rewrite {cannot} in key {key} of ConfigMap {name}");
+                out.untold.get_or_insert_with(|| untold(why));
             }
-            if r.text.is_none() {
+            if rewritten.is_none() {
                 continue;
             }
             named_here = true;
             match out.edits.iter_mut().find(|e| e.configmap == i && &e.key == key) {
-                Some(e) => e.moves.push((c.port, new)),
-                None => out.edits.push(ConfigEdit {
-                    configmap: i,
-                    key: key.clone(),
-                    directive: m.directive.clone(),
-                    moves: vec![(c.port, new)],
-                    why: format!(
-                        "row {}: the image reads its port from `{}` in {} ({})",
-                        m.family, m.directive, m.path, m.source
-                    ),
-                }),
+                Some(e) => e.moves.push((old, new)),
+                None => {
+                    let why = format!("row {family}: the image reads its port from `{directive}` in {path} ({source})");
+                    let (key, directive, moves) = (key.clone(), directive.clone(), vec![(old, new)]);
+                    out.edits.push(ConfigEdit { configmap: i, key, directive, moves, why });
+                }
             }
         }
         if !named_here && c.implied && out.untold.is_none() {
@@ -128,7 +108,7 @@ pub fn changes<'e>(graph: &PortGraph, edits: impl Iterator<Item = &'e ConfigEdit
     for e in edits {
         let configmap = &graph.configmaps[e.configmap];
         let Some(named) = configmap.naming_a_port.iter().find(|k| k.key == e.key) else { continue };
-        let (Some(text), Some(new)) = (&named.text, rewrite(named, &e.directive, &e.moves).text) else { continue };
+        let (Some(text), Some(new)) = (&named.text, rewrite(named, &e.directive, &e.moves).0) else { continue };
         let pointer = format!("{}/data/{}", configmap.base, escape(&e.key));
         if out.iter().any(|(_, c)| c.pointer == pointer) {
             continue;
@@ -138,11 +118,4 @@ pub fn changes<'e>(graph: &PortGraph, edits: impl Iterator<Item = &'e ConfigEdit
         out.push((configmap.at, change(Op::Set, pointer, json!(new), Some(json!(text)), None, why)));
     }
     out
-}
-
-/// The warning for a pod that moves although harden cannot rewrite its
-/// config (`--ports move`).
-pub fn untold_warning(untold: &Untold, fix: &str, container: &str, old_new: &str) -> Note {
-    let message = format!("port {old_new}, but {}: {fix}, or use --ports sysctl", untold.why);
-    warning(container, Some(untold.container.clone()), message)
 }

@@ -4,14 +4,14 @@
 
 use super::configs::{self, ConfigPlan};
 use super::decisions::{Decisions, NewTarget, PodDecision};
-use super::graph::{At, Fate, LowPortPod, PortGraph, configmap_id};
+use super::graph::{At, Fate, LowPortPod, PortGraph, Service, configmap_id};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Note, Op};
 use crate::profile::{PortSettings, Strategy};
 #[cfg(test)]
 use crate::rules::unprivileged_port::Untold;
-use crate::rules::unprivileged_port::{Action, Why, change, moved, port_value};
+use crate::rules::unprivileged_port::{Action, change, moved, port_value, warning};
 use std::collections::HashMap;
 
 /// Every pod's decision, the Services' new target ports and the changes to
@@ -23,17 +23,13 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
     }
     let selections = selections(graph);
     let headless = first_headless(graph, &selections);
-    let plans: Vec<ConfigPlan> = (graph.pods.iter())
-        .map(|pod| match &pod.fate {
-            Fate::Movable { moves, .. } => configs::plan(graph, pod, moves),
-            Fate::Frozen(_) => ConfigPlan::default(),
-        })
-        .collect();
+    let plans: Vec<ConfigPlan> = graph.pods.iter().map(|pod| configs::plan(graph, pod)).collect();
     let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless).zip(&plans))
         .map(|((pod, headless), plan)| own_decision(pod, settings.strategy, *headless, plan))
         .collect();
+    // One pod stopped can split another Service or share another ConfigMap.
     loop {
-        settle_shared_services(graph, &selections, &mut actions);
+        while settle_shared_services(graph, &selections, &mut actions) {}
         if !stop_shared_configmaps(graph, &plans, &mut actions) {
             break;
         }
@@ -41,7 +37,7 @@ pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
     let targets = service_targets(graph, &selections, &actions);
     let rules = reference_rules(graph);
     let cover = Cover::new(graph, &selections, &rules);
-    let mut changes = reference_changes(graph, &rules, &cover, &actions);
+    let mut changes = reference_changes(&rules, &cover, &actions);
     let moving = plans.iter().zip(&actions).filter(|(_, a)| matches!(a, Action::Move(..)));
     changes.extend(configs::changes(graph, moving.flat_map(|(plan, _)| &plan.edits)));
     changes.sort_by_key(|(at, _)| at.doc);
@@ -73,34 +69,38 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
         return Action::Keep("its own config listens on no privileged port".into());
     }
     let untold = untold.clone().or_else(|| config.untold.as_ref().map(|(untold, ..)| untold.clone()));
-    let sysctl_ok = pod.pod_security_context;
     if let Some(name) = headless {
-        return Action::SysctlForService(
-            format!("the headless Service {name} sends clients to pod IPs and ports directly").into(),
-        );
+        let why = format!("the headless Service {name} sends clients to pod IPs and ports directly");
+        return Action::SysctlForService(why.into());
     }
     let reason = match strategy {
         Strategy::Keep => return Action::Keep("--ports keep".into()),
-        Strategy::Sysctl if sysctl_ok => return Action::Sysctl("--ports sysctl".into()),
+        Strategy::Sysctl if pod.pod_security_context => return Action::Sysctl("--ports sysctl".into()),
         Strategy::Sysctl => {
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move",
         Strategy::Auto if untold.is_none() => "harden can tell the app its new port",
         // Knative tells the app its port through $PORT itself.
-        Strategy::Auto if !sysctl_ok => "the platform passes the port to the app in $PORT",
+        Strategy::Auto if !pod.pod_security_context => "the platform passes the port to the app in $PORT",
         Strategy::Auto => return Action::SysctlUntold(untold.expect("checked above")),
     };
     Action::Move(moves, reason.into())
 }
 
+/// A pod that could move but must not, because of what it shares with
+/// pods that keep the port: the sysctl, or its port as it is where its kind
+/// has no pod sysctl.
+fn stopped(pod: &LowPortPod, why: String) -> Action {
+    if pod.pod_security_context { Action::SysctlForService(why.into()) } else { Action::Keep(why.into()) }
+}
+
 /// A pod that moves a port whose ConfigMap text it also rewrites, while
 /// another pod that mounts the same ConfigMap does not move the same way,
-/// would change that pod's config too: it does not move (the sysctl, or
-/// its port as it is where its kind has no pod sysctl). Whether any pod
+/// would change that pod's config too: it is [`stopped`]. Whether any pod
 /// stopped.
 pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: &mut [Action]) -> bool {
-    let mut stopped = false;
+    let mut any_stopped = false;
     for (p, pod) in graph.pods.iter().enumerate() {
         let Action::Move(moves, _) = &actions[p] else { continue };
         let shared = plans[p].edits.iter().find_map(|e| {
@@ -116,12 +116,11 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: 
             })
         });
         if let Some(why) = shared {
-            let why: Why = why.into();
-            actions[p] = if pod.pod_security_context { Action::SysctlForService(why) } else { Action::Keep(why) };
-            stopped = true;
+            actions[p] = stopped(pod, why);
+            any_stopped = true;
         }
     }
-    stopped
+    any_stopped
 }
 
 /// The warnings for pods that move although harden cannot rewrite the
@@ -131,7 +130,8 @@ fn untold_moves(graph: &PortGraph, plans: &[ConfigPlan], actions: &[Action]) -> 
     for ((pod, plan), action) in graph.pods.iter().zip(plans).zip(actions) {
         let (Action::Move(moves, _), Some((untold, fix, container))) = (action, &plan.untold) else { continue };
         let ports = moves.iter().map(|(o, n)| format!("{o} moved to {n}")).collect::<Vec<_>>().join(", ");
-        out.push((pod.at, configs::untold_warning(untold, fix, container, &ports)));
+        let message = format!("port {ports}, but {}: {fix}, or use --ports sysctl", untold.why);
+        out.push((pod.at, warning(container, Some(untold.container.clone()), message)));
     }
     out
 }
@@ -149,60 +149,48 @@ pub fn first_headless<'g>(graph: &'g PortGraph, selections: &[Selection]) -> Vec
     out
 }
 
+/// Each port (its number in `spec.ports`, and the pod port it targets) of
+/// each Service that is not headless, with the pods the Service selects.
+fn service_ports<'a>(
+    graph: &'a PortGraph,
+    selections: &'a [Selection],
+) -> impl Iterator<Item = (&'a Selection, &'a Service, u32, u64)> {
+    let services = selections.iter().map(|sel| (sel, &graph.services[sel.service])).filter(|(_, svc)| !svc.headless);
+    services.flat_map(|(sel, svc)| svc.targets.iter().map(move |&(port, target)| (sel, svc, port, target)))
+}
+
 /// A Service that selects pods which move a port together with pods that
-/// keep it would be split: none of them move (they get the sysctl, or keep
-/// the port where their kind has no pod sysctl), and a Service whose pods
-/// would get different new numbers likewise. Repeated until nothing
-/// changes, since one pod stopped can split another Service.
-pub fn settle_shared_services(graph: &PortGraph, selections: &[Selection], actions: &mut [Action]) {
-    loop {
-        let mut changed = false;
-        for sel in selections {
-            let svc = &graph.services[sel.service];
-            if svc.headless {
-                continue;
-            }
-            for &(_, target) in &svc.targets {
-                let new_of = |actions: &[Action], p: usize| moved(target, actions[p].moves());
-                let moving: Vec<usize> = sel.pods.iter().copied().filter(|&p| new_of(actions, p).is_some()).collect();
-                let mut numbers: Vec<u64> = moving.iter().filter_map(|&p| new_of(actions, p)).collect();
-                numbers.dedup();
-                let split = moving.len() < sel.pods.len() || sel.selects_other || numbers.len() > 1;
-                if moving.is_empty() || !split {
-                    continue;
-                }
-                for p in moving {
-                    let why: Why = format!("Service {} also selects pods that keep port {target}", svc.name).into();
-                    let pod = &graph.pods[p];
-                    actions[p] =
-                        if pod.pod_security_context { Action::SysctlForService(why) } else { Action::Keep(why) };
-                    changed = true;
-                }
-            }
+/// keep it would be split: its movers are [`stopped`], and so are those of
+/// a Service whose pods would get different new numbers. Whether any pod
+/// stopped (one pod stopped can split another Service: `decide` repeats
+/// this until nothing changes).
+pub fn settle_shared_services(graph: &PortGraph, selections: &[Selection], actions: &mut [Action]) -> bool {
+    let mut changed = false;
+    for (sel, svc, _, target) in service_ports(graph, selections) {
+        let new_of = |actions: &[Action], p: usize| moved(target, actions[p].moves());
+        let moving: Vec<usize> = sel.pods.iter().copied().filter(|&p| new_of(actions, p).is_some()).collect();
+        let mut numbers: Vec<u64> = moving.iter().filter_map(|&p| new_of(actions, p)).collect();
+        numbers.dedup();
+        let split = moving.len() < sel.pods.len() || sel.selects_other || numbers.len() > 1;
+        if moving.is_empty() || !split {
+            continue;
         }
-        if !changed {
-            return;
+        for p in moving {
+            actions[p] =
+                stopped(&graph.pods[p], format!("Service {} also selects pods that keep port {target}", svc.name));
+            changed = true;
         }
     }
+    changed
 }
 
 /// Each Service port whose pods moved the port it sends traffic to, with
 /// the new number. (Once settled, every pod a Service selects moves the
 /// same ports to the same numbers, or none moves them.)
 pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[Action]) -> Vec<NewTarget> {
-    let mut out = Vec::new();
-    for sel in selections {
-        let svc = &graph.services[sel.service];
-        if svc.headless {
-            continue;
-        }
-        for &(port, target) in &svc.targets {
-            if let Some(new) = sel.pods.iter().find_map(|&p| moved(target, actions[p].moves())) {
-                out.push(NewTarget { at: svc.at, port, new });
-            }
-        }
-    }
-    out
+    let new = |sel: &Selection, target| sel.pods.iter().find_map(|&p| moved(target, actions[p].moves()));
+    let targets = service_ports(graph, selections).map(|(sel, svc, port, target)| (svc.at, port, new(sel, target)));
+    targets.filter_map(|(at, port, new)| Some(NewTarget { at, port, new: new? })).collect()
 }
 
 /// Which pods the rules of the stream's references cover.
@@ -243,17 +231,12 @@ pub fn reference_rules(graph: &PortGraph) -> Vec<Vec<PortRule<'_>>> {
 /// pods that move, made in stream order of the pods, each once for its
 /// resource (a policy that covers many moved pods is given the same change
 /// for each); sorted by document.
-pub fn reference_changes(
-    graph: &PortGraph,
-    rules: &[Vec<PortRule>],
-    cover: &Cover,
-    actions: &[Action],
-) -> Vec<(At, Change)> {
-    let coverage = coverage(graph, rules, actions, |rule, p| cover.covers(rule, p));
+pub fn reference_changes(rules: &[Vec<PortRule>], cover: &Cover, actions: &[Action]) -> Vec<(At, Change)> {
+    let coverage = coverage(rules, actions, cover);
     let (mut made, mut made_for) = (Vec::<(At, Change)>::new(), HashMap::<At, Vec<usize>>::new());
     for (p, action) in actions.iter().enumerate() {
         let Action::Move(moves, _) = action else { continue };
-        for ((reference, rules), coverage) in graph.references.iter().zip(rules).zip(&coverage) {
+        for ((reference, rules), coverage) in cover.graph.references.iter().zip(rules).zip(&coverage) {
             for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| cover.covers(rule, p)) {
                 for c in rule_changes(&reference.base, rule, coverage, moves) {
                     let earlier = made_for.entry(reference.at).or_default();
@@ -289,16 +272,11 @@ enum Outcome {
 
 /// For each reference and each of its rules that follows every pod: what
 /// the pods it covers do with each privileged port they declare.
-fn coverage(
-    graph: &PortGraph,
-    rules: &[Vec<PortRule>],
-    actions: &[Action],
-    covers: impl Fn(&PortRule, usize) -> bool,
-) -> Vec<Vec<HashMap<u64, Outcome>>> {
+fn coverage(rules: &[Vec<PortRule>], actions: &[Action], cover: &Cover) -> Vec<Vec<HashMap<u64, Outcome>>> {
     let mut out: Vec<Vec<HashMap<u64, Outcome>>> = rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
-    for (p, pod) in graph.pods.iter().enumerate() {
+    for (p, pod) in cover.graph.pods.iter().enumerate() {
         let every_pod = rules.iter().flatten().zip(out.iter_mut().flatten());
-        for (_, map) in every_pod.filter(|(rule, _)| rule.follows == Follows::EveryPod && covers(rule, p)) {
+        for (_, map) in every_pod.filter(|(rule, _)| rule.follows == Follows::EveryPod && cover.covers(rule, p)) {
             for &old in &pod.low_ports {
                 let new = moved(old, actions[p].moves());
                 let outcome = match map.get(&old) {
@@ -366,7 +344,7 @@ mod tests {
         let sel = selections(g);
         let none = ConfigPlan::default();
         let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None, &none)).collect::<Vec<_>>();
-        settle_shared_services(g, &sel, &mut actions);
+        while settle_shared_services(g, &sel, &mut actions) {}
         actions
     }
 
@@ -450,7 +428,7 @@ mod tests {
         ];
         let actions = settled(&g, Strategy::Move);
         let (selections, rules) = (selections(&g), reference_rules(&g));
-        let changes = reference_changes(&g, &rules, &Cover::new(&g, &selections, &rules), &actions);
+        let changes = reference_changes(&rules, &Cover::new(&g, &selections, &rules), &actions);
         let made: Vec<(usize, Op, &str, String)> =
             changes.iter().map(|(at, c)| (at.doc, c.op, c.pointer.as_str(), c.value.to_string())).collect();
         // The policy of the moved pod alone follows it; the one that also

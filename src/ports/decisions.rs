@@ -99,32 +99,30 @@ impl<'a> ChunkPorts<'a> {
     pub fn apply_to(&self, doc: usize, value: &Value, plan: &mut DocPlan, kinds: &[KindRow], images: &ImageTable) {
         let of = self.between(doc, doc + 1);
         let mut changes: Vec<(usize, Change)> = Vec::new();
-        let mut notes: Vec<(usize, Note)> = Vec::new();
         // A pod's own items, a Service's and a policy's never share a
         // resource; each resource keeps its items in the order made.
         let mut unfollowed: Vec<Unfollowed> = Vec::new();
         for p in of.pods {
-            let Some(res) = plan.resources.get(p.at.resource) else { continue };
+            let r = p.at.resource;
+            let Some(res) = plan.resources.get(r) else { continue };
             let Some(site) = pod_sites(value, &res.base, &res.id, kinds).into_iter().nth(p.site as usize) else {
                 continue;
             };
             let edits = expand(value, &site, &p.action, &p.ports, self.map, images);
-            edits.changes.into_iter().for_each(|c| push_unique(&mut changes, p.at.resource, c));
-            notes.extend(edits.notes.into_iter().map(|n| (p.at.resource, n)));
+            edits.changes.into_iter().for_each(|c| push_unique(&mut changes, r, c));
+            plan.resources[r].notes.extend(edits.notes);
             if let (Action::Move(moves, _), false) = (&p.action, p.pointed_at) {
-                match unfollowed.iter_mut().find(|u| u.resource == p.at.resource) {
+                match unfollowed.iter_mut().find(|u| u.resource == r) {
                     Some(u) => {
                         let new: Vec<(u64, u64)> = moves.iter().filter(|m| !u.moves.contains(m)).copied().collect();
                         u.moves.extend(new);
                     }
-                    None => {
-                        unfollowed.push(Unfollowed { resource: p.at.resource, spec: site.spec, moves: moves.to_vec() })
-                    }
+                    None => unfollowed.push(Unfollowed { resource: r, spec: site.spec, moves: moves.to_vec() }),
                 }
             }
         }
         for u in unfollowed {
-            notes.push((u.resource, moved_beyond_the_stream(&u.spec, &u.moves)));
+            plan.resources[u.resource].notes.push(moved_beyond_the_stream(&u.spec, &u.moves));
         }
         for t in of.targets {
             let Some(res) = plan.resources.get(t.at.resource) else { continue };
@@ -135,18 +133,31 @@ impl<'a> ChunkPorts<'a> {
         for (at, c) in of.changes {
             push_unique(&mut changes, at.resource, c.clone());
         }
-        notes.extend(of.notes.iter().map(|(at, n)| (at.resource, n.clone())));
         for (r, c) in changes {
             if let Some(res) = plan.resources.get_mut(r) {
                 res.changes.push(c);
             }
         }
-        for (r, n) in notes {
-            if let Some(res) = plan.resources.get_mut(r) {
-                res.notes.push(n);
+        for (at, n) in of.notes {
+            if let Some(res) = plan.resources.get_mut(at.resource) {
+                res.notes.push(n.clone());
             }
         }
     }
+}
+
+/// The warning, once for a workload, that the ports it moved (`moves`) are
+/// pointed at by nothing in the stream, so whatever points at them lies
+/// outside it.
+fn moved_beyond_the_stream(at: &str, moves: &[(u64, u64)]) -> Note {
+    let list = |f: fn(&(u64, u64)) -> u64| moves.iter().map(f).map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+    let (old, new) = (list(|m| m.0), list(|m| m.1));
+    let (s, them) = if moves.len() == 1 { ("", "it") } else { ("s", "them") };
+    let message = format!(
+        "port{s} {old} moved to {new} and nothing in this stream points at {them}: Services, Ingress controllers' \
+         config or monitoring outside it may still use {old}; --ports sysctl keeps the port{s} instead"
+    );
+    warning(at, None, message)
 }
 
 /// A workload's moves that nothing in the stream follows: the resource, the
@@ -155,20 +166,6 @@ struct Unfollowed {
     resource: usize,
     spec: String,
     moves: Vec<(u64, u64)>,
-}
-
-/// The warning, once for a workload, that the ports it moved (`moves`) are
-/// pointed at by nothing in the stream, so whatever points at them lies
-/// outside it.
-fn moved_beyond_the_stream(at: &str, moves: &[(u64, u64)]) -> Note {
-    let list = |f: fn(&(u64, u64)) -> u64| moves.iter().map(f).map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
-    let (old, new, s) = (list(|m| m.0), list(|m| m.1), if moves.len() == 1 { "" } else { "s" });
-    let message = format!(
-        "port{s} {old} moved to {new} and nothing in this stream points at {}: Services, Ingress controllers' \
-         config or monitoring outside it may still use {old}; --ports sysctl keeps the port{s} instead",
-        if moves.len() == 1 { "it" } else { "them" }
-    );
-    warning(at, None, message)
 }
 
 /// Add a change unless the resource already has the same one (two ports of
@@ -187,18 +184,13 @@ pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Chan
     let ptr = format!("{base}/spec/ports/{i}/targetPort");
     let port = p.get("port").cloned().unwrap_or_default();
     let (before, reason) = match (p.get("targetPort"), port.as_u64()) {
-        (Some(t), _) => {
-            (Some(t.clone()), format!("the selected pods moved port {t} to {new}; clients keep using port {port}"))
+        (Some(t), _) => (Some(t.clone()), format!("the selected pods moved port {t} to {new}")),
+        (None, Some(port)) => {
+            (None, format!("targetPort defaulted to port {port}, which the selected pods moved to {new}"))
         }
-        (None, Some(port)) => (
-            None,
-            format!(
-                "targetPort defaulted to port {port}, which the selected pods moved to {new}; clients keep using port {port}"
-            ),
-        ),
         (None, None) => return None,
     };
-    Some(change(Op::Set, ptr, json!(new), before, None, reason))
+    Some(change(Op::Set, ptr, json!(new), before, None, format!("{reason}; clients keep using port {port}")))
 }
 
 #[cfg(test)]
@@ -219,10 +211,7 @@ mod tests {
         let decisions = Decisions {
             pods: vec![pod(1), pod(4), pod(9)],
             targets: vec![NewTarget { at: at(5, 0), port: 0, new: 8080 }],
-            changes: [0, 0, 1]
-                .iter()
-                .map(|p| (at(5, 1), set(&format!("/items/1/spec/ingress/0/ports/{p}/port"))))
-                .collect(),
+            changes: [0, 0, 1].map(|p| (at(5, 1), set(&format!("/items/1/spec/ingress/0/ports/{p}/port")))).into(),
             notes: Vec::new(),
             map: vec![(80, 8080)],
         };

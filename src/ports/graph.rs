@@ -242,9 +242,7 @@ pub mod literal {
     }
 
     pub fn graph(pods: Vec<LowPortPod>, services: Vec<Service>) -> PortGraph {
-        let mut graph = PortGraph::default();
-        (graph.pods, graph.services) = (pods, services);
-        graph
+        PortGraph { pods, services, ..PortGraph::default() }
     }
 }
 

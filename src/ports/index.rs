@@ -65,11 +65,8 @@ pub struct IndexOptions<'a> {
 /// only then does indexing need the document's plan (to know whether the
 /// pod is left unchanged for blockers).
 pub fn has_low_port(doc: &Value, opts: &IndexOptions) -> bool {
-    resources(doc).iter().any(|(base, id)| {
-        pod_sites(doc, base, id, opts.kinds)
-            .iter()
-            .any(|site| doc.at(&site.spec).is_some_and(|spec| listens_on_moved_port(spec, opts.map, opts.images)))
-    })
+    let sites = resources(doc).into_iter().flat_map(|(base, id)| pod_sites(doc, &base, &id, opts.kinds));
+    sites.filter_map(|site| doc.at(&site.spec)).any(|spec| listens_on_moved_port(spec, opts.map, opts.images))
 }
 
 /// Add document number `doc` (of the part's chunk) to `graph`. `plan` is
@@ -146,15 +143,9 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
 
 /// Why a resource's pods must keep their ports, from its plan.
 fn frozen_resource(res: &crate::plan::ResourcePlan, partial: bool) -> Option<Why> {
-    if let Some(why) = &res.skipped {
-        Some(format!("the resource is left alone ({why})").into())
-    } else if let Some(by) = &res.port_rule_skipped {
-        Some(by.clone().into())
-    } else if !res.blockers.is_empty() && !partial {
-        Some("the pod has blockers and is left unchanged".into())
-    } else {
-        None
-    }
+    let skipped = res.skipped.as_ref().map(|why| format!("the resource is left alone ({why})").into());
+    let blocked = (!res.blockers.is_empty() && !partial).then_some("the pod has blockers and is left unchanged".into());
+    skipped.or_else(|| res.port_rule_skipped.clone().map(Into::into)).or(blocked)
 }
 
 fn pod_entry(
@@ -179,15 +170,9 @@ fn pod_entry(
             let moves = assign(&own, opts.map);
             for l in own.low.iter().filter(|l| moved(l.port, &moves).is_some()) {
                 if let Telling::Config(mounted) = telling(spec, l, &moves) {
-                    let (container, container_name) =
-                        (format!("{}{}", site.spec, l.container), l.container_name.clone());
-                    configs.push(PodConfig {
-                        port: l.port,
-                        implied: l.index.is_none(),
-                        container,
-                        container_name,
-                        mounted,
-                    });
+                    let (port, implied, container_name) = (l.port, l.index.is_none(), l.container_name.clone());
+                    let container = format!("{}{}", site.spec, l.container);
+                    configs.push(PodConfig { port, implied, container, container_name, mounted });
                 }
             }
             Fate::Movable { untold: untold(spec, &own, &moves), moves: moves.into() }

@@ -190,8 +190,7 @@ mod tests {
     fn triples_tell_namespaces_keys_and_values_apart() {
         let t = triple("a", "app", "web");
         assert_eq!(t, triple("a", "app", "web"));
-        assert!(
-            [triple("b", "app", "web"), triple("a", "ap", "pweb"), triple("a", "app", "we")].iter().all(|x| *x != t)
-        );
+        let others = [triple("b", "app", "web"), triple("a", "ap", "pweb"), triple("a", "app", "we")];
+        assert!(others.iter().all(|x| *x != t));
     }
 }

@@ -141,21 +141,16 @@ fn network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
     }
     for (r, rule) in items(policy, "/spec/egress").iter().enumerate() {
         let to = items(rule, "/to");
-        let peers = to
-            .iter()
-            .filter_map(|peer| {
-                let pods = peer.get("podSelector")?;
-                Some(match peer.get("namespaceSelector") {
-                    None => PodSelector::in_namespace(namespace, Some(pods)),
-                    Some(ns) => {
-                        PodSelector { namespace: None, namespace_labels: Some(ns.clone()), labels: pods.clone() }
-                    }
-                })
+        let peers = to.iter().filter_map(|peer| {
+            let pods = peer.get("podSelector")?.clone();
+            Some(match peer.get("namespaceSelector") {
+                None => PodSelector { namespace: Some(namespace.into()), namespace_labels: None, labels: pods },
+                Some(ns) => PodSelector { namespace: None, namespace_labels: Some(ns.clone()), labels: pods },
             })
-            .collect();
+        });
         let outside = to.iter().any(|peer| peer.get("ipBlock").is_some());
         let (list, entries) = (format!("/spec/egress/{r}/ports"), items(rule, "/ports"));
-        let covers = Covers::Peers { peers, outside };
+        let covers = Covers::Peers { peers: peers.collect(), outside };
         out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod, text: false });
     }
     out
@@ -171,15 +166,12 @@ fn monitor<'a>(
     covers: fn(PodSelector) -> Covers,
 ) -> Vec<PortRule<'a>> {
     let labels = monitor.at("/spec/selector").cloned().unwrap_or_default();
-    let selector = match monitor.at("/spec/namespaceSelector") {
-        Some(sel) if sel.get("any").and_then(Value::as_bool) == Some(true) => {
-            PodSelector { namespace: None, namespace_labels: None, labels }
-        }
-        Some(sel) if sel.get("matchNames").is_some() => {
-            PodSelector { namespace: None, namespace_labels: Some(namespaces_named(sel.get("matchNames"))), labels }
-        }
-        _ => PodSelector { namespace: Some(namespace.into()), namespace_labels: None, labels },
+    let (namespace, namespace_labels) = match monitor.at("/spec/namespaceSelector") {
+        Some(sel) if sel.get("any").and_then(Value::as_bool) == Some(true) => (None, None),
+        Some(sel) if sel.get("matchNames").is_some() => (None, Some(namespaces_named(sel.get("matchNames")))),
+        _ => (Some(namespace.into()), None),
     };
+    let selector = PodSelector { namespace, namespace_labels, labels };
     let list = format!("/spec/{endpoints}");
     let entries = items(monitor, &list);
     vec![PortRule { list, entries, key: "targetPort", covers: covers(selector), follows: Follows::Scrape, text: false }]
@@ -199,26 +191,16 @@ fn cilium_network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule
     for (at, spec) in specs {
         for direction in ["ingress", "ingressDeny", "egress", "egressDeny"] {
             for (r, rule) in items(spec, &format!("/{direction}")).iter().enumerate() {
+                let peers = || items(rule, "/toEndpoints").iter().map(|e| cilium_selector(Some(e), namespace, false));
+                let outside = OUTSIDE.iter().any(|k| rule.get(k).is_some());
                 let covers = || match direction.starts_with("ingress") {
                     true => Covers::Pods(cilium_selector(spec.get("endpointSelector"), namespace, true)),
-                    false => Covers::Peers {
-                        peers: items(rule, "/toEndpoints")
-                            .iter()
-                            .map(|e| cilium_selector(Some(e), namespace, false))
-                            .collect(),
-                        outside: OUTSIDE.iter().any(|k| rule.get(k).is_some()),
-                    },
+                    false => Covers::Peers { peers: peers().collect(), outside },
                 };
                 for (t, to) in items(rule, "/toPorts").iter().enumerate() {
                     let (list, entries) = (format!("{at}/{direction}/{r}/toPorts/{t}/ports"), items(to, "/ports"));
-                    out.push(PortRule {
-                        list,
-                        entries,
-                        key: "port",
-                        covers: covers(),
-                        follows: Follows::EveryPod,
-                        text: true,
-                    });
+                    let covers = covers();
+                    out.push(PortRule { list, entries, key: "port", covers, follows: Follows::EveryPod, text: true });
                 }
             }
         }
@@ -295,14 +277,8 @@ mod tests {
     #[test]
     fn only_objects_that_give_a_moved_port_by_number_are_kept() {
         let map = [(80, 8080)];
-        let policy = |ports: Value| {
-            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "p"},
-                   "spec": {"podSelector": {}, "ingress": [{"ports": ports}]}})
-        };
-        let monitor = |port: Value| {
-            json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "m"},
-                   "spec": {"selector": {}, "endpoints": [{"targetPort": port}]}})
-        };
+        let policy = |ports: Value| json!({"spec": {"podSelector": {}, "ingress": [{"ports": ports}]}});
+        let monitor = |port: Value| json!({"spec": {"selector": {}, "endpoints": [{"targetPort": port}]}});
         let kept = |m, v: Value| gives_a_moved_port(m, &v, "", &map);
         assert!(kept(Matcher::NetworkPolicy, policy(json!([{"port": 80}]))));
         assert!(!kept(Matcher::NetworkPolicy, policy(json!([{"port": 8080}, {"port": "http"}]))));

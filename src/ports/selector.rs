@@ -6,15 +6,11 @@ use super::labels::{LabelLookup, Labels, text};
 use serde_json::Value;
 
 /// A `metav1.LabelSelector`: an empty selector selects everything.
-pub fn label_selector_selects(selector: Option<&Value>, labels: &impl LabelLookup) -> bool {
-    let Some(sel) = selector.and_then(Value::as_object) else { return false };
-    let labels_match =
-        sel.get("matchLabels").and_then(Value::as_object).is_none_or(|m| m.iter().all(|(k, v)| labels.is(k, &text(v))));
-    let exprs_match = sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .is_none_or(|exprs| exprs.iter().all(|e| expression(e, labels)));
-    labels_match && exprs_match
+pub fn label_selector_selects(selector: &Value, labels: &impl LabelLookup) -> bool {
+    let Some(sel) = selector.as_object() else { return false };
+    let mut pairs = sel.get("matchLabels").and_then(Value::as_object).into_iter().flatten();
+    let mut exprs = sel.get("matchExpressions").and_then(Value::as_array).into_iter().flatten();
+    pairs.all(|(k, v)| labels.is(k, &text(v))) && exprs.all(|e| expression(e, labels))
 }
 
 fn expression(e: &Value, labels: &impl LabelLookup) -> bool {
@@ -53,12 +49,10 @@ impl PodSelector {
 
     /// Whether it selects an object of `namespace` with `labels`.
     pub fn selects(&self, namespace: &str, labels: &impl LabelLookup) -> bool {
+        let of_namespace = |sel| label_selector_selects(sel, &Labels::single(NAMESPACE_NAME, namespace));
         self.namespace.as_deref().is_none_or(|n| n == namespace)
-            && self
-                .namespace_labels
-                .as_ref()
-                .is_none_or(|sel| label_selector_selects(Some(sel), &Labels::single(NAMESPACE_NAME, namespace)))
-            && label_selector_selects(Some(&self.labels), labels)
+            && self.namespace_labels.as_ref().is_none_or(of_namespace)
+            && label_selector_selects(&self.labels, labels)
     }
 }
 
@@ -94,8 +88,8 @@ mod tests {
             (Value::Null, false),
         ];
         for (selector, selects) in cases {
-            assert_eq!(label_selector_selects(Some(&selector), &labels(v.clone())), selects, "{selector}");
-            assert_eq!(label_selector_selects(Some(&selector), &LabelHashes::of(Some(&v))), selects, "{selector}");
+            assert_eq!(label_selector_selects(&selector, &labels(v.clone())), selects, "{selector}");
+            assert_eq!(label_selector_selects(&selector, &LabelHashes::of(Some(&v))), selects, "{selector}");
         }
     }
 
