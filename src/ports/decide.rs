@@ -4,7 +4,7 @@
 
 use super::configs::{self, ConfigPlan};
 use super::decisions::{Decisions, NewTarget, PodDecision};
-use super::graph::{At, Fate, LowPortPod, PortGraph, Service, configmap_id};
+use super::graph::{At, Fate, LowPortPod, PortGraph, Service};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Note, Op};
@@ -105,11 +105,9 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: 
         let Action::Move(moves, _) = &actions[p] else { continue };
         let shared = plans[p].edits.iter().find_map(|e| {
             let c = &graph.configmaps[e.configmap];
-            let mounts = |namespace: &str, names: &[Box<str>]| namespace == &*c.namespace && names.contains(&c.name);
-            let kept_by_other = graph.configmaps_of_other_pods.contains(&configmap_id(&c.namespace, &c.name));
-            let split = (graph.pods.iter().enumerate()).any(|(q, other)| {
-                q != p && mounts(&other.namespace, &other.configmaps) && actions[q].moves() != &moves[..]
-            });
+            let kept_by_other = graph.configmaps_of_other_pods.contains(&c.id);
+            let split = (graph.pods.iter().enumerate())
+                .any(|(q, other)| q != p && other.configmaps.contains(&c.id) && actions[q].moves() != &moves[..]);
             (kept_by_other || split).then(|| {
                 let ports = e.moves.iter().map(|(old, _)| old.to_string()).collect::<Vec<_>>().join(", ");
                 format!("ConfigMap {} is also mounted by pods that keep port {ports}", c.name)

@@ -37,8 +37,8 @@ pub struct LowPortPod {
     /// Where its app reads a moved port from a config file that a
     /// ConfigMap provides.
     pub configs: Box<[PodConfig]>,
-    /// The ConfigMaps its volumes take files from.
-    pub configmaps: Box<[Box<str>]>,
+    /// The ConfigMaps its volumes take files from, by [`configmap_id`].
+    pub configmaps: Box<[u64]>,
 }
 
 /// A port a container's app reads from its config file, mounted from a
@@ -61,7 +61,8 @@ pub struct ConfigMap {
     pub at: At,
     /// Its pointer in its document ("" or `/items/N`).
     pub base: String,
-    pub namespace: Arc<str>,
+    /// Its [`configmap_id`].
+    pub id: u64,
     pub name: Box<str>,
     pub naming_a_port: Vec<KeyNamingAPort>,
 }
@@ -72,9 +73,9 @@ pub struct KeyNamingAPort {
     pub key: String,
     /// The moved ports the text names.
     pub ports: Vec<u64>,
-    /// The text, held only where a listen directive harden can read acts
-    /// on a moved port in it (the only texts a move may rewrite): a stream
-    /// of configs that merely mention port 80 costs no memory.
+    /// The text, held only where a listen directive harden reads would
+    /// act on a moved port in it: a stream of configs that merely mention
+    /// port 80 costs no memory.
     pub text: Option<String>,
 }
 
@@ -194,10 +195,7 @@ impl PortGraph {
             self.references.push(r);
         }
         let first_configmap = self.configmaps.len();
-        for mut c in part.configmaps {
-            (c.at, c.namespace) = (at(c.at), self.namespace(&c.namespace));
-            self.configmaps.push(c);
-        }
+        self.configmaps.extend(part.configmaps.into_iter().map(|c| ConfigMap { at: at(c.at), ..c }));
         for (id, entry) in part.configmap_ids {
             self.configmap_ids.insert(id, entry.map(|i| first_configmap + i));
         }
@@ -205,14 +203,10 @@ impl PortGraph {
     }
 }
 
-/// A ConfigMap's name in `namespace`, hashed: a stream holds many
-/// ConfigMaps and pods that mount them, and only whether they are the same
-/// one matters.
+/// A ConfigMap's name in `namespace`, hashed (as label triples are): only
+/// whether two are the same one matters.
 pub fn configmap_id(namespace: &str, name: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    ("ConfigMap", namespace, name).hash(&mut h);
-    h.finish()
+    super::labels::triple(namespace, "ConfigMap", name)
 }
 
 /// Graphs written out, for the tests of the steps that read them.

@@ -96,23 +96,16 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 let name: Box<str> = id.name.as_deref().unwrap_or_default().into();
                 let data = resource.get("data").and_then(Value::as_object).into_iter().flatten();
                 let naming_a_port: Vec<KeyNamingAPort> = data
-                    .filter_map(|(k, v)| Some((k, v.as_str()?)))
-                    .filter(|(_, text)| names_a_port(text, opts.map))
-                    .map(|(key, text)| KeyNamingAPort {
-                        key: key.clone(),
-                        ports: opts
-                            .map
-                            .iter()
-                            .map(|(old, _)| *old)
-                            .filter(|old| names_a_port(text, &[(*old, 0)]))
-                            .collect(),
-                        text: listen_directive::acts_on(text, opts.map).then(|| text.to_string()),
+                    .filter_map(|(key, v)| {
+                        let text = v.as_str()?;
+                        let ports: Vec<u64> = opts.map.iter().map(|m| m.0).filter(|&p| names_port(text, p)).collect();
+                        let text = listen_directive::acts_on(text, opts.map).then(|| text.to_string());
+                        (!ports.is_empty()).then(|| KeyNamingAPort { key: key.clone(), ports, text })
                     })
                     .collect();
                 let id = configmap_id(&namespace, &name);
                 let entry = (!naming_a_port.is_empty()).then(|| {
-                    let (base, namespace) = (base.clone(), namespace.clone());
-                    graph.configmaps.push(ConfigMap { at, base, namespace, name, naming_a_port });
+                    graph.configmaps.push(ConfigMap { at, base: base.clone(), id, name, naming_a_port });
                     graph.configmaps.len() - 1
                 });
                 graph.configmap_ids.insert(id, entry);
@@ -190,15 +183,13 @@ fn pod_entry(
         low_ports: low_ports.into(),
         fate,
         configs: configs.into(),
-        configmaps: configmaps_used(spec).into_iter().map(Into::into).collect(),
+        configmaps: configmaps_used(spec).iter().map(|c| configmap_id(namespace, c)).collect(),
     }
 }
 
-/// Whether `text` names a port `map` moves: its number, not within a longer one.
-pub fn names_a_port(text: &str, map: &[(u64, u64)]) -> bool {
+/// Whether `text` names `port`: its number, not within a longer one.
+fn names_port(text: &str, port: u64) -> bool {
     let digit_at = |i: usize| text.as_bytes().get(i).is_some_and(u8::is_ascii_digit);
-    map.iter().any(|(old, _)| {
-        let number = old.to_string();
-        text.match_indices(&number).any(|(i, _)| (i == 0 || !digit_at(i - 1)) && !digit_at(i + number.len()))
-    })
+    let number = port.to_string();
+    text.match_indices(&number).any(|(i, _)| (i == 0 || !digit_at(i - 1)) && !digit_at(i + number.len()))
 }
