@@ -68,7 +68,7 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
     if moves.is_empty() {
         return Action::Keep("its own config listens on no privileged port".into());
     }
-    let untold = untold.clone().or_else(|| config.untold.as_ref().map(|(untold, ..)| untold.clone()));
+    let untold = untold.as_deref().cloned().or_else(|| config.untold.as_ref().map(|(untold, ..)| untold.clone()));
     if let Some(name) = headless {
         let why = format!("the headless Service {name} sends clients to pod IPs and ports directly");
         return Action::SysctlForService(why.into());
@@ -353,7 +353,7 @@ mod tests {
         let told = "harden can tell the app its new port";
         assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
         let who = Untold { container: "web".into(), why: "it cannot be told".into(), source: None };
-        let untold = Fate::Movable { moves: TO_8080.into(), untold: Some(who.clone()) };
+        let untold = Fate::Movable { moves: TO_8080.into(), untold: Some(Box::new(who.clone())) };
         assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(who));
         assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
         assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));

@@ -87,7 +87,8 @@ pub enum Fate {
     /// Move (old → new); `untold`: a container whose app harden cannot
     /// tell the new port from the pod alone (auto then falls back to the
     /// sysctl).
-    Movable { moves: Box<[(u64, u64)]>, untold: Option<Untold> },
+    /// (`untold` is boxed: a stream holds many such pods, and few are untold.)
+    Movable { moves: Box<[(u64, u64)]>, untold: Option<Box<Untold>> },
 }
 
 #[derive(Debug, PartialEq)]
