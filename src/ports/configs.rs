@@ -23,7 +23,7 @@ pub struct ConfigPlan {
     pub dropped: Vec<u64>,
     /// A container whose config harden cannot rewrite, why, and what the
     /// owner can do.
-    pub untold: Option<(Untold, String, String)>,
+    pub untold: Option<Box<(Untold, String, String)>>,
     /// The ConfigMap keys a move of the pod rewrites.
     pub edits: Vec<ConfigEdit>,
 }
@@ -63,7 +63,11 @@ pub fn plan(graph: &PortGraph, pod: &LowPortPod) -> ConfigPlan {
         let (old, MountedConfig { configmap, keys, path, directive, family, source }) = (c.port, &c.mounted);
         let untold = |why: String| {
             let untold = Untold { container: c.container_name.clone(), why: why.into(), source: Some(source.clone()) };
-            (untold, format!("change the port of `{directive}` there from {old} to {new}"), c.container.clone())
+            Box::new((
+                untold,
+                format!("change the port of `{directive}` there from {old} to {new}"),
+                c.container.clone(),
+            ))
         };
         let says = format!("row {family} says the image reads port {old} from `{directive}` in {path}");
         let Some(&entry) = graph.configmap_ids.get(&configmap_id(&pod.namespace, configmap)) else {

@@ -68,7 +68,7 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
     if moves.is_empty() {
         return Action::Keep("its own config listens on no privileged port".into());
     }
-    let untold = untold.as_deref().cloned().or_else(|| config.untold.as_ref().map(|(untold, ..)| untold.clone()));
+    let untold = untold.clone().or_else(|| config.untold.as_ref().map(|u| Box::new(u.0.clone())));
     if let Some(name) = headless {
         let why = format!("the headless Service {name} sends clients to pod IPs and ports directly");
         return Action::SysctlForService(why.into());
@@ -126,7 +126,9 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: 
 fn untold_moves(graph: &PortGraph, plans: &[ConfigPlan], actions: &[Action]) -> Vec<(At, Note)> {
     let mut out = Vec::new();
     for ((pod, plan), action) in graph.pods.iter().zip(plans).zip(actions) {
-        let (Action::Move(moves, _), Some((untold, fix, container))) = (action, &plan.untold) else { continue };
+        let (Action::Move(moves, _), Some((untold, fix, container))) = (action, plan.untold.as_deref()) else {
+            continue;
+        };
         let ports = moves.iter().map(|(o, n)| format!("{o} moved to {n}")).collect::<Vec<_>>().join(", ");
         let message = format!("port {ports}, but {}: {fix}, or use --ports sysctl", untold.why);
         out.push((pod.at, warning(container, Some(untold.container.clone()), message)));
@@ -354,7 +356,7 @@ mod tests {
         assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
         let who = Untold { container: "web".into(), why: "it cannot be told".into(), source: None };
         let untold = Fate::Movable { moves: TO_8080.into(), untold: Some(Box::new(who.clone())) };
-        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(who));
+        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(Box::new(who)));
         assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
         assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
         assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));

@@ -64,7 +64,7 @@ pub struct ConfigMap {
     /// Its [`configmap_id`].
     pub id: u64,
     pub name: Box<str>,
-    pub naming_a_port: Vec<KeyNamingAPort>,
+    pub naming_a_port: Box<[KeyNamingAPort]>,
 }
 
 /// A ConfigMap key whose text names a port the profile moves.

@@ -95,7 +95,7 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
             Some(Matcher::MountedConfig) => {
                 let name: Box<str> = id.name.as_deref().unwrap_or_default().into();
                 let data = resource.get("data").and_then(Value::as_object).into_iter().flatten();
-                let naming_a_port: Vec<KeyNamingAPort> = data
+                let naming_a_port: Box<[KeyNamingAPort]> = data
                     .filter_map(|(key, v)| {
                         let text = v.as_str()?;
                         let ports: Vec<u64> = opts.map.iter().map(|m| m.0).filter(|&p| names_port(text, p)).collect();

@@ -67,8 +67,9 @@ pub enum Action {
     /// ConfigMap shared with pods that keep it, and why.
     SysctlForService(Why),
     /// The sysctl, because harden cannot tell one of the pod's containers
-    /// to listen elsewhere.
-    SysctlUntold(Untold),
+    /// to listen elsewhere. (Boxed: most pods of a stream may be such, and
+    /// the stream's decisions are held until pass 2.)
+    SysctlUntold(Box<Untold>),
     /// (old, new) pairs, and why.
     Move(Box<[(u64, u64)]>, Why),
 }
@@ -247,9 +248,7 @@ pub fn assign(own: &OwnPorts, map: &[(u64, u64)]) -> Vec<(u64, u64)> {
 /// file mounted from a ConfigMap, the stream decides: `crate::ports`.)
 pub fn untold(spec: &Value, own: &OwnPorts, moves: &[(u64, u64)]) -> Option<Untold> {
     own.low.iter().filter(|l| moved(l.port, moves).is_some()).find_map(|l| match telling(spec, l, moves) {
-        Telling::Untold { why, source, .. } => {
-            Some(Untold { container: l.container_name.clone(), why: why.into(), source })
-        }
+        Telling::Untold { why, source, .. } => Some(Untold { container: l.container_name.clone(), why, source }),
         Telling::Edits(_) | Telling::Config(_) => None,
     })
 }

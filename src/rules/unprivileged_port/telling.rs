@@ -6,7 +6,7 @@
 //! replaces the image's own command, which breaks it.
 
 use super::listen_config::{self, Edit, env_index};
-use super::{LowPort, NO_KNOWN_SETTING, moved};
+use super::{LowPort, NO_KNOWN_SETTING, Why, moved};
 use crate::images::row::PortSetting;
 use crate::pointer::Pointer;
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ pub enum Telling {
     Config(MountedConfig),
     /// It cannot be told, and why; `fix`: what the owner can do, where
     /// harden knows; `source`: the row's source.
-    Untold { why: String, fix: Option<String>, source: Option<String> },
+    Untold { why: Why, fix: Option<String>, source: Option<String> },
 }
 
 /// The config file an image's row says its port is in, as a pod mounts it
@@ -47,7 +47,8 @@ pub fn telling(spec: &Value, l: &LowPort, moves: &[(u64, u64)]) -> Telling {
     let Some(row) = l.row else { return known_forms(container, moves) };
     let (family, source, old) = (row.family, &row.fact.source, l.port);
     let Some(new) = moved(old, moves) else { return Telling::Edits(Vec::new()) };
-    let untold = |why: String, fix: Option<String>| Telling::Untold { why, fix, source: Some(source.clone()) };
+    let untold =
+        |why: String, fix: Option<String>| Telling::Untold { why: why.into(), fix, source: Some(source.clone()) };
     match &row.fact.how {
         PortSetting::Env(name) => match env_index(container, name) {
             Some(i) if container.at(&format!("/env/{i}/valueFrom")).is_some() => untold(
@@ -111,7 +112,8 @@ fn known_forms(container: &Value, moves: &[(u64, u64)]) -> Telling {
     edits.extend(listen_config::flags(container, moves));
     edits.extend(listen_config::port_env(container, moves));
     if edits.is_empty() {
-        Telling::Untold { why: NO_KNOWN_SETTING.to_string(), fix: None, source: None }
+        // Borrowed: most pods of a stream are such, and each keeps its why.
+        Telling::Untold { why: NO_KNOWN_SETTING.into(), fix: None, source: None }
     } else {
         Telling::Edits(edits)
     }
