@@ -87,7 +87,7 @@ pub enum Fate {
     /// Move (old → new); `untold`: a container whose app harden cannot
     /// tell the new port from the pod alone (auto then falls back to the
     /// sysctl).
-    /// (`untold` is boxed: a stream holds many such pods, and few are untold.)
+    /// (`untold` is boxed: a pod harden can tell carries 8 bytes for it, not 72.)
     Movable { moves: Box<[(u64, u64)]>, untold: Option<Box<Untold>> },
 }
 

@@ -67,8 +67,8 @@ pub enum Action {
     /// ConfigMap shared with pods that keep it, and why.
     SysctlForService(Why),
     /// The sysctl, because harden cannot tell one of the pod's containers
-    /// to listen elsewhere. (Boxed: most pods of a stream may be such, and
-    /// the stream's decisions are held until pass 2.)
+    /// to listen elsewhere. (Boxed, so that every other action is half the
+    /// size: the stream's decisions are held until pass 2.)
     SysctlUntold(Box<Untold>),
     /// (old, new) pairs, and why.
     Move(Box<[(u64, u64)]>, Why),
