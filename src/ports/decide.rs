@@ -68,7 +68,9 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
     if moves.is_empty() {
         return Action::Keep("its own config listens on no privileged port".into());
     }
-    let untold = untold.clone().or_else(|| config.untold.as_ref().map(|u| Box::new(u.0.clone())));
+    // The pod's own untold container comes first; pass 2 reads it again.
+    let said = if *untold { None } else { config.untold.as_ref().map(|u| Box::new(u.0.clone())) };
+    let untold = *untold || said.is_some();
     if let Some(name) = headless {
         let why = format!("the headless Service {name} sends clients to pod IPs and ports directly");
         return Action::SysctlForService(why.into());
@@ -80,10 +82,10 @@ pub fn own_decision(pod: &LowPortPod, strategy: Strategy, headless: Option<&str>
             return Action::Keep("this kind rejects pod-level sysctls; --ports sysctl cannot apply".into());
         }
         Strategy::Move => "--ports move",
-        Strategy::Auto if untold.is_none() => "harden can tell the app its new port",
+        Strategy::Auto if !untold => "harden can tell the app its new port",
         // Knative tells the app its port through $PORT itself.
         Strategy::Auto if !pod.pod_security_context => "the platform passes the port to the app in $PORT",
-        Strategy::Auto => return Action::SysctlUntold(untold.expect("checked above")),
+        Strategy::Auto => return Action::SysctlUntold(said),
     };
     Action::Move(moves, reason.into())
 }
@@ -354,9 +356,15 @@ mod tests {
         let decided = |fate, strategy| own_decision(&pod(0, &[], fate), strategy, None, &none);
         let told = "harden can tell the app its new port";
         assert_eq!(decided(movable(), Strategy::Auto), Action::Move(TO_8080.into(), told.into()));
+        // The pod's own untold container is read again in pass 2; one the
+        // stream's config gives comes with the decision.
+        let untold = Fate::Movable { moves: TO_8080.into(), untold: true };
+        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(None));
         let who = Untold { container: "web".into(), why: "it cannot be told".into(), source: None };
-        let untold = Fate::Movable { moves: TO_8080.into(), untold: Some(Box::new(who.clone())) };
-        assert_eq!(decided(untold, Strategy::Auto), Action::SysctlUntold(Box::new(who)));
+        let config =
+            ConfigPlan { untold: Some(Box::new((who.clone(), String::new(), String::new()))), ..ConfigPlan::default() };
+        let by_config = own_decision(&pod(0, &[], movable()), Strategy::Auto, None, &config);
+        assert_eq!(by_config, Action::SysctlUntold(Some(Box::new(who))));
         assert_eq!(decided(movable(), Strategy::Sysctl), Action::Sysctl("--ports sysctl".into()));
         assert_eq!(decided(movable(), Strategy::Keep), Action::Keep("--ports keep".into()));
         assert_eq!(decided(Fate::Frozen("blocked".into()), Strategy::Move), Action::Keep("blocked".into()));

@@ -6,8 +6,8 @@
 
 use super::labels::{LabelHashes, Labels};
 use super::references::Matcher;
+use crate::rules::unprivileged_port::Why;
 use crate::rules::unprivileged_port::telling::MountedConfig;
-use crate::rules::unprivileged_port::{Untold, Why};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -87,8 +87,9 @@ pub enum Fate {
     /// Move (old → new); `untold`: a container whose app harden cannot
     /// tell the new port from the pod alone (auto then falls back to the
     /// sysctl).
-    /// (`untold` is boxed: a pod harden can tell carries 8 bytes for it, not 72.)
-    Movable { moves: Box<[(u64, u64)]>, untold: Option<Box<Untold>> },
+    /// (Which container and why, pass 2 reads again from the pod: a stream
+    /// may hold many such pods.)
+    Movable { moves: Box<[(u64, u64)]>, untold: bool },
 }
 
 #[derive(Debug, PartialEq)]
@@ -225,7 +226,7 @@ pub mod literal {
 
     /// A pod's fate where it can move 80 to 8080.
     pub fn movable() -> Fate {
-        Fate::Movable { moves: [(80, 8080)].into(), untold: None }
+        Fate::Movable { moves: [(80, 8080)].into(), untold: false }
     }
 
     /// A Service labelled `team: NAME` that sends traffic to port 80.

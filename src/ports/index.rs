@@ -168,7 +168,7 @@ fn pod_entry(
                     configs.push(PodConfig { port, implied, container, container_name, mounted });
                 }
             }
-            Fate::Movable { untold: untold(spec, &own, &moves).map(Box::new), moves: moves.into() }
+            Fate::Movable { untold: untold(spec, &own, &moves).is_some(), moves: moves.into() }
         }
     };
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();

@@ -67,9 +67,11 @@ pub enum Action {
     /// ConfigMap shared with pods that keep it, and why.
     SysctlForService(Why),
     /// The sysctl, because harden cannot tell one of the pod's containers
-    /// to listen elsewhere. (Boxed, so that every other action is half the
-    /// size: the stream's decisions are held until pass 2.)
-    SysctlUntold(Box<Untold>),
+    /// to listen elsewhere: which one and why, where the stream says it (a
+    /// config in a ConfigMap); else pass 2 reads them again from the pod (a
+    /// stream may hold many such pods, and its decisions are held until
+    /// pass 2).
+    SysctlUntold(Option<Box<Untold>>),
     /// (old, new) pairs, and why.
     Move(Box<[(u64, u64)]>, Why),
 }
@@ -294,7 +296,11 @@ pub fn expand(
             out.changes.push(sysctl(spec_ptr, &own, why));
             out.notes.push(kept_with_sysctl(spec_ptr, &own, None, why));
         }
-        Action::SysctlUntold(untold) => {
+        Action::SysctlUntold(said) => {
+            let full = own_ports(spec, map, images);
+            let Some(untold) = said.as_deref().cloned().or_else(|| untold(spec, &full, &assign(&full, map))) else {
+                return out;
+            };
             let name = &untold.container;
             let mut why = format!("harden cannot tell container \"{name}\" to listen elsewhere");
             if untold.why != NO_KNOWN_SETTING {
