@@ -57,7 +57,12 @@ struct TableFile {
 impl ImageTable {
     /// The table compiled into harden.
     pub fn built_in() -> Result<ImageTable, String> {
-        Self::from_text(BUILT_IN, "data/images.yaml (built in)")
+        let origin = "data/images.yaml (built in)";
+        let table = Self::from_text(BUILT_IN, origin)?;
+        match table.rows.iter().find(|r| r.source.is_none()) {
+            Some(r) => Err(format!("The image table {origin} is not valid: row {} has no source.", r.family)),
+            None => Ok(table),
+        }
     }
 
     /// A table file (`--images FILE`): `images:` and, optionally, `rootCommands:`.

@@ -17,6 +17,10 @@ pub struct ImageRow {
     pub tags: Option<TagFilter>,
     /// A version range also claims `latest` (and untagged references).
     pub latest_matches: bool,
+    /// The public file that names the image (or the variant its `tags`
+    /// select) and says what the row says of it as a whole (e.g. that it is
+    /// a base image: `writes_unknown`). Required in the built-in table.
+    pub source: Option<String>,
     pub user: Option<User>,
     pub capabilities: Vec<Capability>,
     pub writable: Vec<Writable>,
@@ -121,6 +125,7 @@ struct RawRow {
     tags: Option<String>,
     #[serde(default)]
     latest_matches: bool,
+    source: Option<String>,
     user: Option<RawUser>,
     #[serde(default)]
     capabilities: Vec<Capability>,
@@ -238,6 +243,9 @@ impl RawRow {
         {
             return Err("the row states no fact (user, capabilities, writable, env or ports)".to_string());
         }
+        if let Some(url) = &self.source {
+            source(url, "the row")?;
+        }
         let user = self.user.map(RawUser::validate).transpose()?;
         let mut capabilities = self.capabilities;
         for c in &mut capabilities {
@@ -274,6 +282,7 @@ impl RawRow {
             patterns,
             tags,
             latest_matches: self.latest_matches,
+            source: self.source,
             user,
             capabilities,
             writable: self.writable,

@@ -26,12 +26,24 @@ fn rows_without_sources_are_rejected() {
         ("env: [{name: A, value: b, source: ''}]", "row 1 (x): env A has no source"),
         ("capabilities: [{keep: NET_BIND_SERVICE, source: 'docs'}]", "is not an https:// URL"),
         ("ports: [{port: 80, env: PORT}]", "row 1 (x): port 80 has no source"),
+        ("source: 'docs'\n    user: {any: true, source: https://example.org/d}", "the row has source \"docs\""),
     ];
     for (fact, expected) in cases {
         let e = table(&format!("images:\n  - family: x\n    match: [x]\n    {fact}\n")).expect_err(fact);
         assert!(e.starts_with("The image table test.yaml is not valid: "), "{e}");
         assert!(e.contains(expected), "{fact}: {e}");
     }
+}
+
+/// The built-in table names, for every row, the file its image comes
+/// from (a user's row may leave it out: its facts carry their sources).
+#[test]
+fn every_built_in_row_has_a_source() {
+    let t = ImageTable::built_in().unwrap_or_else(|e| panic!("{e}"));
+    let without: Vec<&str> = t.rows().iter().filter(|r| r.source.is_none()).map(|r| r.family.as_str()).collect();
+    assert!(without.is_empty(), "rows without a source: {without:?}");
+    let row = "images:\n  - family: x\n    match: [x]\n    user: {any: true, source: https://example.org/d}\n";
+    assert!(ImageTable::from_text(row, "user.yaml").is_ok(), "a user's row needs no row source");
 }
 
 #[test]
