@@ -231,11 +231,7 @@ fn nginx(text: &str) -> Vec<Address> {
                 words.clear();
                 i += 1;
             }
-            b'"' | b'\'' => {
-                let end = quoted_end(b, i);
-                words.push((i + 1, end));
-                i = end + 1;
-            }
+            b'"' | b'\'' => i = push_quoted(b, i, &mut words),
             _ => {
                 let mut j = i;
                 while j < b.len() {
@@ -372,11 +368,7 @@ fn words(line: &str, hash_anywhere: bool) -> Vec<(usize, usize)> {
         match b[i] {
             b' ' | b'\t' | b'\r' | b'\n' => i += 1,
             b'#' if hash_anywhere || words.is_empty() => break,
-            b'"' | b'\'' => {
-                let end = quoted_end(b, i);
-                words.push((i + 1, end));
-                i = end + 1;
-            }
+            b'"' | b'\'' => i = push_quoted(b, i, &mut words),
             _ => {
                 let mut j = i;
                 while j < b.len() && !matches!(b[j], b' ' | b'\t' | b'\r' | b'\n') && !(hash_anywhere && b[j] == b'#') {
@@ -398,6 +390,14 @@ fn quoted_end(b: &[u8], open: usize) -> usize {
         j += if b[j] == b'\\' { 2 } else { 1 };
     }
     j.min(b.len())
+}
+
+/// The quoted word opening at `open` pushed onto `words` (inside its
+/// quotes); where reading goes on.
+fn push_quoted(b: &[u8], open: usize, words: &mut Vec<(usize, usize)>) -> usize {
+    let end = quoted_end(b, open);
+    words.push((open + 1, end));
+    end + 1
 }
 
 /// Line numbers of byte offsets.
