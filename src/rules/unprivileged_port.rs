@@ -278,6 +278,12 @@ pub fn expand(
     let mut out = PodEdits::default();
     let Some(spec) = doc.at(&site.spec) else { return out };
     let mut own = own_ports(spec, map, images);
+    // The untold container a decision does not carry is read again as
+    // pass 1 read it: from all of the pod's ports.
+    let read_again = match action {
+        Action::SysctlUntold(None) => untold(spec, &own, &assign(&own, map)),
+        _ => None,
+    };
     own.low.retain(|l| ports.contains(&l.port));
     let spec_ptr = &site.spec;
     match action {
@@ -297,10 +303,7 @@ pub fn expand(
             out.notes.push(kept_with_sysctl(spec_ptr, &own, None, why));
         }
         Action::SysctlUntold(said) => {
-            let full = own_ports(spec, map, images);
-            let Some(untold) = said.as_deref().cloned().or_else(|| untold(spec, &full, &assign(&full, map))) else {
-                return out;
-            };
+            let Some(untold) = said.as_deref().cloned().or(read_again) else { return out };
             let name = &untold.container;
             let mut why = format!("harden cannot tell container \"{name}\" to listen elsewhere");
             if untold.why != NO_KNOWN_SETTING {
