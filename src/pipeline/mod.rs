@@ -60,7 +60,7 @@ impl Progress for () {}
 
 /// The port decisions, once pass 1 has read the whole stream into `graph`.
 fn decide_ports(settings: Option<&PortSettings>, graph: PortGraph) -> Decisions {
-    settings.map(|settings| crate::ports::decide(&graph, settings)).unwrap_or_default()
+    settings.map(|settings| crate::ports::decide(graph, settings)).unwrap_or_default()
 }
 
 /// Add a chunk's part of the port graph (pass 1, in stream order): its

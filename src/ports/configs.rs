@@ -28,6 +28,31 @@ pub struct ConfigPlan {
     pub edits: Vec<ConfigEdit>,
 }
 
+/// Each pod's [`ConfigPlan`], held only for pods whose config files come
+/// from a ConfigMap (few do).
+pub struct ConfigPlans(Vec<Option<Box<ConfigPlan>>>);
+
+static NO_CONFIG: ConfigPlan = ConfigPlan { dropped: Vec::new(), untold: None, edits: Vec::new() };
+
+impl ConfigPlans {
+    pub fn of(graph: &PortGraph) -> ConfigPlans {
+        let plan = |pod: &LowPortPod| (!pod.configs.is_empty()).then(|| Box::new(plan(graph, pod)));
+        ConfigPlans(graph.pods.iter().map(plan).collect())
+    }
+
+    /// Each pod's plan, in the graph's order.
+    pub fn iter(&self) -> impl Iterator<Item = &ConfigPlan> {
+        self.0.iter().map(|plan| plan.as_deref().unwrap_or(&NO_CONFIG))
+    }
+}
+
+impl std::ops::Index<usize> for ConfigPlans {
+    type Output = ConfigPlan;
+    fn index(&self, pod: usize) -> &ConfigPlan {
+        self.0[pod].as_deref().unwrap_or(&NO_CONFIG)
+    }
+}
+
 /// A ConfigMap key a pod's move rewrites.
 #[derive(Debug, PartialEq)]
 pub struct ConfigEdit {
@@ -77,7 +102,8 @@ pub fn plan(graph: &PortGraph, pod: &LowPortPod) -> ConfigPlan {
         };
         // A ConfigMap whose text names no moved port has no entry: no keys.
         let mut named_here = false;
-        let naming = entry.iter().flat_map(|&i| graph.configmaps[i].naming_a_port.iter().map(move |k| (i, k)));
+        let naming = entry.map(|i| i as usize).into_iter();
+        let naming = naming.flat_map(|i| graph.configmaps[i].naming_a_port.iter().map(move |k| (i, k)));
         for (i, named) in naming.filter(|(_, k)| keys.as_ref().is_none_or(|keys| keys.contains(&k.key))) {
             let (key, name) = (&named.key, &graph.configmaps[i].name);
             let (rewritten, unrewritable) = rewrite(named, directive, &[(old, new)]);

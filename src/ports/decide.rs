@@ -2,9 +2,9 @@
 //! and the profile's port settings ([`decide`]), made in steps that each
 //! read the graph and what the steps before them decided.
 
-use super::configs::{self, ConfigPlan};
+use super::configs::{self, ConfigPlan, ConfigPlans};
 use super::decisions::{Decisions, NewTarget, PodDecision};
-use super::graph::{At, Fate, LowPortPod, PortGraph, Service};
+use super::graph::{At, Fate, LowPortPod, OtherPods, PortGraph, Service};
 use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Note, Op};
@@ -16,40 +16,61 @@ use std::collections::HashMap;
 
 /// Every pod's decision, the Services' new target ports and the changes to
 /// NetworkPolicies and monitors.
-pub fn decide(graph: &PortGraph, settings: &PortSettings) -> Decisions {
+pub fn decide(mut graph: PortGraph, settings: &PortSettings) -> Decisions {
     let map = settings.moves();
     if graph.pods.is_empty() {
         return Decisions { map, ..Decisions::default() };
     }
-    let selections = selections(graph);
-    let headless = first_headless(graph, &selections);
-    let plans: Vec<ConfigPlan> = graph.pods.iter().map(|pod| configs::plan(graph, pod)).collect();
-    let mut actions: Vec<Action> = (graph.pods.iter().zip(&headless).zip(&plans))
-        .map(|((pod, headless), plan)| own_decision(pod, settings.strategy, *headless, plan))
-        .collect();
-    // One pod stopped can split another Service or share another ConfigMap.
-    loop {
-        while settle_shared_services(graph, &selections, &mut actions) {}
-        if !stop_shared_configmaps(graph, &plans, &mut actions) {
-            break;
-        }
-    }
-    let targets = service_targets(graph, &selections, &actions);
-    let rules = reference_rules(graph);
-    let cover = Cover::new(graph, &selections, &rules);
-    let mut changes = reference_changes(&rules, &cover, &actions);
-    let moving = plans.iter().zip(&actions).filter(|(_, a)| matches!(a, Action::Move(..)));
-    changes.extend(configs::changes(graph, moving.flat_map(|(plan, _)| &plan.edits)));
-    changes.sort_by_key(|(at, _)| at.doc);
-    let notes = untold_moves(graph, &plans, &actions);
+    // Deciding allocates per pod while the graph is alive, the run's peak
+    // of memory: each part of the graph goes once the steps have read it.
+    let selections = selections(&graph);
+    graph.other_pods = OtherPods::default();
+    let plans = ConfigPlans::of(&graph);
+    graph.configmap_ids = HashMap::new();
+    let actions = settled_actions(&graph, &selections, &plans, settings.strategy);
+    let rules = reference_rules(&graph);
+    let cover = Cover::new(&graph, &selections, &rules);
+    let (targets, mut changes) =
+        (service_targets(&graph, &selections, &actions), reference_changes(&rules, &cover, &actions));
     let pointed_at = pointed_at(&selections, &rules, &cover);
-    let pods = (graph.pods.iter().zip(actions).zip(pointed_at).zip(&plans))
+    let moving = plans.iter().zip(&actions).filter(|(_, a)| matches!(a, Action::Move(..)));
+    changes.extend(configs::changes(&graph, moving.flat_map(|(plan, _)| &plan.edits)));
+    changes.sort_by_key(|(at, _)| at.doc);
+    let notes = untold_moves(&graph, &plans, &actions);
+    drop((cover, rules, selections));
+    let pods = std::mem::take(&mut graph.pods);
+    drop(graph);
+    let pods = (pods.into_iter().zip(actions).zip(pointed_at).zip(plans.iter()))
         .map(|(((pod, action), pointed_at), plan)| {
-            let ports = pod.low_ports.iter().filter(|p| !plan.dropped.contains(p)).copied().collect();
+            let ports = match plan.dropped.is_empty() {
+                true => pod.low_ports,
+                false => pod.low_ports.iter().filter(|p| !plan.dropped.contains(p)).copied().collect(),
+            };
             PodDecision { at: pod.at, site: pod.site, action, pointed_at, ports }
         })
         .collect();
     Decisions { pods, targets, changes, notes, map }
+}
+
+/// Each pod's decision, settled: on its own, then stopped where it shares
+/// a Service or a ConfigMap with pods that keep the port (one pod stopped
+/// can split another Service or share another ConfigMap).
+pub fn settled_actions(
+    graph: &PortGraph,
+    selections: &[Selection],
+    plans: &ConfigPlans,
+    strategy: Strategy,
+) -> Vec<Action> {
+    let headless = first_headless(graph, selections);
+    let mut actions: Vec<Action> = (graph.pods.iter().zip(headless).zip(plans.iter()))
+        .map(|((pod, headless), plan)| own_decision(pod, strategy, headless, plan))
+        .collect();
+    loop {
+        while settle_shared_services(graph, selections, &mut actions) {}
+        if !stop_shared_configmaps(graph, plans, &mut actions) {
+            return actions;
+        }
+    }
 }
 
 /// A pod's decision on its own. `headless`: the name of the first headless
@@ -101,7 +122,7 @@ fn stopped(pod: &LowPortPod, why: String) -> Action {
 /// another pod that mounts the same ConfigMap does not move the same way,
 /// would change that pod's config too: it is [`stopped`]. Whether any pod
 /// stopped.
-pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: &mut [Action]) -> bool {
+pub fn stop_shared_configmaps(graph: &PortGraph, plans: &ConfigPlans, actions: &mut [Action]) -> bool {
     let mut any_stopped = false;
     for (p, pod) in graph.pods.iter().enumerate() {
         let Action::Move(moves, _) = &actions[p] else { continue };
@@ -125,9 +146,9 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &[ConfigPlan], actions: 
 
 /// The warnings for pods that move although harden cannot rewrite the
 /// config file their app reads the port from (`--ports move`).
-fn untold_moves(graph: &PortGraph, plans: &[ConfigPlan], actions: &[Action]) -> Vec<(At, Note)> {
+fn untold_moves(graph: &PortGraph, plans: &ConfigPlans, actions: &[Action]) -> Vec<(At, Note)> {
     let mut out = Vec::new();
-    for ((pod, plan), action) in graph.pods.iter().zip(plans).zip(actions) {
+    for ((pod, plan), action) in graph.pods.iter().zip(plans.iter()).zip(actions) {
         let (Action::Move(moves, _), Some((untold, fix, container))) = (action, plan.untold.as_deref()) else {
             continue;
         };
@@ -198,14 +219,16 @@ pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[A
 /// Which pods the rules of the stream's references cover.
 pub struct Cover<'g> {
     graph: &'g PortGraph,
-    /// For each pod, the Services that select it (for ServiceMonitors, if any).
+    /// For each pod, the Services that select it (only where a
+    /// ServiceMonitor's rules ask).
     services_of: Vec<Vec<usize>>,
 }
 
 impl<'g> Cover<'g> {
     pub fn new(graph: &'g PortGraph, selections: &[Selection], rules: &[Vec<PortRule>]) -> Cover<'g> {
-        let mut services_of = vec![Vec::new(); graph.pods.len()];
+        let mut services_of = Vec::new();
         if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
+            services_of = vec![Vec::new(); graph.pods.len()];
             selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
         }
         Cover { graph, services_of }
@@ -343,11 +366,7 @@ mod tests {
 
     /// Each pod's decision, settled, as `decide` makes them.
     fn settled(g: &PortGraph, strategy: Strategy) -> Vec<Action> {
-        let sel = selections(g);
-        let none = ConfigPlan::default();
-        let mut actions = g.pods.iter().map(|p| own_decision(p, strategy, None, &none)).collect::<Vec<_>>();
-        while settle_shared_services(g, &sel, &mut actions) {}
-        actions
+        settled_actions(g, &selections(g), &ConfigPlans::of(g), strategy)
     }
 
     #[test]
@@ -410,7 +429,7 @@ mod tests {
     fn a_service_that_also_selects_a_pod_without_a_privileged_port_moves_nobody() {
         let mut g = graph(vec![pod(0, &[("app", "web")], movable())], vec![service(1, "web", ("app", "web"), false)]);
         assert_eq!(settled(&g, Strategy::Move)[0].moves(), TO_8080);
-        g.other_pods.push([crate::ports::labels::triple("shop", "app", "web")]);
+        g.other_pods.push([crate::ports::labels::in_namespace("shop", crate::ports::labels::pair("app", "web"))]);
         assert_eq!(settled(&g, Strategy::Move)[0].moves(), []);
     }
 

@@ -4,7 +4,7 @@
 //! (`references`), and the ConfigMaps whose text names one. Pass 1 reads each chunk into a part (`index`); the parts
 //! are merged in stream order.
 
-use super::labels::{LabelHashes, Labels};
+use super::labels::{Labels, Selector};
 use super::references::Matcher;
 use crate::rules::unprivileged_port::Why;
 use crate::rules::unprivileged_port::telling::MountedConfig;
@@ -96,12 +96,12 @@ pub enum Fate {
 pub struct Service {
     pub at: At,
     /// Its labels, for ServiceMonitors' selectors.
-    pub labels: LabelHashes,
+    pub labels: Labels,
     pub namespace: Arc<str>,
     pub name: Box<str>,
     /// Never empty: a Service without a selector selects no pod harden can
     /// see, and is not kept.
-    pub selector: Labels,
+    pub selector: Selector,
     pub headless: bool,
     /// The pod ports it sends traffic to, where given by number: (the
     /// number of its port in `spec.ports`, `targetPort`, else `port`).
@@ -111,26 +111,26 @@ pub struct Service {
 /// The pods that declare no privileged port. Such a pod never moves; it
 /// matters only as one that a Service may select next to pods that would
 /// move (then those keep their port). So all that is kept of it is each of
-/// its (namespace, label, value) triples as a number (`labels::triple`):
-/// two triples that hash the same can only make a Service seem to select
+/// its labels' pairs in its namespace (`labels::in_namespace`), the
+/// triples: two triples that hash the same can only make a Service seem to select
 /// it, which makes harden choose the sysctl over a move: safe either way.
 #[derive(Debug, Default, PartialEq)]
 pub struct OtherPods {
     triples: Vec<u64>,
     /// Where each pod's triples end in `triples`.
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl OtherPods {
     pub fn push(&mut self, triples: impl IntoIterator<Item = u64>) {
         self.triples.extend(triples);
-        self.ends.push(self.triples.len());
+        self.ends.push(u32::try_from(self.triples.len()).expect("fewer than 2^32 pod labels"));
     }
 
     /// Each pod's triples, in stream order.
     pub fn iter(&self) -> impl Iterator<Item = &[u64]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(start, &end)| &self.triples[start..end])
+        starts.zip(&self.ends).map(|(start, &end)| &self.triples[start as usize..end as usize])
     }
 }
 
@@ -160,7 +160,7 @@ pub struct PortGraph {
     /// `configmaps`, or none where its text names no moved port (a pod
     /// that mounts it does not listen on its image's default port). A name
     /// given twice is the last one, as `kubectl apply` leaves it.
-    pub configmap_ids: HashMap<u64, Option<usize>>,
+    pub configmap_ids: HashMap<u64, Option<u32>>,
     /// The ConfigMaps (by [`configmap_id`]) that pods other than `pods`
     /// take files from: a pod that rewrites one never moves its port.
     pub configmaps_of_other_pods: HashSet<u64>,
@@ -196,7 +196,7 @@ impl PortGraph {
             (r.at, r.namespace) = (at(r.at), self.namespace(&r.namespace));
             self.references.push(r);
         }
-        let first_configmap = self.configmaps.len();
+        let first_configmap = configmap_number(self.configmaps.len());
         self.configmaps.extend(part.configmaps.into_iter().map(|c| ConfigMap { at: at(c.at), ..c }));
         for (id, entry) in part.configmap_ids {
             self.configmap_ids.insert(id, entry.map(|i| first_configmap + i));
@@ -205,10 +205,15 @@ impl PortGraph {
     }
 }
 
+/// A ConfigMap's number in `configmaps`, as `configmap_ids` holds it.
+pub fn configmap_number(i: usize) -> u32 {
+    u32::try_from(i).expect("fewer than 2^32 ConfigMaps")
+}
+
 /// A ConfigMap's name in `namespace`, hashed (as label triples are): only
 /// whether two are the same one matters.
 pub fn configmap_id(namespace: &str, name: &str) -> u64 {
-    super::labels::triple(namespace, "ConfigMap", name)
+    super::labels::in_namespace(namespace, super::labels::pair("ConfigMap", name))
 }
 
 /// Graphs written out, for the tests of the steps that read them.
@@ -231,9 +236,9 @@ pub mod literal {
 
     /// A Service labelled `team: NAME` that sends traffic to port 80.
     pub fn service(doc: usize, namespace: &str, name: &str, selector: &[(&str, &str)], headless: bool) -> Service {
-        let labels = LabelHashes::of(Some(&serde_json::json!({"team": name})));
+        let labels = Labels::of(Some(&serde_json::json!({"team": name})));
         let (at, namespace) = (At { doc, resource: 0 }, namespace.into());
-        let (name, selector) = (name.into(), Labels::from_pairs(selector.iter().copied()));
+        let (name, selector) = (name.into(), Selector::from_pairs(selector));
         Service { at, labels, namespace, name, selector, headless, targets: [(0, 80)].into() }
     }
 

@@ -6,8 +6,9 @@
 
 use super::graph::{
     At, ConfigMap, Fate, KeyNamingAPort, LowPortPod, PodConfig, PortGraph, Reference, Service, configmap_id,
+    configmap_number,
 };
-use super::labels::{LabelHashes, Labels, text, triple};
+use super::labels::{Labels, Selector, in_namespace, pair, text};
 use super::references::{Matcher, gives_a_moved_port, matcher};
 use crate::images::ImageTable;
 use crate::plan::DocPlan;
@@ -78,12 +79,12 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
         let namespace = graph.namespace(id.namespace.as_deref().unwrap_or_default());
         match matcher(id.group(), &id.kind) {
             Some(Matcher::Service) => {
-                let selector = Labels::of(resource.at("/spec/selector"));
+                let selector = Selector::of(resource.at("/spec/selector"));
                 // One that selects nothing harden can see is never read again.
-                if selector.first_pair().is_some() {
+                if !selector.pairs().is_empty() {
                     graph.services.push(Service {
                         at,
-                        labels: LabelHashes::of(resource.at("/metadata/labels")),
+                        labels: Labels::of(resource.at("/metadata/labels")),
                         namespace: namespace.clone(),
                         name: id.name.as_deref().unwrap_or_default().into(),
                         selector,
@@ -106,7 +107,7 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 let id = configmap_id(&namespace, &name);
                 let entry = (!naming_a_port.is_empty()).then(|| {
                     graph.configmaps.push(ConfigMap { at, base: base.clone(), id, name, naming_a_port });
-                    graph.configmaps.len() - 1
+                    configmap_number(graph.configmaps.len() - 1)
                 });
                 graph.configmap_ids.insert(id, entry);
             }
@@ -122,7 +123,7 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
             let metadata = value.at(&format!("{}/labels", site.metadata));
             if !listens_on_moved_port(spec, opts.map, opts.images) {
                 let labels = metadata.and_then(Value::as_object).into_iter().flatten();
-                graph.other_pods.push(labels.map(|(k, v)| triple(&namespace, k, &text(v))));
+                graph.other_pods.push(labels.map(|(k, v)| in_namespace(&namespace, pair(k, &text(v)))));
                 let used = configmaps_used(spec).into_iter().map(|c| configmap_id(&namespace, &c));
                 graph.configmaps_of_other_pods.extend(used);
                 continue;

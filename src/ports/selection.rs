@@ -1,14 +1,14 @@
 //! Which pods with a privileged port each Service selects. Checking every
 //! Service against every pod is quadratic; instead the Services are keyed by
-//! the (namespace, label, value) triple of their selector's first pair
-//! (`labels::triple`; a sorted list, smaller than a hash map for a stream's
+//! their selector's first pair in their namespace (`labels::in_namespace`,
+//! a triple; a sorted list, smaller than a hash map for a stream's
 //! many Services), every label of every pod is looked up there, and each
 //! Service so found has its whole selector checked: exactly against a pod
 //! with a privileged port, by triples against another pod (all the graph
 //! keeps of those).
 
 use super::graph::PortGraph;
-use super::labels::triple;
+use super::labels::in_namespace;
 
 /// A Service that selects at least one pod with a privileged port.
 #[derive(Debug, PartialEq)]
@@ -24,7 +24,7 @@ pub struct Selection {
 /// Every Service that selects a pod with a privileged port, in stream order.
 pub fn selections(graph: &PortGraph) -> Vec<Selection> {
     let mut by_first_pair: Vec<(u64, usize)> = (graph.services.iter().enumerate())
-        .filter_map(|(s, svc)| svc.selector.first_pair().map(|(k, v)| (triple(&svc.namespace, k, v), s)))
+        .filter_map(|(s, svc)| svc.selector.pairs().first().map(|&p| (in_namespace(&svc.namespace, p), s)))
         .collect();
     by_first_pair.sort_unstable();
     let candidates = |t: u64| {
@@ -34,11 +34,11 @@ pub fn selections(graph: &PortGraph) -> Vec<Selection> {
     // (Service, pod) for each pod with a privileged port a Service selects.
     let mut edges: Vec<(usize, usize)> = Vec::new();
     for (p, pod) in graph.pods.iter().enumerate() {
-        for (k, v) in pod.labels.iter() {
+        for &pair in pod.labels.pairs() {
             let selects = |&s: &usize| {
                 graph.services[s].namespace == pod.namespace && graph.services[s].selector.selects(&pod.labels)
             };
-            edges.extend(candidates(triple(&pod.namespace, k, v)).filter(selects).map(|s| (s, p)));
+            edges.extend(candidates(in_namespace(&pod.namespace, pair)).filter(selects).map(|s| (s, p)));
         }
     }
     edges.sort_unstable();
@@ -54,7 +54,8 @@ pub fn selections(graph: &PortGraph) -> Vec<Selection> {
         for s in triples.iter().flat_map(|&t| candidates(t)) {
             let Ok(i) = out.binary_search_by_key(&s, |sel| sel.service) else { continue };
             let svc = &graph.services[s];
-            out[i].selects_other |= svc.selector.iter().all(|(k, v)| triples.contains(&triple(&svc.namespace, k, v)));
+            let selects = |&p| triples.contains(&in_namespace(&svc.namespace, p));
+            out[i].selects_other |= svc.selector.pairs().iter().all(selects);
         }
     }
     out
@@ -65,7 +66,7 @@ mod tests {
     use super::*;
     use crate::ports::graph::Service;
     use crate::ports::graph::literal::{movable, pod, service};
-    use crate::ports::labels::Labels;
+    use crate::ports::labels::{Labels, pair};
 
     #[test]
     fn the_hash_join_finds_what_checking_every_service_against_every_pod_finds() {
@@ -94,13 +95,13 @@ mod tests {
         }
         let others: Vec<(&str, Vec<(&str, &str)>)> = (0..200).map(|_| labels(4)).collect();
         for (ns, l) in &others {
-            graph.other_pods.push(l.iter().map(|(k, v)| triple(ns, k, v)));
+            graph.other_pods.push(l.iter().map(|(k, v)| in_namespace(ns, pair(k, v))));
         }
         for doc in 0..120 {
             let (ns, l) = labels(1 + doc % 3);
             graph.services.push(service(doc, ns, "s", &l, false));
         }
-        graph.services.retain(|s| s.selector.first_pair().is_some());
+        graph.services.retain(|s| !s.selector.pairs().is_empty());
         let selects = |s: &Service, ns: &str, l: &Labels| *s.namespace == *ns && s.selector.selects(l);
         let want: Vec<Selection> = (graph.services.iter().enumerate())
             .filter_map(|(service, s)| {
