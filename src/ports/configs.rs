@@ -40,16 +40,14 @@ impl ConfigPlans {
         ConfigPlans(graph.pods.iter().map(plan).collect())
     }
 
+    /// Pod `p`'s plan.
+    pub fn get(&self, p: usize) -> &ConfigPlan {
+        self.0[p].as_deref().unwrap_or(&NO_CONFIG)
+    }
+
     /// Each pod's plan, in the graph's order.
     pub fn iter(&self) -> impl Iterator<Item = &ConfigPlan> {
-        self.0.iter().map(|plan| plan.as_deref().unwrap_or(&NO_CONFIG))
-    }
-}
-
-impl std::ops::Index<usize> for ConfigPlans {
-    type Output = ConfigPlan;
-    fn index(&self, pod: usize) -> &ConfigPlan {
-        self.0[pod].as_deref().unwrap_or(&NO_CONFIG)
+        (0..self.0.len()).map(|p| self.get(p))
     }
 }
 

@@ -9,8 +9,6 @@ use super::references::{Covers, Follows, PortRule, rules};
 use super::selection::{Selection, selections};
 use crate::plan::change::{Change, Note, Op};
 use crate::profile::{PortSettings, Strategy};
-#[cfg(test)]
-use crate::rules::unprivileged_port::Untold;
 use crate::rules::unprivileged_port::{Action, change, moved, port_value, warning};
 use std::collections::HashMap;
 
@@ -28,16 +26,14 @@ pub fn decide(mut graph: PortGraph, settings: &PortSettings) -> Decisions {
     let plans = ConfigPlans::of(&graph);
     graph.configmap_ids = HashMap::new();
     let actions = settled_actions(&graph, &selections, &plans, settings.strategy);
-    let rules = reference_rules(&graph);
-    let cover = Cover::new(&graph, &selections, &rules);
-    let (targets, mut changes) =
-        (service_targets(&graph, &selections, &actions), reference_changes(&rules, &cover, &actions));
-    let pointed_at = pointed_at(&selections, &rules, &cover);
+    let cover = Cover::new(&graph, &selections);
+    let (targets, mut changes) = (service_targets(&graph, &selections, &actions), reference_changes(&cover, &actions));
+    let pointed_at = pointed_at(&selections, &cover);
     let moving = plans.iter().zip(&actions).filter(|(_, a)| matches!(a, Action::Move(..)));
     changes.extend(configs::changes(&graph, moving.flat_map(|(plan, _)| &plan.edits)));
     changes.sort_by_key(|(at, _)| at.doc);
     let notes = untold_moves(&graph, &plans, &actions);
-    drop((cover, rules, selections));
+    drop((cover, selections));
     let pods = std::mem::take(&mut graph.pods);
     drop(graph);
     let pods = (pods.into_iter().zip(actions).zip(pointed_at).zip(plans.iter()))
@@ -126,7 +122,7 @@ pub fn stop_shared_configmaps(graph: &PortGraph, plans: &ConfigPlans, actions: &
     let mut any_stopped = false;
     for (p, pod) in graph.pods.iter().enumerate() {
         let Action::Move(moves, _) = &actions[p] else { continue };
-        let shared = plans[p].edits.iter().find_map(|e| {
+        let shared = plans.get(p).edits.iter().find_map(|e| {
             let c = &graph.configmaps[e.configmap];
             let kept_by_other = graph.configmaps_of_other_pods.contains(&c.id);
             let split = (graph.pods.iter().enumerate())
@@ -216,22 +212,25 @@ pub fn service_targets(graph: &PortGraph, selections: &[Selection], actions: &[A
     targets.filter_map(|(at, port, new)| Some(NewTarget { at, port, new: new? })).collect()
 }
 
-/// Which pods the rules of the stream's references cover.
+/// The rules of each of the stream's references, and which pods they cover.
 pub struct Cover<'g> {
     graph: &'g PortGraph,
+    rules: Vec<Vec<PortRule<'g>>>,
     /// For each pod, the Services that select it (only where a
     /// ServiceMonitor's rules ask).
     services_of: Vec<Vec<usize>>,
 }
 
 impl<'g> Cover<'g> {
-    pub fn new(graph: &'g PortGraph, selections: &[Selection], rules: &[Vec<PortRule>]) -> Cover<'g> {
+    pub fn new(graph: &'g PortGraph, selections: &[Selection]) -> Cover<'g> {
+        let rules: Vec<Vec<PortRule>> =
+            graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect();
         let mut services_of = Vec::new();
         if rules.iter().flatten().any(|rule| matches!(rule.covers, Covers::ServicePods(_))) {
             services_of = vec![Vec::new(); graph.pods.len()];
             selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| services_of[p].push(sel.service)));
         }
-        Cover { graph, services_of }
+        Cover { graph, rules, services_of }
     }
 
     /// Whether `rule` gives the ports of pod `p`.
@@ -247,21 +246,16 @@ impl<'g> Cover<'g> {
     }
 }
 
-/// The rules of each of the stream's references.
-pub fn reference_rules(graph: &PortGraph) -> Vec<Vec<PortRule<'_>>> {
-    graph.references.iter().map(|r| rules(r.matcher, &r.value, &r.namespace)).collect()
-}
-
 /// The changes to the references (NetworkPolicies, monitors, …) for the
 /// pods that move, made in stream order of the pods, each once for its
 /// resource (a policy that covers many moved pods is given the same change
 /// for each); sorted by document.
-pub fn reference_changes(rules: &[Vec<PortRule>], cover: &Cover, actions: &[Action]) -> Vec<(At, Change)> {
-    let coverage = coverage(rules, actions, cover);
+pub fn reference_changes(cover: &Cover, actions: &[Action]) -> Vec<(At, Change)> {
+    let coverage = coverage(cover, actions);
     let (mut made, mut made_for) = (Vec::<(At, Change)>::new(), HashMap::<At, Vec<usize>>::new());
     for (p, action) in actions.iter().enumerate() {
         let Action::Move(moves, _) = action else { continue };
-        for ((reference, rules), coverage) in cover.graph.references.iter().zip(rules).zip(&coverage) {
+        for ((reference, rules), coverage) in cover.graph.references.iter().zip(&cover.rules).zip(&coverage) {
             for (rule, coverage) in rules.iter().zip(coverage).filter(|(rule, _)| cover.covers(rule, p)) {
                 for c in rule_changes(&reference.base, rule, coverage, moves) {
                     let earlier = made_for.entry(reference.at).or_default();
@@ -280,9 +274,9 @@ pub fn reference_changes(rules: &[Vec<PortRule>], cover: &Cover, actions: &[Acti
 /// For each pod, whether something in the stream points at its ports: a
 /// Service that selects it, or a rule of a NetworkPolicy or monitor that
 /// covers it. (What points at it from outside the stream, nobody knows.)
-pub fn pointed_at(selections: &[Selection], rules: &[Vec<PortRule>], cover: &Cover) -> Vec<bool> {
+pub fn pointed_at(selections: &[Selection], cover: &Cover) -> Vec<bool> {
     let mut out: Vec<bool> =
-        (0..cover.graph.pods.len()).map(|p| rules.iter().flatten().any(|rule| cover.covers(rule, p))).collect();
+        (0..cover.graph.pods.len()).map(|p| cover.rules.iter().flatten().any(|rule| cover.covers(rule, p))).collect();
     selections.iter().for_each(|sel| sel.pods.iter().for_each(|&p| out[p] = true));
     out
 }
@@ -297,10 +291,10 @@ enum Outcome {
 
 /// For each reference and each of its rules that follows every pod: what
 /// the pods it covers do with each privileged port they declare.
-fn coverage(rules: &[Vec<PortRule>], actions: &[Action], cover: &Cover) -> Vec<Vec<HashMap<u64, Outcome>>> {
-    let mut out: Vec<Vec<HashMap<u64, Outcome>>> = rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
+fn coverage(cover: &Cover, actions: &[Action]) -> Vec<Vec<HashMap<u64, Outcome>>> {
+    let mut out: Vec<Vec<HashMap<u64, Outcome>>> = cover.rules.iter().map(|r| vec![HashMap::new(); r.len()]).collect();
     for (p, pod) in cover.graph.pods.iter().enumerate() {
-        let every_pod = rules.iter().flatten().zip(out.iter_mut().flatten());
+        let every_pod = cover.rules.iter().flatten().zip(out.iter_mut().flatten());
         for (_, map) in every_pod.filter(|(rule, _)| rule.follows == Follows::EveryPod && cover.covers(rule, p)) {
             for &old in &pod.low_ports {
                 let new = moved(old, actions[p].moves());
@@ -352,6 +346,7 @@ mod tests {
     use crate::ports::graph::literal::{graph, movable};
     use crate::ports::graph::{Reference, Service};
     use crate::ports::references::Matcher;
+    use crate::rules::unprivileged_port::Untold;
     use serde_json::{Value, json};
 
     const TO_8080: [(u64, u64); 1] = [(80, 8080)];
@@ -454,8 +449,7 @@ mod tests {
             reference(5, Matcher::ServiceMonitor, monitor),
         ];
         let actions = settled(&g, Strategy::Move);
-        let (selections, rules) = (selections(&g), reference_rules(&g));
-        let changes = reference_changes(&rules, &Cover::new(&g, &selections, &rules), &actions);
+        let changes = reference_changes(&Cover::new(&g, &selections(&g)), &actions);
         let made: Vec<(usize, Op, &str, String)> =
             changes.iter().map(|(at, c)| (at.doc, c.op, c.pointer.as_str(), c.value.to_string())).collect();
         // The policy of the moved pod alone follows it; the one that also

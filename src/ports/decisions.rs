@@ -8,11 +8,10 @@
 use super::graph::At;
 use crate::images::ImageTable;
 use crate::plan::DocPlan;
-use crate::plan::change::{Change, Note, Op};
-use crate::pointer::Pointer;
-use crate::rules::unprivileged_port::{Action, change, expand, warning};
+use crate::plan::change::{Change, Note};
+use crate::rules::unprivileged_port::{Action, expand, moved_beyond_the_stream, target_change};
 use crate::workload::{KindRow, pod_sites};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// What happens to the ports of pod number `site` of the resource at `at`.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,20 +145,6 @@ impl<'a> ChunkPorts<'a> {
     }
 }
 
-/// The warning, once for a workload, that the ports it moved (`moves`) are
-/// pointed at by nothing in the stream, so whatever points at them lies
-/// outside it.
-fn moved_beyond_the_stream(at: &str, moves: &[(u64, u64)]) -> Note {
-    let list = |f: fn(&(u64, u64)) -> u64| moves.iter().map(f).map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
-    let (old, new) = (list(|m| m.0), list(|m| m.1));
-    let (s, them) = if moves.len() == 1 { ("", "it") } else { ("s", "them") };
-    let message = format!(
-        "port{s} {old} moved to {new} and nothing in this stream points at {them}: Services, Ingress controllers' \
-         config or monitoring outside it may still use {old}; --ports sysctl keeps the port{s} instead"
-    );
-    warning(at, None, message)
-}
-
 /// A workload's moves that nothing in the stream follows: the resource, the
 /// pod spec the warning is said on, the moves.
 struct Unfollowed {
@@ -176,27 +161,13 @@ fn push_unique(changes: &mut Vec<(usize, Change)>, resource: usize, c: Change) {
     }
 }
 
-/// The change to a Service's port number `i` (at `base` in `doc`) whose
-/// pods moved the port it sends traffic to, to `new`: its `targetPort`,
-/// set, or written where it defaulted to `port`.
-pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Change> {
-    let p = doc.at(&format!("{base}/spec/ports/{i}"))?;
-    let ptr = format!("{base}/spec/ports/{i}/targetPort");
-    let port = p.get("port").cloned().unwrap_or_default();
-    let (before, reason) = match (p.get("targetPort"), port.as_u64()) {
-        (Some(t), _) => (Some(t.clone()), format!("the selected pods moved port {t} to {new}")),
-        (None, Some(port)) => {
-            (None, format!("targetPort defaulted to port {port}, which the selected pods moved to {new}"))
-        }
-        (None, None) => return None,
-    };
-    Some(change(Op::Set, ptr, json!(new), before, None, format!("{reason}; clients keep using port {port}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::ResourcePlan;
+    use crate::plan::change::Op;
+    use crate::rules::unprivileged_port::change;
+    use serde_json::json;
 
     fn set(ptr: &str) -> Change {
         change(Op::Set, ptr.into(), json!(8080), Some(json!(80)), None, "".into())

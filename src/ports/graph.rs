@@ -1,8 +1,8 @@
 //! The stream as the port decisions see it, in memory: the pods that
 //! listen on a privileged port, every Service that selects pods, the labels
 //! of every other pod, the objects that give a moved port by number
-//! (`references`), and the ConfigMaps whose text names one. Pass 1 reads each chunk into a part (`index`); the parts
-//! are merged in stream order.
+//! (`references`), the ConfigMaps. Pass 1 reads each chunk into a part
+//! (`index`); the parts are merged in stream order.
 
 use super::labels::{Labels, Selector};
 use super::references::Matcher;
@@ -73,9 +73,8 @@ pub struct KeyNamingAPort {
     pub key: String,
     /// The moved ports the text names.
     pub ports: Vec<u64>,
-    /// The text, held only where a listen directive harden reads would
-    /// act on a moved port in it: a stream of configs that merely mention
-    /// port 80 costs no memory.
+    /// The text, only where a listen directive harden reads acts on a moved
+    /// port in it: configs that merely mention port 80 cost no memory.
     pub text: Option<String>,
 }
 
@@ -84,11 +83,9 @@ pub struct KeyNamingAPort {
 pub enum Fate {
     /// Nothing at all, and why.
     Frozen(Why),
-    /// Move (old → new); `untold`: a container whose app harden cannot
-    /// tell the new port from the pod alone (auto then falls back to the
-    /// sysctl).
-    /// (Which container and why, pass 2 reads again from the pod: a stream
-    /// may hold many such pods.)
+    /// Move (old → new); `untold`: harden cannot tell some container's app
+    /// the new port from the pod alone (auto then takes the sysctl; which
+    /// container and why, pass 2 reads again: a stream may hold many).
     Movable { moves: Box<[(u64, u64)]>, untold: bool },
 }
 

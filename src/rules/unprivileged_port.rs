@@ -263,6 +263,37 @@ pub struct PodEdits {
     pub notes: Vec<Note>,
 }
 
+/// The change to a Service's port number `i` (at `base` in `doc`) whose
+/// pods moved the port it sends traffic to, to `new`: its `targetPort`,
+/// set, or written where it defaulted to `port`.
+pub fn target_change(doc: &Value, base: &str, i: usize, new: u64) -> Option<Change> {
+    let p = doc.at(&format!("{base}/spec/ports/{i}"))?;
+    let ptr = format!("{base}/spec/ports/{i}/targetPort");
+    let port = p.get("port").cloned().unwrap_or_default();
+    let (before, reason) = match (p.get("targetPort"), port.as_u64()) {
+        (Some(t), _) => (Some(t.clone()), format!("the selected pods moved port {t} to {new}")),
+        (None, Some(port)) => {
+            (None, format!("targetPort defaulted to port {port}, which the selected pods moved to {new}"))
+        }
+        (None, None) => return None,
+    };
+    Some(change(Op::Set, ptr, json!(new), before, None, format!("{reason}; clients keep using port {port}")))
+}
+
+/// The warning, once for a workload, that the ports it moved (`moves`) are
+/// pointed at by nothing in the stream, so whatever points at them lies
+/// outside it.
+pub(crate) fn moved_beyond_the_stream(at: &str, moves: &[(u64, u64)]) -> Note {
+    let list = |f: fn(&(u64, u64)) -> u64| moves.iter().map(f).map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+    let (old, new) = (list(|m| m.0), list(|m| m.1));
+    let (s, them) = if moves.len() == 1 { ("", "it") } else { ("s", "them") };
+    let message = format!(
+        "port{s} {old} moved to {new} and nothing in this stream points at {them}: Services, Ingress controllers' \
+         config or monitoring outside it may still use {old}; --ports sysctl keeps the port{s} instead"
+    );
+    warning(at, None, message)
+}
+
 /// What the pod's decision changes in its own document. `ports`: the
 /// privileged ports the stream found it listens on (a port its image's row
 /// gives is left out where the pod's own config, in the stream, names
