@@ -38,11 +38,9 @@ pub fn decide(mut graph: PortGraph, settings: &PortSettings) -> Decisions {
     drop(graph);
     let pods = (pods.into_iter().zip(actions).zip(pointed_at).zip(plans.iter()))
         .map(|(((pod, action), pointed_at), plan)| {
-            let ports = match plan.dropped.is_empty() {
-                true => pod.low_ports,
-                false => pod.low_ports.iter().filter(|p| !plan.dropped.contains(p)).copied().collect(),
-            };
-            PodDecision { at: pod.at, site: pod.site, action, pointed_at, ports }
+            let mut ports = pod.low_ports.into_vec();
+            ports.retain(|p| !plan.dropped.contains(p));
+            PodDecision { at: pod.at, site: pod.site, action, pointed_at, ports: ports.into() }
         })
         .collect();
     Decisions { pods, targets, changes, notes, map }
@@ -117,16 +115,19 @@ fn stopped(pod: &LowPortPod, why: String) -> Action {
 /// A pod that moves a port whose ConfigMap text it also rewrites, while
 /// another pod that mounts the same ConfigMap does not move the same way,
 /// would change that pod's config too: it is [`stopped`]. Whether any pod
-/// stopped.
+/// stopped. (Which pods mount each ConfigMap is found once per call.)
 pub fn stop_shared_configmaps(graph: &PortGraph, plans: &ConfigPlans, actions: &mut [Action]) -> bool {
-    let mut any_stopped = false;
+    let (mut any_stopped, mut mounted_by) = (false, HashMap::<u64, Vec<usize>>::new());
+    for (q, pod) in graph.pods.iter().enumerate() {
+        pod.configmaps.iter().for_each(|&c| mounted_by.entry(c).or_default().push(q));
+    }
     for (p, pod) in graph.pods.iter().enumerate() {
         let Action::Move(moves, _) = &actions[p] else { continue };
         let shared = plans.get(p).edits.iter().find_map(|e| {
             let c = &graph.configmaps[e.configmap];
             let kept_by_other = graph.configmaps_of_other_pods.contains(&c.id);
-            let split = (graph.pods.iter().enumerate())
-                .any(|(q, other)| q != p && other.configmaps.contains(&c.id) && actions[q].moves() != &moves[..]);
+            let mut others = mounted_by.get(&c.id).into_iter().flatten().filter(|&&q| q != p);
+            let split = others.any(|&q| actions[q].moves() != &moves[..]);
             (kept_by_other || split).then(|| {
                 let ports = e.moves.iter().map(|(old, _)| old.to_string()).collect::<Vec<_>>().join(", ");
                 format!("ConfigMap {} is also mounted by pods that keep port {ports}", c.name)

@@ -54,8 +54,8 @@ pub fn selections(graph: &PortGraph) -> Vec<Selection> {
         for s in triples.iter().flat_map(|&t| candidates(t)) {
             let Ok(i) = out.binary_search_by_key(&s, |sel| sel.service) else { continue };
             let svc = &graph.services[s];
-            let selects = |&p| triples.contains(&in_namespace(&svc.namespace, p));
-            out[i].selects_other |= svc.selector.pairs().iter().all(selects);
+            out[i].selects_other |=
+                svc.selector.pairs().iter().all(|&p| triples.contains(&in_namespace(&svc.namespace, p)));
         }
     }
     out
