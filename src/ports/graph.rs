@@ -107,9 +107,9 @@ pub struct Service {
 
 /// The pods that declare no privileged port. Such a pod never moves; it
 /// matters only as one that a Service may select next to pods that would
-/// move (then those keep their port). So all that is kept of it is each of
-/// its labels' pairs in its namespace (`labels::in_namespace`), the
-/// triples: two triples that hash the same can only make a Service seem to select
+/// move (then those keep their port). So all that is kept of it is each
+/// label as a number with its namespace (`labels::in_namespace`, a
+/// triple): two that hash the same can only make a Service seem to select
 /// it, which makes harden choose the sysctl over a move: safe either way.
 #[derive(Debug, Default, PartialEq)]
 pub struct OtherPods {
