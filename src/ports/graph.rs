@@ -72,7 +72,7 @@ pub struct ConfigMap {
 pub struct KeyNamingAPort {
     pub key: String,
     /// The moved ports the text names.
-    pub ports: Vec<u64>,
+    pub ports: Box<[u64]>,
     /// The text, only where a listen directive harden reads acts on a moved
     /// port in it: configs that merely mention port 80 cost no memory.
     pub text: Option<String>,

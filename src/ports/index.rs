@@ -99,8 +99,10 @@ pub fn add(graph: &mut PortGraph, doc: usize, value: &Value, plan: Option<&DocPl
                 let naming_a_port: Box<[KeyNamingAPort]> = data
                     .filter_map(|(key, v)| {
                         let text = v.as_str()?;
-                        let ports: Vec<u64> = opts.map.iter().map(|m| m.0).filter(|&p| names_port(text, p)).collect();
-                        let text = listen_directive::acts_on(text, opts.map).then(|| text.to_string());
+                        let ports: Box<[u64]> = opts.map.iter().map(|m| m.0).filter(|&p| names_port(text, p)).collect();
+                        // The directives are read only in a text that names a moved port.
+                        let text =
+                            (!ports.is_empty() && listen_directive::acts_on(text, opts.map)).then(|| text.into());
                         (!ports.is_empty()).then(|| KeyNamingAPort { key: key.clone(), ports, text })
                     })
                     .collect();
