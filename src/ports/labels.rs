@@ -38,11 +38,6 @@ impl Labels {
         Labels(hashes.into())
     }
 
-    /// One label.
-    pub fn single(key: &str, value: &str) -> Labels {
-        Labels::from_pairs([(key, value)])
-    }
-
     /// Each label's [`pair`], sorted.
     pub fn pairs(&self) -> &[u64] {
         &self.0[..self.0.len() / 2]

@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_cilium_selector_reads_sources_and_namespaces_as_cilium_does() {
-        let web = crate::ports::labels::Labels::single("app", "web");
+        let web = crate::ports::labels::Labels::from_pairs([("app", "web")]);
         let sel = |v: Value, own| cilium_selector(Some(&v), "other", own);
         // No namespace named: the policy's.
         assert!(sel(json!({"matchLabels": {"k8s:app": "web"}}), false).selects("other", &web));

@@ -49,7 +49,7 @@ impl PodSelector {
 
     /// Whether it selects an object of `namespace` with `labels`.
     pub fn selects(&self, namespace: &str, labels: &Labels) -> bool {
-        let of_namespace = |sel| label_selector_selects(sel, &Labels::single(NAMESPACE_NAME, namespace));
+        let of_namespace = |sel| label_selector_selects(sel, &Labels::from_pairs([(NAMESPACE_NAME, namespace)]));
         self.namespace.as_deref().is_none_or(|n| n == namespace)
             && self.namespace_labels.as_ref().is_none_or(of_namespace)
             && label_selector_selects(&self.labels, labels)
