@@ -16,7 +16,7 @@ use crate::plan::pod::is_windows;
 use crate::pointer::Pointer;
 use crate::rules::unprivileged_port::listen_directive;
 use crate::rules::unprivileged_port::telling::{Telling, configmaps_used, telling};
-use crate::rules::unprivileged_port::{Why, assign, listens_on_moved_port, moved, own_ports, untold};
+use crate::rules::unprivileged_port::{Why, assign, listens_on_moved_port, moved, own_ports};
 use crate::workload::{KindRow, PodSite, pod_sites, resources};
 use serde_json::Value;
 use std::sync::Arc;
@@ -163,15 +163,17 @@ fn pod_entry(
     let fate = match frozen {
         Some(why) => Fate::Frozen(why),
         None => {
-            let moves = assign(&own, opts.map);
+            let (moves, mut untold) = (assign(&own, opts.map), false);
             for l in own.low.iter().filter(|l| moved(l.port, &moves).is_some()) {
-                if let Telling::Config(mounted) = telling(spec, l, &moves) {
+                let told = telling(spec, l, &moves);
+                untold |= matches!(told, Telling::Untold { .. }); // as `unprivileged_port::untold` finds
+                if let Telling::Config(mounted) = told {
                     let (port, implied, container_name) = (l.port, l.index.is_none(), l.container_name.clone());
                     let container = format!("{}{}", site.spec, l.container);
                     configs.push(PodConfig { port, implied, container, container_name, mounted });
                 }
             }
-            Fate::Movable { untold: untold(spec, &own, &moves).is_some(), moves: moves.into() }
+            Fate::Movable { untold, moves: moves.into() }
         }
     };
     let mut low_ports: Vec<u64> = own.low.iter().map(|l| l.port).collect();
