@@ -142,10 +142,10 @@ fn network_policy<'a>(policy: &'a Value, namespace: &str) -> Vec<PortRule<'a>> {
     for (r, rule) in items(policy, "/spec/egress").iter().enumerate() {
         let to = items(rule, "/to");
         let peers = to.iter().filter_map(|peer| {
-            let pods = peer.get("podSelector")?.clone();
+            let pods = peer.get("podSelector")?;
             Some(match peer.get("namespaceSelector") {
-                None => PodSelector { namespace: Some(namespace.into()), namespace_labels: None, labels: pods },
-                Some(ns) => PodSelector { namespace: None, namespace_labels: Some(ns.clone()), labels: pods },
+                None => PodSelector::in_namespace(namespace, Some(pods)),
+                Some(ns) => PodSelector { namespace: None, namespace_labels: Some(ns.clone()), labels: pods.clone() },
             })
         });
         let outside = to.iter().any(|peer| peer.get("ipBlock").is_some());
