@@ -112,7 +112,7 @@ fn known_forms(container: &Value, moves: &[(u64, u64)]) -> Telling {
     edits.extend(listen_config::flags(container, moves));
     edits.extend(listen_config::port_env(container, moves));
     if edits.is_empty() {
-        // Borrowed: most pods of a stream are such, and each keeps its why.
+        // Borrowed: most pods of a stream are such; no allocation for each.
         Telling::Untold { why: NO_KNOWN_SETTING.into(), fix: None, source: None }
     } else {
         Telling::Edits(edits)
