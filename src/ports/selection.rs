@@ -3,9 +3,9 @@
 //! their selector's first pair in their namespace (`labels::in_namespace`,
 //! a triple; a sorted list, smaller than a hash map for a stream's
 //! many Services), every label of every pod is looked up there, and each
-//! Service so found has its whole selector checked: exactly against a pod
-//! with a privileged port, by triples against another pod (all the graph
-//! keeps of those).
+//! Service so found has its whole selector checked: against the hashed
+//! pairs of a pod with a privileged port, against the triples of another
+//! pod (all the graph keeps of those).
 
 use super::graph::PortGraph;
 use super::labels::in_namespace;
